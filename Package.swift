@@ -1,0 +1,50 @@
+// swift-tools-version: 6.0
+// snnc — a toolchain that maps adaptive spiking neural networks (ASN) onto neuromorphic chips.
+//
+// Targets are layered; each depends only on the ones above it (see Docs/architecture.md):
+//   CJSONC → SNNCJSON → SNNCIR → (hardware profiles → passes / mapper → emulator, later issues)
+//   → SNNCDriver → snnc (the CLI)
+import PackageDescription
+
+let package = Package(
+    name: "snnc",
+    products: [
+        .executable(name: "snnc", targets: ["snnc"]),
+        .library(name: "SNNCIR", targets: ["SNNCIR"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // json-c from Debian (libjson-c-dev): the one JSON parser/serialiser snnc uses.
+        .systemLibrary(
+            name: "CJSONC",
+            pkgConfig: "json-c",
+            providers: [.apt(["libjson-c-dev"])]
+        ),
+        // The only Swift code that touches json-c: owns reference counts, never leaks.
+        .target(name: "SNNCJSON", dependencies: ["CJSONC"]),
+        // The IR: diagnostics, tensors (inline or memory-mapped safetensors), the model graph,
+        // its loader, shape inference, validation and per-node statistics.
+        .target(name: "SNNCIR", dependencies: ["SNNCJSON"]),
+        // The driver: what each subcommand does, as library code the tests call in-process.
+        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON"]),
+        // The thin command-line front end.
+        .executableTarget(
+            name: "snnc",
+            dependencies: [
+                "SNNCDriver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Load/validate benchmark (prints seconds and peak RSS; never run by the test suite).
+        .executableTarget(
+            name: "snnc-bench",
+            dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON"],
+            path: "Benchmarks/snnc-bench"
+        ),
+        .testTarget(name: "SNNCJSONTests", dependencies: ["SNNCJSON"]),
+        .testTarget(name: "SNNCIRTests", dependencies: ["SNNCIR", "SNNCJSON"]),
+        .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR"]),
+    ]
+)

@@ -1,0 +1,32 @@
+// What a subcommand produces. The CLI prints it and exits with its code; tests inspect it.
+import SNNCIR
+
+public enum ExitStatus: Int32, Sendable {
+    case success = 0
+    /// The input (model, profile, data) is wrong.
+    case badInput = 1
+    /// The command line is wrong.
+    case usage = 2
+}
+
+public struct CommandResult: Sendable {
+    public var stdout: String = ""
+    public var stderr: String = ""
+    public var status: ExitStatus = .success
+    /// Every diagnostic the command produced (also rendered into stderr).
+    public var diagnostics: [Diagnostic] = []
+
+    public init() {}
+
+    public mutating func report(_ diags: [Diagnostic]) {
+        diagnostics.append(contentsOf: diags)
+        for d in diags { stderr += d.description + "\n" }
+    }
+
+    public static func failure(_ diags: [Diagnostic]) -> CommandResult {
+        var r = CommandResult()
+        r.report(diags)
+        r.status = .badInput
+        return r
+    }
+}

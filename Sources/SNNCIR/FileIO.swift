@@ -1,0 +1,137 @@
+// Reading files: whole small files into memory, large binary files by memory mapping, and
+// writing outputs atomically (temp file in the same directory, then rename).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum FileIOError: Error, Sendable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case notARegularFile(path: String)
+    case tooLarge(path: String, size: Int, limit: Int)
+    case readFailed(path: String, reason: String)
+    case writeFailed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, reason): return "cannot open '\(path)': \(reason)"
+        case let .notARegularFile(path): return "'\(path)' is not a regular file"
+        case let .tooLarge(path, size, limit): return "'\(path)' is \(size) bytes, more than the limit of \(limit)"
+        case let .readFailed(path, reason): return "cannot read '\(path)': \(reason)"
+        case let .writeFailed(path, reason): return "cannot write '\(path)': \(reason)"
+        }
+    }
+}
+
+private func errnoText() -> String { String(cString: strerror(errno)) }
+
+/// A read-only memory mapping of a whole file; unmapped when the last reference goes.
+public final class MappedFile: @unchecked Sendable {
+    // @unchecked: the mapping is read-only and immutable for the object's lifetime.
+    public let path: String
+    public let size: Int
+    private let base: UnsafeMutableRawPointer?
+
+    public init(path: String) throws(FileIOError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw .cannotOpen(path: path, reason: errnoText()) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) != 0 { throw .cannotOpen(path: path, reason: errnoText()) }
+        if (st.st_mode & S_IFMT) != S_IFREG { throw .notARegularFile(path: path) }
+        size = Int(st.st_size)
+        if size == 0 {
+            base = nil
+            return
+        }
+        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        if p == MAP_FAILED || p == nil { throw .readFailed(path: path, reason: errnoText()) }
+        base = p
+    }
+
+    deinit {
+        if let base { munmap(base, size) }
+    }
+
+    /// The file's bytes; valid while this object lives.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+}
+
+/// Reads a whole file into memory (for JSON and CSV, which json-c and the parsers need contiguous).
+public func readWholeFile(_ path: String, limit: Int) throws(FileIOError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    if fd < 0 { throw .cannotOpen(path: path, reason: errnoText()) }
+    defer { close(fd) }
+    var st = stat()
+    if fstat(fd, &st) != 0 { throw .cannotOpen(path: path, reason: errnoText()) }
+    if (st.st_mode & S_IFMT) != S_IFREG { throw .notARegularFile(path: path) }
+    let size = Int(st.st_size)
+    if size > limit { throw .tooLarge(path: path, size: size, limit: limit) }
+    var out = [UInt8](repeating: 0, count: size)
+    var done = 0
+    while done < size {
+        let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, size - done) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw .readFailed(path: path, reason: errnoText())
+        }
+        if n == 0 { break }
+        done += n
+    }
+    if done < size { out.removeLast(size - done) }
+    return out
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, then rename.
+/// A failed write leaves no partial file behind.
+public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(FileIOError) {
+    let tmp = path + ".snnc-tmp-\(getpid())"
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    if fd < 0 { throw .writeFailed(path: path, reason: errnoText()) }
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            let reason = errnoText()
+            close(fd)
+            unlink(tmp)
+            throw .writeFailed(path: path, reason: reason)
+        }
+        done += n
+    }
+    if fsync(fd) != 0 || close(fd) != 0 {
+        let reason = errnoText()
+        unlink(tmp)
+        throw .writeFailed(path: path, reason: reason)
+    }
+    if rename(tmp, path) != 0 {
+        let reason = errnoText()
+        unlink(tmp)
+        throw .writeFailed(path: path, reason: reason)
+    }
+}
+
+public func writeFileAtomically(_ path: String, _ text: String) throws(FileIOError) {
+    try writeFileAtomically(path, Array(text.utf8))
+}
+
+public func fileExists(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0
+}
+
+/// The directory part of a path ("." when there is none).
+public func directoryOf(_ path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    if slash == path.startIndex { return "/" }
+    return String(path[..<slash])
+}
+
+/// `name` resolved against `directory` unless it is absolute.
+public func resolvePath(_ name: String, relativeTo directory: String) -> String {
+    if name.hasPrefix("/") { return name }
+    return directory == "." ? name : directory + "/" + name
+}

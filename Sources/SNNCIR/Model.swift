@@ -1,0 +1,190 @@
+// The model graph (model format v1, Docs/model-format.md): a DAG of named nodes in
+// topological order, each with its op's parameters and its inferred output shape.
+// Activations are channels-last: [features] or [height, width, channels].
+
+public enum OpKind: String, Sendable, CaseIterable {
+    case input, dense, conv2d, batchnorm, asn, relu, maxpool2d, avgpool2d, flatten, add, readout
+}
+
+/// How dense weights are laid out in the file.
+public enum DenseLayout: String, Sendable { case outIn = "out_in", inOut = "in_out" }
+/// How conv kernels are laid out in the file.
+public enum KernelLayout: String, Sendable { case oihw = "OIHW", hwio = "HWIO" }
+
+public struct Layouts: Sendable, Equatable {
+    public var dense: DenseLayout
+    public var kernel: KernelLayout
+    public init(dense: DenseLayout = .outIn, kernel: KernelLayout = .oihw) {
+        self.dense = dense
+        self.kernel = kernel
+    }
+}
+
+/// How an ASN emits spikes: binary spikes of height h (AdSNN, first seed) or graded spikes
+/// carrying the sender's threshold ϑ(t_s) (ASNN, second seed).
+public enum SpikeMode: String, Sendable { case binary, graded }
+
+public enum SpikeHeight: Sendable, Equatable {
+    case value(Double)
+    /// Chosen so that the transfer function gives f(1) = 1.
+    case normalize
+}
+
+public struct ASNParameters: Sendable, Equatable {
+    public var tauGamma: Double
+    public var tauEta: Double
+    public var tauBeta: Double
+    public var tauPhi: Double
+    public var theta0: Double
+    public var mf: Double
+    public var h: SpikeHeight
+    public var spike: SpikeMode
+
+    public init(tauGamma: Double, tauEta: Double, tauBeta: Double, tauPhi: Double,
+                theta0: Double, mf: Double, h: SpikeHeight, spike: SpikeMode = .binary) {
+        self.tauGamma = tauGamma
+        self.tauEta = tauEta
+        self.tauBeta = tauBeta
+        self.tauPhi = tauPhi
+        self.theta0 = theta0
+        self.mf = mf
+        self.h = h
+        self.spike = spike
+    }
+}
+
+public struct Padding2D: Sendable, Equatable {
+    public var top: Int, bottom: Int, left: Int, right: Int
+    public init(top: Int, bottom: Int, left: Int, right: Int) {
+        self.top = top
+        self.bottom = bottom
+        self.left = left
+        self.right = right
+    }
+    public static let zero = Padding2D(top: 0, bottom: 0, left: 0, right: 0)
+}
+
+public enum PaddingSpec: Sendable, Equatable {
+    case valid, same
+    case explicit(Padding2D)
+}
+
+public struct Dense: Sendable {
+    /// Stored as in the file; see `layout` and `weight(out:in:)`.
+    public var weight: Tensor
+    public var bias: Tensor?
+    public var layout: DenseLayout
+    public var inFeatures: Int
+    public var outFeatures: Int
+
+    @inline(__always)
+    public func weight(out o: Int, in i: Int) -> Double {
+        layout == .outIn ? weight[o * inFeatures + i] : weight[i * outFeatures + o]
+    }
+}
+
+public struct Conv2D: Sendable {
+    public var weight: Tensor
+    public var bias: Tensor?
+    public var layout: KernelLayout
+    public var outChannels: Int, inChannels: Int, kernelH: Int, kernelW: Int
+    public var strideH: Int, strideW: Int
+    public var dilationH: Int, dilationW: Int
+    public var paddingSpec: PaddingSpec
+    /// Resolved from the spec and the input size during shape inference.
+    public var padding: Padding2D
+
+    @inline(__always)
+    public func weight(out o: Int, in i: Int, ky: Int, kx: Int) -> Double {
+        switch layout {
+        case .oihw: return weight[((o * inChannels + i) * kernelH + ky) * kernelW + kx]
+        case .hwio: return weight[((ky * kernelW + kx) * inChannels + i) * outChannels + o]
+        }
+    }
+}
+
+public struct BatchNorm: Sendable {
+    public var gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor
+    public var eps: Double
+}
+
+public struct Pool2D: Sendable {
+    public var sizeH: Int, sizeW: Int
+    public var strideH: Int, strideW: Int
+    public var paddingSpec: PaddingSpec
+    public var padding: Padding2D
+}
+
+public enum NodeAttributes: Sendable {
+    case input(shape: [Int])
+    case dense(Dense)
+    case conv2d(Conv2D)
+    case batchnorm(BatchNorm)
+    case asn(ASNParameters)
+    case relu
+    case maxpool2d(Pool2D)
+    case avgpool2d(Pool2D)
+    case flatten
+    case add
+    case readout(tauPhi: Double)
+}
+
+public struct Node: Sendable {
+    public var name: String
+    public var op: OpKind
+    public var inputs: [String]
+    public var attributes: NodeAttributes
+    /// Channels-last output shape, set by shape inference.
+    public var shape: [Int]
+
+    public init(name: String, op: OpKind, inputs: [String], attributes: NodeAttributes, shape: [Int] = []) {
+        self.name = name
+        self.op = op
+        self.inputs = inputs
+        self.attributes = attributes
+        self.shape = shape
+    }
+
+    public var outputCount: Int { shape.reduce(1, *) }
+}
+
+/// A validated model: nodes in topological order with shapes inferred.
+public struct Model: Sendable {
+    public var name: String
+    public var file: String
+    public var layouts: Layouts
+    public var nodes: [Node]
+    public var weightsFile: String?
+
+    public init(name: String, file: String, layouts: Layouts, nodes: [Node], weightsFile: String? = nil) {
+        self.name = name
+        self.file = file
+        self.layouts = layouts
+        self.nodes = nodes
+        self.weightsFile = weightsFile
+    }
+
+    public func node(named name: String) -> Node? { nodes.first { $0.name == name } }
+
+    /// Names of nodes that consume each node's output.
+    public var consumers: [String: [String]] {
+        var out: [String: [String]] = [:]
+        for n in nodes { for i in n.inputs { out[i, default: []].append(n.name) } }
+        return out
+    }
+
+    /// Bytes of tensor data referenced by the model (as stored in its source).
+    public var tensorBytes: Int {
+        var total = 0
+        for n in nodes {
+            switch n.attributes {
+            case .dense(let d): total += d.weight.sourceBytes + (d.bias?.sourceBytes ?? 0)
+            case .conv2d(let c): total += c.weight.sourceBytes + (c.bias?.sourceBytes ?? 0)
+            case .batchnorm(let b):
+                total += b.gamma.sourceBytes + b.beta.sourceBytes + b.mean.sourceBytes + b.variance.sourceBytes
+            default: break
+            }
+        }
+        return total
+    }
+}

@@ -44,7 +44,7 @@ let package = Package(
             path: "Benchmarks/snnc-bench"
         ),
         .testTarget(name: "SNNCJSONTests", dependencies: ["SNNCJSON"]),
-        .testTarget(name: "SNNCIRTests", dependencies: ["SNNCIR", "SNNCJSON"]),
-        .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR"]),
+        .testTarget(name: "SNNCIRTests", dependencies: ["SNNCIR", "SNNCJSON"], exclude: ["Corpus"]),
+        .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR"], exclude: ["Golden"]),
     ]
 )

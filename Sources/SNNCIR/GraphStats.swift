@@ -13,6 +13,14 @@ public struct NodeStats: Sendable, Equatable {
     public var synapses: Int = 0
     public var maxFanIn: Int = 0
     public var macs: Int = 0
+
+    public init(parameters: Int = 0, neurons: Int = 0, synapses: Int = 0, maxFanIn: Int = 0, macs: Int = 0) {
+        self.parameters = parameters
+        self.neurons = neurons
+        self.synapses = synapses
+        self.maxFanIn = maxFanIn
+        self.macs = macs
+    }
 }
 
 public enum GraphStats {

@@ -133,11 +133,12 @@ struct ModelParser {
         for (i, nv) in nodesV.elements.enumerated() { parsed.append(parseNode(nv, index: i)) }
         let nodes = parsed.compactMap { $0 }
         guard nodes.count == parsed.count else {
-            // Structural errors in some node: still check the graph of the others for dangling names.
-            checkGraph(nodes, allNamesKnown: false)
+            // Some node is broken: still check the others' references against every name that
+            // could be read, so independent problems are all reported.
+            checkGraph(nodes, knownNames: declaredNames, complete: !unnamedNode)
             return nil
         }
-        guard let ordered = checkGraph(nodes, allNamesKnown: true) else { return nil }
+        guard let ordered = checkGraph(nodes, knownNames: declaredNames, complete: true) else { return nil }
         let inferred = ShapeInference.run(ordered, layouts: layouts, bag: &bag)
         return Model(name: name, file: fileName, layouts: layouts, nodes: inferred,
                      weightsFile: weights?.path)
@@ -174,6 +175,10 @@ struct ModelParser {
     }
 
     var reportedLayouts: Set<String> = []
+    /// Names of all nodes whose name could be read (even if the rest of the node is broken).
+    var declaredNames: Set<String> = []
+    /// True when some node's name could not be read: references cannot then be checked.
+    var unnamedNode = false
 
     mutating func parseDefaults(_ d: JSONValue?) {
         guard let d else { return }
@@ -226,17 +231,21 @@ struct ModelParser {
     mutating func parseNode(_ v: JSONValue, index: Int) -> Node? {
         guard v.kind == .object else {
             bag.error(.fieldType, "nodes[\(index)]", "a node must be an object, found \(v.kind.article)")
+            unnamedNode = true
             return nil
         }
         guard let nameV = v["name"] else {
             bag.error(.fieldMissing, "nodes[\(index)]", "field 'name' is missing")
+            unnamedNode = true
             return nil
         }
         guard let name = nameV.string else {
             bag.error(.fieldType, "nodes[\(index)]", "field 'name' must be a string, found \(nameV.kind.article)")
+            unnamedNode = true
             return nil
         }
         let obj = "node '\(name)'"
+        declaredNames.insert(name)
         if name.isEmpty || name.count > 256 || !name.allSatisfy({ nodeNameAllowed.contains($0) }) {
             bag.error(.nodeNameInvalid, "nodes[\(index)]",
                       "node name \(describe(nameV)) must be 1–256 characters of letters, digits and _ . : / - [ ]")
@@ -695,7 +704,7 @@ struct ModelParser {
     /// Checks names, references and cycles; returns the nodes in topological order (file order
     /// where the graph allows it), or nil.
     @discardableResult
-    mutating func checkGraph(_ nodes: [Node], allNamesKnown: Bool) -> [Node]? {
+    mutating func checkGraph(_ nodes: [Node], knownNames: Set<String>, complete: Bool) -> [Node]? {
         var index: [String: Int] = [:]
         var ok = true
         for (i, n) in nodes.enumerated() {
@@ -706,20 +715,20 @@ struct ModelParser {
                 index[n.name] = i
             }
         }
-        let names = Set(index.keys)
+        let allParsed = nodes.count == knownNames.count && complete
         for n in nodes {
             for i in n.inputs where index[i] == nil {
-                if allNamesKnown {
-                    bag.error(.inputUnknown, "node '\(n.name)'", "input '\(i)' is not the name of any node", notes: suggestion(i, names))
+                if complete && !knownNames.contains(i) {
+                    bag.error(.inputUnknown, "node '\(n.name)'", "input '\(i)' is not the name of any node", notes: suggestion(i, knownNames))
                 }
                 ok = false
             }
         }
-        if !nodes.contains(where: { $0.op == .input }) {
+        if allParsed && !nodes.contains(where: { $0.op == .input }) {
             bag.error(.graphNoInput, nil, "the model has no node with op 'input'")
             ok = false
         }
-        guard ok, allNamesKnown else { return nil }
+        guard ok, allParsed else { return nil }
         // Kahn's algorithm, always taking the earliest ready node in file order.
         var indegree = nodes.map { Set($0.inputs).count }
         var consumers = [[Int]](repeating: [], count: nodes.count)
@@ -735,8 +744,18 @@ struct ModelParser {
             }
         }
         if order.count < nodes.count {
-            let done = Set(order)
-            let stuck = nodes.indices.filter { !done.contains($0) }.map { "'\(nodes[$0].name)'" }
+            // Nodes left over lie on a cycle or downstream of one; peel off those whose
+            // outputs feed nothing left over, so only the cycle itself is named.
+            var left = Set(nodes.indices).subtracting(order)
+            var changed = true
+            while changed {
+                changed = false
+                for i in left.sorted() where !consumers[i].contains(where: { left.contains($0) }) {
+                    left.remove(i)
+                    changed = true
+                }
+            }
+            let stuck = left.sorted().map { "'\(nodes[$0].name)'" }
             bag.error(.graphCycle, nil, "the graph has a cycle through node\(stuck.count > 1 ? "s" : "") \(stuck.joined(separator: ", "))",
                       notes: ["a model must be a DAG: no node may depend on its own output"])
             return nil

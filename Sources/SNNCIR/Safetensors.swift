@@ -35,7 +35,7 @@ public final class SafetensorsFile: @unchecked Sendable {
         do {
             mapped = try MappedFile(path: path)
         } catch {
-            bag.error(.weightsFileMissing, nil, "weights file \(error)")
+            bag.error(.weightsFileMissing, nil, "the weights file named by the model is unusable: \(error)")
             return nil
         }
         let obj = "safetensors '\(displayName)'"

@@ -1,1 +1,74 @@
-print("todo")
+// snnc-bench: performance figures, printed (never asserted in tests).
+//
+//   swift run -c release snnc-bench load [--keep DIR]
+//
+// `load` writes a ResNet-18-shaped model (ImageNet input, 11.7 M float32 parameters in
+// safetensors) and a 1 M-number inline-JSON model, then loads and validates each in a fresh
+// child process and prints seconds and peak RSS (VmHWM) of that child.
+import Foundation
+import SNNCDriver
+import SNNCIR
+
+func peakRSSBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kb * 1024
+    }
+    return 0
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+let args = CommandLine.arguments
+if args.count >= 3 && args[1] == "measure-load" {
+    // Child: load one model, print "seconds peak_rss tensor_bytes nodes".
+    let t0 = now()
+    let r = ModelLoader.load(path: args[2])
+    let dt = now() - t0
+    guard let m = r.model else {
+        for d in r.diagnostics { FileHandle.standardError.write(Data((d.description + "\n").utf8)) }
+        exit(1)
+    }
+    print(dt, peakRSSBytes(), m.tensorBytes, m.nodes.count)
+    exit(0)
+}
+
+guard args.count >= 2, args[1] == "load" else {
+    print("usage: snnc-bench load [--keep DIR]")
+    exit(2)
+}
+var dir = NSTemporaryDirectory() + "snnc-bench-\(getpid())"
+if let i = args.firstIndex(of: "--keep"), i + 1 < args.count { dir = args[i + 1] }
+try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+
+func measure(_ label: String, _ path: String, target: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    p.arguments = ["measure-load", path]
+    let out = Pipe()
+    p.standardOutput = out
+    try! p.run()
+    p.waitUntilExit()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let f = text.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+    guard p.terminationStatus == 0, f.count == 4, let secs = Double(f[0]), let rss = Int(f[1]), let tb = Int(f[2]) else {
+        print("\(label): load failed (exit \(p.terminationStatus))")
+        return
+    }
+    let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    print(String(format: "%@: %d nodes, tensors %@, model file %@; load+validate %.3f s, peak RSS %@ (%.2f× tensor bytes)  [target %@]",
+                 label, Int(f[3]) ?? 0, humanBytes(tb), humanBytes(fileBytes), secs, humanBytes(rss), Double(rss) / Double(tb), target))
+}
+
+let t0 = now()
+try! SyntheticModels.resnet18(placement: .safetensors(fileName: "resnet18.safetensors"), seed: 1)
+    .write(directory: dir, modelFile: "resnet18.json")
+try! SyntheticModels.mlp1M(placement: .inline, seed: 1).write(directory: dir, modelFile: "mlp-inline-1m.json")
+print(String(format: "generated models in %.2f s under %@", now() - t0, dir))
+measure("resnet18-imagenet (safetensors)", dir + "/resnet18.json", target: "< 1 s, < 2× tensor bytes")
+measure("mlp-inline-1m (inline JSON)", dir + "/mlp-inline-1m.json", target: "< 3 s")

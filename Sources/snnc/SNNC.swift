@@ -12,7 +12,7 @@ struct SNNC: ParsableCommand {
         commandName: "snnc",
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
-        subcommands: [InspectCommand.self]
+        subcommands: [InspectCommand.self, SynthesizeCommand.self]
     )
 
     /// Exit codes: 0 success, 1 bad input (model, profile, data), 2 bad usage (command line).
@@ -55,5 +55,34 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try finish(Inspect.run(modelPath: model, json: json))
+    }
+}
+
+struct SynthesizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synthesize",
+        abstract: "Write an UNTRAINED compile-scale model (synthetic weights, fixed seed): resnet18-imagenet, vgg-cifar10, mlp-inline-1m."
+    )
+
+    @Argument(help: "Which model: \(SyntheticModels.names.joined(separator: ", ")).")
+    var name: String
+
+    @Option(name: .shortAndLong, help: "Output directory (created if missing).")
+    var output: String
+
+    @Flag(help: "Write tensors inline in the JSON instead of a .safetensors file.")
+    var inline = false
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard SyntheticModels.names.contains(name) else {
+            throw ValidationError("unknown model '\(name)'; choose one of \(SyntheticModels.names.joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        try finish(Synthesize.run(name: name, directory: output, inline: inline, seed: seed))
     }
 }

@@ -86,3 +86,18 @@ struct SNNCJSONParse {
         #expect(humanBytes(46_800_000) == "44.6 MiB")
     }
 }
+
+@Suite struct InspectCorpusTests {
+    /// Every bad model, through the command users run, exits with status 1 and its expected id.
+    @Test func everyBadModelExitsOneWithItsID() throws {
+        let dir = repoRoot + "/Tests/SNNCIRTests/Corpus/bad-models"
+        let lines = try String(contentsOfFile: dir + "/EXPECTED.tsv", encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(lines.count >= 40)
+        for line in lines {
+            let f = line.split(separator: "\t").map(String.init)
+            let r = Inspect.run(modelPath: dir + "/" + f[0], json: false)
+            #expect(r.status == .badInput, "\(f[0])")
+            #expect(r.stderr.contains("error[\(f[1])]"), "\(f[0]): \(r.stderr)")
+        }
+    }
+}

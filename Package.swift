@@ -27,8 +27,11 @@ let package = Package(
         // The IR: diagnostics, tensors (inline or memory-mapped safetensors), the model graph,
         // its loader, shape inference, validation and per-node statistics.
         .target(name: "SNNCIR", dependencies: ["SNNCJSON"]),
+        // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
+        // metrics and data-set readers. The yardstick every compiled result is measured against.
+        .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON"]),
         // The driver: what each subcommand does, as library code the tests call in-process.
-        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON"]),
+        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCReference"]),
         // The thin command-line front end.
         .executableTarget(
             name: "snnc",
@@ -45,6 +48,7 @@ let package = Package(
         ),
         .testTarget(name: "SNNCJSONTests", dependencies: ["SNNCJSON"]),
         .testTarget(name: "SNNCIRTests", dependencies: ["SNNCIR", "SNNCJSON"], exclude: ["Corpus"]),
+        .testTarget(name: "SNNCReferenceTests", dependencies: ["SNNCReference", "SNNCIR", "SNNCJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR"], exclude: ["Golden"]),
     ]
 )

@@ -4,8 +4,9 @@ import SNNCIR
 import SNNCJSON
 
 public enum Inspect {
-    public static func run(modelPath: String, json: Bool) -> CommandResult {
-        let loaded = ModelLoader.load(path: modelPath)
+    /// `displayName`: how the file is named in the output (default: the path as given).
+    public static func run(modelPath: String, json: Bool, displayName: String? = nil) -> CommandResult {
+        let loaded = ModelLoader.load(path: modelPath, displayName: displayName)
         guard let model = loaded.model else { return .failure(loaded.diagnostics) }
         var result = CommandResult()
         result.report(loaded.diagnostics)  // warnings

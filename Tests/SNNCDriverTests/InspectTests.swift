@@ -21,20 +21,18 @@ func expectGolden(_ actual: String, _ name: String, sourceLocation: SourceLocati
 }
 
 @Suite struct InspectTests {
-    // Run from the repository root so the file names printed are stable.
+    // Named relative to the repository root so the golden output does not depend on where it lives.
     static let model = "Examples/handwritten/model.json"
 
     @Test func textTableMatchesGolden() {
-        FileManager.default.changeCurrentDirectoryPath(repoRoot)
-        let r = Inspect.run(modelPath: Self.model, json: false)
+        let r = Inspect.run(modelPath: repoRoot + "/" + Self.model, json: false, displayName: Self.model)
         #expect(r.status == .success)
         #expect(r.diagnostics.isEmpty)
         expectGolden(r.stdout, "inspect-handwritten.txt")
     }
 
     @Test func jsonMatchesGoldenAndHandCounts() throws {
-        FileManager.default.changeCurrentDirectoryPath(repoRoot)
-        let r = Inspect.run(modelPath: Self.model, json: true)
+        let r = Inspect.run(modelPath: repoRoot + "/" + Self.model, json: true, displayName: Self.model)
         expectGolden(r.stdout, "inspect-handwritten.json")
         // Hand-derived: conv1 3×3 same on 6×6×1 → 2 filters: taps per row [2,3,3,3,3,2] = 16;
         // synapses 16·16·1·2 = 512, MACs 6·6·2·9 = 648; neurons 36 + 72; fc 18→3.

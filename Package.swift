@@ -37,6 +37,7 @@ let package = Package(
             name: "snnc",
             dependencies: [
                 "SNNCDriver",
+                "SNNCReference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,6 +2,7 @@
 // and prints what it returns; all behaviour lives in SNNCDriver so tests can run it in-process.
 import ArgumentParser
 import SNNCDriver
+import SNNCReference
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,7 @@ struct SNNC: ParsableCommand {
         commandName: "snnc",
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
-        subcommands: [InspectCommand.self, SynthesizeCommand.self]
+        subcommands: [InspectCommand.self, TransferCommand.self, SynthesizeCommand.self]
     )
 
     /// Exit codes: 0 success, 1 bad input (model, profile, data), 2 bad usage (command line).
@@ -84,5 +85,54 @@ struct SynthesizeCommand: ParsableCommand {
 
     func run() throws {
         try finish(Synthesize.run(name: name, directory: output, inline: inline, seed: seed))
+    }
+}
+
+struct TransferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer",
+        abstract: "Simulate one ASN per activation S and compare its mean PSC with the transfer function f(S).",
+        discussion: "Defaults are the paper's: τ_γ 15, τ_η = τ_β = 50, τ_φ 2.5 ms (the authors' code), m_f = ϑ0, h normalised so f(1) = 1, 20 s per point."
+    )
+
+    @Option(help: "Resting threshold ϑ0.") var theta0: Double = 0.1
+    @Option(name: .customLong("m-f"), help: "Adaptation factor m_f (default: ϑ0).") var mf: Double?
+    @Option(help: "τ_γ in ms.") var tauGamma: Double = 15
+    @Option(help: "τ_η in ms.") var tauEta: Double = 50
+    @Option(help: "τ_β in ms.") var tauBeta: Double = 50
+    @Option(help: "τ_φ in ms.") var tauPhi: Double = 2.5
+    @Option(help: "Spike height h (default: normalised so that f(1) = 1).") var h: Double?
+    @Option(name: .customLong("s-min"), help: "Smallest S of the grid.") var sMin: Double = 0
+    @Option(name: .customLong("s-max"), help: "Largest S of the grid.") var sMax: Double = 2
+    @Option(help: "Number of grid intervals.") var steps: Int = 20
+    @Option(help: "Simulated time per point in ms.") var duration: Int = 20_000
+    @Flag(help: "Graded spikes carrying ϑ(t_s) (ASNN mode): compare the mean PSC with S.") var graded = false
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Also draw f(S) and the simulated points into this SVG file.") var svg: String?
+
+    func validate() throws {
+        for (name, v) in [("tau-gamma", tauGamma), ("tau-eta", tauEta), ("tau-beta", tauBeta), ("tau-phi", tauPhi), ("theta0", theta0)] where !(v > 0 && v.isFinite) {
+            throw ValidationError("--\(name) must be a positive number, got \(v)")
+        }
+        if let mf, !(mf >= 0 && mf.isFinite) { throw ValidationError("--m-f must be ≥ 0, got \(mf)") }
+        if let h, !(h > 0 && h.isFinite) { throw ValidationError("--h must be positive, got \(h)") }
+        guard sMin.isFinite, sMax.isFinite, sMax >= sMin else { throw ValidationError("need --s-min ≤ --s-max") }
+        guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000") }
+        guard (2...10_000_000).contains(duration) else { throw ValidationError("--duration must be between 2 and 10000000 ms") }
+    }
+
+    func run() throws {
+        var check = TransferCheck(theta0: theta0, mf: mf ?? theta0)
+        check.tauGamma = tauGamma
+        check.tauEta = tauEta
+        check.tauBeta = tauBeta
+        check.tauPhi = tauPhi
+        check.graded = graded
+        check.durationMs = duration
+        if let h { check.h = .value(h) }
+        var o = Transfer.Options(check: check, grid: Transfer.grid(from: sMin, to: sMax, steps: steps))
+        o.json = json
+        o.svgPath = svg
+        try finish(Transfer.run(o))
     }
 }

@@ -22,6 +22,8 @@ let package = Package(
             pkgConfig: "json-c",
             providers: [.apt(["libjson-c-dev"])]
         ),
+        // zlib from Debian (zlib1g-dev): gunzip for IDX data sets (MNIST, Fashion-MNIST ship as .gz).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The only Swift code that touches json-c: owns reference counts, never leaks.
         .target(name: "SNNCJSON", dependencies: ["CJSONC"]),
         // The IR: diagnostics, tensors (inline or memory-mapped safetensors), the model graph,
@@ -29,7 +31,7 @@ let package = Package(
         .target(name: "SNNCIR", dependencies: ["SNNCJSON"]),
         // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
         // metrics and data-set readers. The yardstick every compiled result is measured against.
-        .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON"]),
+        .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "CZlib"]),
         // The driver: what each subcommand does, as library code the tests call in-process.
         .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCReference"]),
         // The thin command-line front end.

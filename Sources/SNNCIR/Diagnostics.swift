@@ -32,6 +32,7 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case graphNoInput = "graph-no-input"
     case graphUnused = "graph-unused"
     case noReadout = "no-readout"
+    case unsupportedPattern = "unsupported-pattern"
     // Shapes and parameters
     case shapeInvalid = "shape-invalid"
     case shapeMismatch = "shape-mismatch"

@@ -121,7 +121,9 @@ public enum NodeAttributes: Sendable {
     case conv2d(Conv2D)
     case batchnorm(BatchNorm)
     case asn(ASNParameters)
-    case relu
+    /// A ReLU; in ASNN mode it runs as a graded-spike ASN with these parameters (taken from
+    /// `defaults.asn`, spike forced to graded); nil when the file gives no ASN defaults.
+    case relu(ASNParameters?)
     case maxpool2d(Pool2D)
     case avgpool2d(Pool2D)
     case flatten

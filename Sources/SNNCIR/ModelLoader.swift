@@ -394,7 +394,7 @@ struct ModelParser {
         case .asn:
             return parseASN(v, obj: obj).map { .asn($0) }
         case .relu:
-            return .relu
+            return .relu(reluAsGradedASN())
         case .maxpool2d, .avgpool2d:
             guard let sizeV = v["size"] else {
                 bag.error(.fieldMissing, obj, "field 'size' is missing; give the pooling window, e.g. 2 or [2, 2]")
@@ -474,6 +474,14 @@ struct ModelParser {
         guard ok else { return nil }
         return ASNParameters(tauGamma: nums["tau_gamma"]!, tauEta: nums["tau_eta"]!, tauBeta: nums["tau_beta"]!,
                              tauPhi: nums["tau_phi"]!, theta0: nums["theta0"]!, mf: nums["m_f"]!, h: h, spike: spike)
+    }
+
+    /// The graded ASN a relu node becomes, from `defaults.asn` alone; nil if incomplete.
+    func reluAsGradedASN() -> ASNParameters? {
+        func d(_ k: String) -> Double? { asnDefaults[k]?.double }
+        guard let tg = d("tau_gamma"), let te = d("tau_eta"), let tb = d("tau_beta"), let tp = d("tau_phi"),
+              let t0 = d("theta0"), let mf = d("m_f"), tg > 0, te > 0, tb > 0, tp > 0, t0 > 0, mf >= 0 else { return nil }
+        return ASNParameters(tauGamma: tg, tauEta: te, tauBeta: tb, tauPhi: tp, theta0: t0, mf: mf, h: .value(1), spike: .graded)
     }
 
     // MARK: small field readers

@@ -13,7 +13,7 @@ struct SNNC: ParsableCommand {
         commandName: "snnc",
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
-        subcommands: [InspectCommand.self, TransferCommand.self, SynthesizeCommand.self]
+        subcommands: [InspectCommand.self, TransferCommand.self, SimulateCommand.self, SynthesizeCommand.self]
     )
 
     /// Exit codes: 0 success, 1 bad input (model, profile, data), 2 bad usage (command line).
@@ -134,5 +134,40 @@ struct TransferCommand: ParsableCommand {
         o.json = json
         o.svgPath = svg
         try finish(Transfer.run(o))
+    }
+}
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run the float reference: ANN accuracy, then the spiking network's accuracy over time, FR, MT and spikes per layer.",
+        discussion: "--data takes a CSV file (last column = label) or a data manifest (.json; Docs/data-format.md)."
+    )
+
+    @Argument(help: "The model file.") var model: String
+    @Option(help: "The data set: a .csv file or a .json data manifest.") var data: String
+    @Option(help: "Use only the first N samples.") var limit: Int?
+    @Option(help: "Simulated time per sample in ms (1 ms steps).") var duration: Int = 500
+    @Option(help: "Steps between a spike and its arrival: 0 (the authors' code) or 1 (hardware).") var hopDelay: Int = 0
+    @Option(help: "Worker threads (default: all cores). Results do not depend on it.") var threads: Int = 0
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Draw accuracy over time (with the ANN level and MT) into this SVG file.") var svg: String?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard (1...1_000_000).contains(duration) else { throw ValidationError("--duration must be between 1 and 1000000 ms") }
+        guard hopDelay == 0 || hopDelay == 1 else { throw ValidationError("--hop-delay must be 0 or 1") }
+        guard (0...1024).contains(threads) else { throw ValidationError("--threads must be between 0 and 1024") }
+    }
+
+    func run() throws {
+        var o = Simulate.Options(modelPath: model, dataPath: data)
+        o.limit = limit
+        o.simulation.durationMs = duration
+        o.simulation.hopDelay = hopDelay
+        o.simulation.threads = threads
+        o.json = json
+        o.svgPath = svg
+        try finish(Simulate.run(o))
     }
 }

@@ -1,0 +1,244 @@
+// The float reference simulator: the lowered spiking network stepped in float64, layer by layer
+// in topological order each 1 ms step, spikes delivered event-driven (work ∝ spikes × fan-out).
+// Images run in parallel on all cores; each image's result depends on that image alone, so
+// results are identical for any thread count.
+import Dispatch
+import Synchronization
+import SNNCIR
+
+public struct SimulationOptions: Sendable {
+    public var durationMs = 500
+    /// Steps between a spike and its arrival at the next layer: 0 (the authors' code) or 1 (hardware).
+    public var hopDelay = 0
+    public var threads = 0  // 0: all cores
+    public init() {}
+}
+
+/// What one image produced.
+public struct ImageResult: Sendable {
+    /// The readout's class at every step.
+    public var classes: [Int32]
+    public var spikesPerLayer: [Int]
+    public var synapticEvents: Int
+    public var finalReadout: [Double]
+}
+
+public final class Simulator: Sendable {
+    public let network: SpikingNetwork
+    public let options: SimulationOptions
+
+    public init(network: SpikingNetwork, options: SimulationOptions) {
+        self.network = network
+        self.options = options
+    }
+
+    /// Runs every image; `progress` is called with the number of images done so far.
+    public func run(images: [[Double]], progress: (@Sendable (Int) -> Void)? = nil) -> [ImageResult] {
+        let n = images.count
+        let threads = max(1, min(options.threads > 0 ? options.threads : activeCores(), n))
+        let results = Mutex([ImageResult?](repeating: nil, count: n))
+        let next = Atomic<Int>(0)
+        let done = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            var state = NetworkState(network)
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= n { break }
+                let r = simulate(images[i], &state)
+                results.withLock { $0[i] = r }
+                let d = done.add(1, ordering: .relaxed).newValue
+                progress?(d)
+            }
+        }
+        return results.withLock { $0.map { $0! } }
+    }
+
+    /// One image, from a fresh state.
+    public func simulate(_ image: [Double]) -> ImageResult {
+        var state = NetworkState(network)
+        return simulate(image, &state)
+    }
+
+    func simulate(_ image: [Double], _ st: inout NetworkState) -> ImageResult {
+        st.reset(network)
+        let layers = network.layers
+        let pm = network.prepared
+        // Injected currents: the analog chain from the input, computed once.
+        var memo: [Int: [Double]] = [:]
+        for (i, op) in pm.ops.enumerated() { if case .input = op { memo[i] = image } }
+        var injected = [[Double]](repeating: [], count: layers.count)
+        for (li, l) in layers.enumerated() {
+            if case .injected(let pre) = l.kind { injected[li] = pm.value(pre, &memo) }
+        }
+        let readout = network.readoutLayer!
+        var classes = [Int32](repeating: 0, count: options.durationMs)
+        var spikes = [Int](repeating: 0, count: layers.count)
+        var events = 0
+        var fired: [(Int32, Double)] = []
+        for t in 0..<options.durationMs {
+            if options.hopDelay == 1 { st.advanceDelayLine() }
+            for li in layers.indices {
+                let l = layers[li]
+                fired.removeAll(keepingCapacity: true)
+                st.step(li, l, injected: injected[li], fired: &fired)
+                if l.kind == .readout {
+                    classes[t] = Int32(argmax(st.readoutS))
+                    continue
+                }
+                spikes[li] += fired.count
+                if fired.isEmpty { continue }
+                for (target, pi) in network.fanOut[li] {
+                    events += st.deliver(fired, layers[target].projections[pi], target: target, payloadScale: l.graded ? 1 : l.h,
+                                         delayed: options.hopDelay == 1)
+                }
+            }
+        }
+        _ = readout
+        return ImageResult(classes: classes, spikesPerLayer: spikes, synapticEvents: events, finalReadout: st.readoutS)
+    }
+}
+
+/// Mutable state of every layer for one image.
+struct NetworkState {
+    var comps: [[NeuronState]]  // per layer, per compartment (current, sDyn used)
+    var neurons: [[NeuronState]]  // per layer, per neuron (sHat, theta used); == comps for unpooled
+    var acc: [[Double]]  // input arriving this step, per compartment
+    var accNext: [[Double]]  // input arriving next step (hop delay 1)
+    var readoutS: [Double] = []
+
+    init(_ net: SpikingNetwork) {
+        comps = net.layers.map { [NeuronState](repeating: NeuronState(theta0: $0.theta0), count: $0.compartments) }
+        neurons = net.layers.map { $0.poolStart == nil ? [] : [NeuronState](repeating: NeuronState(theta0: $0.theta0), count: $0.neurons) }
+        acc = net.layers.map { [Double](repeating: 0, count: $0.compartments) }
+        accNext = acc
+    }
+
+    mutating func reset(_ net: SpikingNetwork) {
+        for (li, l) in net.layers.enumerated() {
+            let fresh = NeuronState(theta0: l.theta0)
+            for j in comps[li].indices { comps[li][j] = fresh }
+            for j in neurons[li].indices { neurons[li][j] = fresh }
+            for j in acc[li].indices { acc[li][j] = 0; accNext[li][j] = 0 }
+        }
+    }
+
+    mutating func advanceDelayLine() {
+        swap(&acc, &accNext)
+        for li in accNext.indices { for j in accNext[li].indices { accNext[li][j] = 0 } }
+    }
+
+    /// Integrates and fires layer `li`; appends (neuron, payload) of each spike to `fired`.
+    mutating func step(_ li: Int, _ l: SpikingLayer, injected: [Double], fired: inout [(Int32, Double)]) {
+        let k = l.constants
+        let isInjected: Bool
+        if case .injected = l.kind { isInjected = true } else { isInjected = false }
+        comps[li].withUnsafeMutableBufferPointer { c in
+            acc[li].withUnsafeMutableBufferPointer { a in
+                for j in 0..<c.count {
+                    Neuron.integrate(&c[j], input: isInjected ? injected[j] : a[j], injected: isInjected, k)
+                    a[j] = 0
+                }
+            }
+        }
+        if l.kind == .readout {
+            readoutS = (0..<l.compartments).map { l.bias[$0] + comps[li][$0].sDyn }
+            return
+        }
+        if let ps = l.poolStart, let pidx = l.poolIndex {
+            comps[li].withUnsafeBufferPointer { c in
+                neurons[li].withUnsafeMutableBufferPointer { nr in
+                    for n in 0..<nr.count {
+                        var s = -Double.infinity
+                        for q in Int(ps[n])..<Int(ps[n + 1]) {
+                            let ci = Int(pidx[q])
+                            s = max(s, l.bias[ci] + c[ci].sDyn)
+                        }
+                        if let p = Neuron.fire(&nr[n], activation: s, k) { fired.append((Int32(n), p)) }
+                    }
+                }
+            }
+        } else {
+            comps[li].withUnsafeMutableBufferPointer { c in
+                for n in 0..<c.count {
+                    if let p = Neuron.fire(&c[n], activation: l.bias[n] + c[n].sDyn, k) { fired.append((Int32(n), p)) }
+                }
+            }
+        }
+    }
+
+    /// Scatters spikes through one projection into the target's input; returns synaptic events.
+    mutating func deliver(_ fired: [(Int32, Double)], _ p: Projection, target: Int, payloadScale: Double, delayed: Bool) -> Int {
+        var events = 0
+        func scatter(_ out: UnsafeMutableBufferPointer<Double>) {
+            p.preStart.withUnsafeBufferPointer { ps in
+                p.preIndex.withUnsafeBufferPointer { pi in
+                    p.preFactor.withUnsafeBufferPointer { pf in
+                        switch p.op {
+                        case let .dense(wt, _, outF):
+                            wt.withUnsafeBufferPointer { w in
+                                for (n, payload) in fired {
+                                    let v0 = payload * payloadScale
+                                    events += Int(p.eventsPerSpike[Int(n)])
+                                    for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) {
+                                        let v = v0 * pf[q]
+                                        let row = Int(pi[q]) * outF
+                                        for o in 0..<outF { out[o] += v * w[row + o] }
+                                    }
+                                }
+                            }
+                        case let .conv(kernel, g):
+                            kernel.withUnsafeBufferPointer { kp in
+                                for (n, payload) in fired {
+                                    let v0 = payload * payloadScale
+                                    events += Int(p.eventsPerSpike[Int(n)])
+                                    for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) {
+                                        let v = v0 * pf[q]
+                                        let flat = Int(pi[q])
+                                        let i = flat % g.inC
+                                        let pos = flat / g.inC
+                                        let iy = pos / g.inW, ix = pos % g.inW
+                                        for ky in 0..<g.kh {
+                                            let ny = iy + g.padTop - ky * g.dh
+                                            if ny < 0 || ny % g.sh != 0 { continue }
+                                            let oy = ny / g.sh
+                                            if oy >= g.outH { continue }
+                                            for kx in 0..<g.kw {
+                                                let nx = ix + g.padLeft - kx * g.dw
+                                                if nx < 0 || nx % g.sw != 0 { continue }
+                                                let ox = nx / g.sw
+                                                if ox >= g.outW { continue }
+                                                let ob = (oy * g.outW + ox) * g.outC
+                                                let kb = ((ky * g.kw + kx) * g.inC + i) * g.outC
+                                                for o in 0..<g.outC { out[ob + o] += v * kp[kb + o] }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        case .identity:
+                            for (n, payload) in fired {
+                                let v0 = payload * payloadScale
+                                events += Int(p.eventsPerSpike[Int(n)])
+                                for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) { out[Int(pi[q])] += v0 * pf[q] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if delayed { accNext[target].withUnsafeMutableBufferPointer { scatter($0) } } else { acc[target].withUnsafeMutableBufferPointer { scatter($0) } }
+        return events
+    }
+}
+
+func activeCores() -> Int {
+    #if canImport(Glibc)
+    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    #else
+    return 1
+    #endif
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

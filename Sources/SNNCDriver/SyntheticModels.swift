@@ -9,12 +9,13 @@ public enum SyntheticModels {
     public static let untrainedNote =
         "UNTRAINED: synthetic He-initialised weights and batch-norm statistics from a fixed seed, for compile-scale work only; no CIFAR/ImageNet data was used."
 
-    public static let names = ["resnet18-imagenet", "vgg-cifar10", "mlp-inline-1m"]
+    public static let names = ["resnet18-imagenet", "vgg-cifar10", "mnist-paper", "mlp-inline-1m"]
 
     public static func make(_ name: String, placement: ModelWriter.TensorPlacement, seed: UInt64 = 1) -> ModelWriter? {
         switch name {
         case "resnet18-imagenet": return resnet18(placement: placement, seed: seed)
         case "vgg-cifar10": return vggCifar10(placement: placement, seed: seed)
+        case "mnist-paper": return mnistPaper(placement: placement, seed: seed)
         case "mlp-inline-1m": return mlp1M(placement: placement, seed: seed)
         default: return nil
         }
@@ -134,6 +135,38 @@ public enum SyntheticModels {
         w.add("asn_fc1", .asn, inputs: ["bn_fc1"])
         dense(&w, &rng, "fc2", input: "asn_fc1", inF: 512, outF: 10)
         w.add("out", .readout, inputs: ["fc2"])
+        return w
+    }
+
+    /// The paper's MNIST architecture, 28×28 – c64×3 – m2 – c128×3 – c128×3 – m2 – d256 – d50 –
+    /// 10, BN after every weighted layer and a BN + ASN input layer; untrained.
+    public static func mnistPaper(placement: ModelWriter.TensorPlacement, seed: UInt64) -> ModelWriter {
+        var rng = SeededRandom(seed: seed)
+        var w = ModelWriter(name: "mnist-paper-untrained", placement: placement, asnDefaults: ModelWriter.paperASNDefaults(theta0: 0.1),
+                            comment: "The paper's MNIST conv net architecture. " + untrainedNote)
+        w.add("image", .input, inputs: [], [("shape", .array([.int(28), .int(28), .int(1)]))])
+        batchnorm(&w, &rng, "bn_in", input: "image", channels: 1)
+        w.add("asn_in", .asn, inputs: ["bn_in"])
+        conv(&w, &rng, "conv1", input: "asn_in", inC: 1, outC: 64, k: 3, bias: true)
+        batchnorm(&w, &rng, "bn1", input: "conv1", channels: 64)
+        w.add("asn1", .asn, inputs: ["bn1"])
+        w.add("pool1", .maxpool2d, inputs: ["asn1"], [("size", .int(2))])
+        conv(&w, &rng, "conv2", input: "pool1", inC: 64, outC: 128, k: 3, bias: true)
+        batchnorm(&w, &rng, "bn2", input: "conv2", channels: 128)
+        w.add("asn2", .asn, inputs: ["bn2"])
+        conv(&w, &rng, "conv3", input: "asn2", inC: 128, outC: 128, k: 3, bias: true)
+        batchnorm(&w, &rng, "bn3", input: "conv3", channels: 128)
+        w.add("asn3", .asn, inputs: ["bn3"])
+        w.add("pool2", .maxpool2d, inputs: ["asn3"], [("size", .int(2))])
+        w.add("flat", .flatten, inputs: ["pool2"])
+        dense(&w, &rng, "fc1", input: "flat", inF: 7 * 7 * 128, outF: 256)
+        batchnorm(&w, &rng, "bn4", input: "fc1", channels: 256)
+        w.add("asn4", .asn, inputs: ["bn4"])
+        dense(&w, &rng, "fc2", input: "asn4", inF: 256, outF: 50)
+        batchnorm(&w, &rng, "bn5", input: "fc2", channels: 50)
+        w.add("asn5", .asn, inputs: ["bn5"])
+        dense(&w, &rng, "fc3", input: "asn5", inF: 50, outF: 10)
+        w.add("out", .readout, inputs: ["fc3"])
         return w
     }
 

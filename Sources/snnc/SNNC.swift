@@ -13,7 +13,7 @@ struct SNNC: ParsableCommand {
         commandName: "snnc",
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
-        subcommands: [InspectCommand.self, TransferCommand.self, SimulateCommand.self, SynthesizeCommand.self]
+        subcommands: [InspectCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, SynthesizeCommand.self]
     )
 
     /// Exit codes: 0 success, 1 bad input (model, profile, data), 2 bad usage (command line).
@@ -169,5 +169,54 @@ struct SimulateCommand: ParsableCommand {
         o.json = json
         o.svgPath = svg
         try finish(Simulate.run(o))
+    }
+}
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Simulate at several ϑ0 (= m_f, h re-normalised) and find the lowest firing rate that matches the ANN."
+    )
+
+    @Argument(help: "The model file.") var model: String
+    @Option(help: "The data set: a .csv file or a .json data manifest.") var data: String
+    @Option(help: "Comma-separated ϑ0 values.") var theta0: String = "0.03,0.05,0.1,0.2,0.3,0.5,0.7,1.0"
+    @Option(help: "Use only the first N samples.") var limit: Int?
+    @Option(help: "Simulated time per sample in ms.") var duration: Int = 500
+    @Option(help: "Hop delay: 0 or 1 steps.") var hopDelay: Int = 0
+    @Option(help: "Accuracy within this many points of the ANN counts as a match.") var tolerance: Double = 0
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = 0
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Draw accuracy against firing rate into this SVG file.") var svg: String?
+
+    var values: [Double] { theta0.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: " ")) } }
+
+    func validate() throws {
+        let parts = theta0.split(separator: ",")
+        guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw ValidationError("--theta0 must be a comma-separated list of positive numbers, got '\(theta0)'")
+        }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        guard (1...1_000_000).contains(duration) else { throw ValidationError("--duration must be between 1 and 1000000 ms") }
+        guard hopDelay == 0 || hopDelay == 1 else { throw ValidationError("--hop-delay must be 0 or 1") }
+        guard tolerance >= 0 && tolerance.isFinite else { throw ValidationError("--tolerance must be ≥ 0") }
+    }
+
+    func run() throws {
+        var o = Sweep.Options(modelPath: model, dataPath: data, theta0s: values)
+        o.limit = limit
+        o.simulation.durationMs = duration
+        o.simulation.hopDelay = hopDelay
+        o.simulation.threads = threads
+        o.tolerancePoints = tolerance
+        o.json = json
+        o.svgPath = svg
+        try finish(Sweep.run(o))
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
     }
 }

@@ -130,7 +130,7 @@ public struct SVGPlot: Sendable {
         }
         for (x, text, color) in vLines {
             s += "<line x1=\"\(Self.num(px(x)))\" y1=\"\(Self.num(top))\" x2=\"\(Self.num(px(x)))\" y2=\"\(Self.num(top + ph))\" stroke=\"\(color)\" stroke-dasharray=\"3 3\"/>"
-            s += "<text x=\"\(Self.num(px(x) + 4))\" y=\"\(Self.num(top + 14))\" fill=\"\(color)\">\(Self.escape(text))</text>\n"
+            s += "<text x=\"\(Self.num(px(x) + 4))\" y=\"\(Self.num(top + ph / 2))\" fill=\"\(color)\">\(Self.escape(text))</text>\n"
         }
         s += "<g clip-path=\"url(#plot)\">\n"
         for se in series {
@@ -146,11 +146,21 @@ public struct SVGPlot: Sendable {
             }
         }
         s += "</g>\n"
-        // Legend.
+        // Legend: lower right, on a white box.
+        let legendW = 40 + 7.0 * Double(series.map(\.label.count).max() ?? 0)
+        let legendH = 18.0 * Double(series.count) + 8
+        let lx = left + pw - legendW - 10, ly = top + ph - legendH - 10
+        if !series.isEmpty {
+            s += "<rect x=\"\(Self.num(lx))\" y=\"\(Self.num(ly))\" width=\"\(Self.num(legendW))\" height=\"\(Self.num(legendH))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n"
+        }
         for (i, se) in series.enumerated() {
-            let y = top + 16 + Double(i) * 18
-            s += "<line x1=\"\(Self.num(left + 12))\" y1=\"\(Self.num(y - 4))\" x2=\"\(Self.num(left + 36))\" y2=\"\(Self.num(y - 4))\" stroke=\"\(se.color)\" stroke-width=\"2\"\(se.dashed ? " stroke-dasharray=\"6 3\"" : "")/>"
-            s += "<text x=\"\(Self.num(left + 42))\" y=\"\(Self.num(y))\">\(Self.escape(se.label))</text>\n"
+            let y = ly + 18 + Double(i) * 18
+            if se.line {
+                s += "<line x1=\"\(Self.num(lx + 8))\" y1=\"\(Self.num(y - 4))\" x2=\"\(Self.num(lx + 32))\" y2=\"\(Self.num(y - 4))\" stroke=\"\(se.color)\" stroke-width=\"2\"\(se.dashed ? " stroke-dasharray=\"6 3\"" : "")/>"
+            } else {
+                s += "<circle cx=\"\(Self.num(lx + 20))\" cy=\"\(Self.num(y - 4))\" r=\"3\" fill=\"\(se.color)\"/>"
+            }
+            s += "<text x=\"\(Self.num(lx + 38))\" y=\"\(Self.num(y))\">\(Self.escape(se.label))</text>\n"
         }
         s += "</svg>\n"
         return s

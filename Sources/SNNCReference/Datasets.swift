@@ -15,6 +15,14 @@ public struct Dataset: Sendable {
 
     public var count: Int { samples.count }
 
+    public init(samples: [[Double]], labels: [Int], sampleShape: [Int], classNames: [String]?, description: String) {
+        self.samples = samples
+        self.labels = labels
+        self.sampleShape = sampleShape
+        self.classNames = classNames
+        self.description = description
+    }
+
     public func prefix(_ n: Int) -> Dataset {
         var d = self
         d.samples = Array(samples.prefix(n))

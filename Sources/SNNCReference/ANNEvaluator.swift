@@ -197,33 +197,16 @@ func convForward(_ x: [Double], _ k: [Double], _ b: [Double], _ g: ConvGeometry)
     return y
 }
 
-/// Max or average pooling, channels-last. Padding positions are skipped; the average divides
-/// by the number of real (unpadded) elements in the window.
+/// Max or average pooling, channels-last, over the windows `poolMap` enumerates (the same
+/// windows the spiking network's pooled compartments use). Padding positions are skipped; the
+/// average divides by the number of real (unpadded) elements in the window.
 func pool(_ x: [Double], _ p: Pool2D, _ inShape: [Int], _ outShape: [Int], max isMax: Bool) -> [Double] {
-    let (h, w, c) = (inShape[0], inShape[1], inShape[2])
-    let (oh, ow) = (outShape[0], outShape[1])
-    var y = [Double](repeating: 0, count: oh * ow * c)
-    for oy in 0..<oh {
-        for ox in 0..<ow {
-            for ch in 0..<c {
-                var acc = isMax ? -Double.infinity : 0
-                var n = 0
-                for ky in 0..<p.sizeH {
-                    let iy = oy * p.strideH - p.padding.top + ky
-                    if iy < 0 || iy >= h { continue }
-                    for kx in 0..<p.sizeW {
-                        let ix = ox * p.strideW - p.padding.left + kx
-                        if ix < 0 || ix >= w { continue }
-                        let v = x[(iy * w + ix) * c + ch]
-                        if isMax { acc = Swift.max(acc, v) } else { acc += v }
-                        n += 1
-                    }
-                }
-                y[(oy * ow + ox) * c + ch] = isMax ? acc : acc / Double(Swift.max(n, 1))
-            }
-        }
+    let (starts, idx) = poolMap(p, inShape: inShape, outShape: outShape)
+    return (0..<(starts.count - 1)).map { o in
+        let window = idx[Int(starts[o])..<Int(starts[o + 1])]
+        if isMax { return window.reduce(-Double.infinity) { Swift.max($0, x[Int($1)]) } }
+        return window.reduce(0) { $0 + x[Int($1)] } / Double(Swift.max(window.count, 1))
     }
-    return y
 }
 
 /// Index of the largest value (the first on ties).

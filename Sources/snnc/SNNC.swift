@@ -144,14 +144,28 @@ struct SimulateCommand: ParsableCommand {
         discussion: "--data takes a CSV file (last column = label) or a data manifest (.json; Docs/data-format.md)."
     )
 
+    @OptionGroup var common: SimulationFlags
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Draw accuracy over time (with the ANN level and MT) into this SVG file.") var svg: String?
+
+    func run() throws {
+        var o = Simulate.Options(modelPath: common.model, dataPath: common.data)
+        o.limit = common.limit
+        o.simulation = common.simulation
+        o.json = json
+        o.svgPath = svg
+        try finish(Simulate.run(o))
+    }
+}
+
+/// Model, data and simulation flags shared by `simulate` and `sweep`.
+struct SimulationFlags: ParsableArguments {
     @Argument(help: "The model file.") var model: String
-    @Option(help: "The data set: a .csv file or a .json data manifest.") var data: String
+    @Option(help: "The data set: a .csv file or a .json data manifest (Docs/data-format.md).") var data: String
     @Option(help: "Use only the first N samples.") var limit: Int?
     @Option(help: "Simulated time per sample in ms (1 ms steps).") var duration: Int = 500
     @Option(help: "Steps between a spike and its arrival: 0 (the authors' code) or 1 (hardware).") var hopDelay: Int = 0
     @Option(help: "Worker threads (default: all cores). Results do not depend on it.") var threads: Int = 0
-    @Flag(help: "Print JSON.") var json = false
-    @Option(help: "Draw accuracy over time (with the ANN level and MT) into this SVG file.") var svg: String?
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
@@ -160,15 +174,12 @@ struct SimulateCommand: ParsableCommand {
         guard (0...1024).contains(threads) else { throw ValidationError("--threads must be between 0 and 1024") }
     }
 
-    func run() throws {
-        var o = Simulate.Options(modelPath: model, dataPath: data)
-        o.limit = limit
-        o.simulation.durationMs = duration
-        o.simulation.hopDelay = hopDelay
-        o.simulation.threads = threads
-        o.json = json
-        o.svgPath = svg
-        try finish(Simulate.run(o))
+    var simulation: SimulationOptions {
+        var o = SimulationOptions()
+        o.durationMs = duration
+        o.hopDelay = hopDelay
+        o.threads = threads
+        return o
     }
 }
 
@@ -178,14 +189,9 @@ struct SweepCommand: ParsableCommand {
         abstract: "Simulate at several ϑ0 (= m_f, h re-normalised) and find the lowest firing rate that matches the ANN."
     )
 
-    @Argument(help: "The model file.") var model: String
-    @Option(help: "The data set: a .csv file or a .json data manifest.") var data: String
+    @OptionGroup var common: SimulationFlags
     @Option(help: "Comma-separated ϑ0 values.") var theta0: String = "0.03,0.05,0.1,0.2,0.3,0.5,0.7,1.0"
-    @Option(help: "Use only the first N samples.") var limit: Int?
-    @Option(help: "Simulated time per sample in ms.") var duration: Int = 500
-    @Option(help: "Hop delay: 0 or 1 steps.") var hopDelay: Int = 0
     @Option(help: "Accuracy within this many points of the ANN counts as a match.") var tolerance: Double = 0
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = 0
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Draw accuracy against firing rate into this SVG file.") var svg: String?
 
@@ -196,18 +202,13 @@ struct SweepCommand: ParsableCommand {
         guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw ValidationError("--theta0 must be a comma-separated list of positive numbers, got '\(theta0)'")
         }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
-        guard (1...1_000_000).contains(duration) else { throw ValidationError("--duration must be between 1 and 1000000 ms") }
-        guard hopDelay == 0 || hopDelay == 1 else { throw ValidationError("--hop-delay must be 0 or 1") }
         guard tolerance >= 0 && tolerance.isFinite else { throw ValidationError("--tolerance must be ≥ 0") }
     }
 
     func run() throws {
-        var o = Sweep.Options(modelPath: model, dataPath: data, theta0s: values)
-        o.limit = limit
-        o.simulation.durationMs = duration
-        o.simulation.hopDelay = hopDelay
-        o.simulation.threads = threads
+        var o = Sweep.Options(modelPath: common.model, dataPath: common.data, theta0s: values)
+        o.limit = common.limit
+        o.simulation = common.simulation
         o.tolerancePoints = tolerance
         o.json = json
         o.svgPath = svg

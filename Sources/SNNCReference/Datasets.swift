@@ -125,9 +125,30 @@ public enum DataLoader {
             guard let f = file("file") else { return nil }
             let col = m["label_column"]?.int ?? -1
             d = loadCSV(f, labelColumn: col, header: m["header"]?.bool, classes: classes, scale: scale, offset: offset, &bag)
-        case "npy":
-            guard let xf = file("inputs"), let yf = file("labels") else { return nil }
-            guard let (xs, xv) = readNPY(xf, &bag), let (_, yv) = readNPY(yf, &bag) else { return nil }
+        case "npy", "npz":
+            let isZip = m["kind"]?.string == "npz"
+            let xf: String, yf: String
+            var members: [String: [UInt8]] = [:]
+            if isZip {
+                guard let zf = file("file") else { return nil }
+                guard let mem = readZip(zf, &bag) else { return nil }
+                members = mem
+                xf = m["inputs"]?.string ?? "x"
+                yf = m["labels"]?.string ?? "y"
+            } else {
+                guard let a = file("inputs"), let b = file("labels") else { return nil }
+                xf = a
+                yf = b
+            }
+            func array(_ name: String) -> ([Int], [Double])? {
+                if !isZip { return readNPY(name, &bag) }
+                guard let bytes = members[name + ".npy"] ?? members[name] else {
+                    bag.error(.dataFormat, nil, "the .npz file has no array '\(name)'; it holds \(members.keys.sorted())")
+                    return nil
+                }
+                return parseNPY(bytes, name: name, &bag)
+            }
+            guard let (xs, xv) = array(xf), let (_, yv) = array(yf) else { return nil }
             guard yv.count == xs[0] else {
                 bag.error(.dataShape, nil, "\(xs[0]) inputs but \(yv.count) labels")
                 return nil
@@ -136,7 +157,7 @@ public enum DataLoader {
             let samples = (0..<xs[0]).map { i in (0..<per).map { xv[i * per + $0] * scale + offset } }
             d = Dataset(samples: samples, labels: yv.map { Int($0) }, sampleShape: Array(xs.dropFirst()), classNames: classes, description: "npy \(xf)")
         default:
-            bag.error(.fieldValue, nil, "field 'kind' must be \"idx\", \"csv\" or \"npy\"")
+            bag.error(.fieldValue, nil, "field 'kind' must be \"idx\", \"csv\", \"npy\" or \"npz\"")
             return nil
         }
         if var dd = d, let shape {
@@ -317,6 +338,10 @@ public enum DataLoader {
     /// Reads a NumPy .npy file (little-endian f4, f8, u1, i4, i8; C order).
     static func readNPY(_ path: String, _ bag: inout DiagnosticBag) -> ([Int], [Double])? {
         guard let b = readMaybeGzip(path, &bag) else { return nil }
+        return parseNPY(b, name: path, &bag)
+    }
+
+    static func parseNPY(_ b: [UInt8], name path: String, _ bag: inout DiagnosticBag) -> ([Int], [Double])? {
         guard b.count >= 10, b[0] == 0x93, Array(b[1...5]) == Array("NUMPY".utf8) else {
             bag.error(.dataFormat, nil, "'\(path)' is not a .npy file")
             return nil
@@ -376,6 +401,75 @@ public enum DataLoader {
             }
         }
         return (dims, v)
+    }
+}
+
+extension DataLoader {
+    /// The members of a zip archive (an .npz): stored or deflated entries, read through the
+    /// central directory; sizes are checked against the file before anything is inflated.
+    static func readZip(_ path: String, _ bag: inout DiagnosticBag) -> [String: [UInt8]]? {
+        let z: [UInt8]
+        do { z = try readWholeFile(path, limit: maxBytes) } catch {
+            bag.error(.fileUnreadable, nil, "\(error)")
+            return nil
+        }
+        func u16(_ o: Int) -> Int { Int(z[o]) | Int(z[o + 1]) << 8 }
+        func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
+        func bad(_ why: String) -> [String: [UInt8]]? {
+            bag.error(.dataFormat, nil, "'\(path)' is not a readable .npz (zip) file: \(why)")
+            return nil
+        }
+        // End of central directory: the last "PK\u{5}\u{6}" within the final 64 KiB + 22 bytes.
+        guard z.count >= 22 else { return bad("too short") }
+        var eocd = -1
+        var i = z.count - 22
+        while i >= max(0, z.count - 65_557) {
+            if z[i] == 0x50 && z[i + 1] == 0x4B && z[i + 2] == 5 && z[i + 3] == 6 { eocd = i; break }
+            i -= 1
+        }
+        guard eocd >= 0 else { return bad("no end-of-central-directory record") }
+        let entries = u16(eocd + 10), cdOffset = u32(eocd + 16)
+        var out: [String: [UInt8]] = [:]
+        var p = cdOffset
+        for _ in 0..<entries {
+            guard p + 46 <= z.count, u32(p) == 0x0201_4B50 else { return bad("corrupt central directory") }
+            let method = u16(p + 10), csize = u32(p + 20), usize = u32(p + 24)
+            let nlen = u16(p + 28), xlen = u16(p + 30), clen = u16(p + 32), local = u32(p + 42)
+            guard p + 46 + nlen <= z.count else { return bad("corrupt central directory") }
+            let name = String(decoding: z[(p + 46)..<(p + 46 + nlen)], as: UTF8.self)
+            p += 46 + nlen + xlen + clen
+            guard local + 30 <= z.count, u32(local) == 0x0403_4B50 else { return bad("corrupt local header of '\(name)'") }
+            let start = local + 30 + u16(local + 26) + u16(local + 28)
+            guard csize != 0xFFFF_FFFF, start + csize <= z.count, usize <= maxBytes else { return bad("entry '\(name)' runs past the end (or is zip64)") }
+            let data = Array(z[start..<(start + csize)])
+            switch method {
+            case 0: out[name] = data
+            case 8:
+                guard let inflated = inflateRaw(data, expected: usize), inflated.count == usize else { return bad("entry '\(name)' does not inflate to \(usize) bytes") }
+                out[name] = inflated
+            default: return bad("entry '\(name)' uses compression method \(method)")
+            }
+        }
+        return out
+    }
+
+    static func inflateRaw(_ data: [UInt8], expected: Int) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: max(expected, 1))
+        var strm = z_stream()
+        guard inflateInit2_(&strm, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        defer { inflateEnd(&strm) }
+        var status: Int32 = Z_OK
+        data.withUnsafeBufferPointer { inp in
+            out.withUnsafeMutableBufferPointer { o in
+                strm.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
+                strm.avail_in = UInt32(inp.count)
+                strm.next_out = o.baseAddress
+                strm.avail_out = UInt32(o.count)
+                status = inflate(&strm, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { return nil }
+        return Array(out.prefix(Int(strm.total_out)))
     }
 }
 

@@ -95,3 +95,32 @@ func gzip(_ bytes: [UInt8], at path: String) throws {
         #expect(DataLoader.check(ds, inputShape: [4], classes: 3, file: "t").map(\.id) == [.dataShape, .dataLabel])
     }
 }
+
+@Suite struct NpzTests {
+    static let dir = repoRoot + "/Tests/SNNCReferenceTests/Fixtures/npz"
+
+    /// Fixtures written by NumPy: np.savez_compressed(x=arange(6).reshape(2,3)·0.5 as f4, y=[1, 0])
+    /// and np.savez(inputs=arange(6).reshape(2,3) as f8, labels=[2, 1]).
+    @Test func readsCompressedAndStoredArchives() throws {
+        let d = tempDir()
+        try writeFileAtomically(d + "/c.json", #"{"format": "snnc-data", "version": 1, "kind": "npz", "file": "\#(Self.dir)/compressed.npz"}"#)
+        let c = try DataLoader.load(path: d + "/c.json").get()
+        #expect(c.samples == [[0, 0.5, 1], [1.5, 2, 2.5]] && c.labels == [1, 0])
+        try writeFileAtomically(d + "/s.json", #"{"format": "snnc-data", "version": 1, "kind": "npz", "file": "\#(Self.dir)/stored.npz", "inputs": "inputs", "labels": "labels"}"#)
+        let s = try DataLoader.load(path: d + "/s.json").get()
+        #expect(s.samples == [[0, 1, 2], [3, 4, 5]] && s.labels == [2, 1])
+    }
+
+    @Test func missingMembersAndDamagedArchivesAreDiagnosed() throws {
+        let d = tempDir()
+        try writeFileAtomically(d + "/m.json", #"{"format": "snnc-data", "version": 1, "kind": "npz", "file": "\#(Self.dir)/stored.npz"}"#)
+        guard case .failure(let e) = DataLoader.load(path: d + "/m.json") else { Issue.record("loaded"); return }
+        #expect(e.diagnostics.map(\.id) == [.dataFormat] && e.diagnostics[0].message.contains("no array 'x'"))
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/compressed.npz")))
+        bytes.removeLast(30)  // cut into the central directory
+        try writeFileAtomically(d + "/cut.npz", bytes)
+        try writeFileAtomically(d + "/cut.json", #"{"format": "snnc-data", "version": 1, "kind": "npz", "file": "cut.npz"}"#)
+        guard case .failure(let e2) = DataLoader.load(path: d + "/cut.json") else { Issue.record("loaded"); return }
+        #expect(e2.diagnostics.map(\.id) == [.dataFormat])
+    }
+}

@@ -29,11 +29,13 @@ let package = Package(
         // The IR: diagnostics, tensors (inline or memory-mapped safetensors), the model graph,
         // its loader, shape inference, validation and per-node statistics.
         .target(name: "SNNCIR", dependencies: ["SNNCJSON"]),
+        // Hardware profiles: chip limits and number formats, read from HardwareProfiles/*.json.
+        .target(name: "SNNCHardware", dependencies: ["SNNCIR", "SNNCJSON"]),
         // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
         // metrics and data-set readers. The yardstick every compiled result is measured against.
         .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "CZlib"]),
         // The driver: what each subcommand does, as library code the tests call in-process.
-        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCReference"]),
+        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCReference"]),
         // The thin command-line front end.
         .executableTarget(
             name: "snnc",
@@ -51,6 +53,7 @@ let package = Package(
         ),
         .testTarget(name: "SNNCJSONTests", dependencies: ["SNNCJSON"]),
         .testTarget(name: "SNNCIRTests", dependencies: ["SNNCIR", "SNNCJSON"], exclude: ["Corpus"]),
+        .testTarget(name: "SNNCHardwareTests", dependencies: ["SNNCHardware", "SNNCIR"], exclude: ["Corpus"]),
         .testTarget(name: "SNNCReferenceTests", dependencies: ["SNNCReference", "SNNCIR", "SNNCJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR"], exclude: ["Golden"]),
     ]

@@ -33,6 +33,9 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case graphUnused = "graph-unused"
     case noReadout = "no-readout"
     case unsupportedPattern = "unsupported-pattern"
+    // Hardware profiles
+    case profileNotFound = "profile-not-found"
+    case profileUnsupported = "profile-unsupported"
     // Shapes and parameters
     case shapeInvalid = "shape-invalid"
     case shapeMismatch = "shape-mismatch"

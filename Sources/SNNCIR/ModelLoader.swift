@@ -775,19 +775,7 @@ struct ModelParser {
 // MARK: - helpers
 
 /// A short rendering of a JSON value for messages.
-func describe(_ v: JSONValue) -> String {
-    switch v.kind {
-    case .string:
-        let s = v.string ?? ""
-        return "\"" + (s.count > 40 ? String(s.prefix(40)) + "…" : s) + "\""
-    case .integer: return v.int.map(String.init) ?? "a huge integer"
-    case .double: return v.double.map { "\($0)" } ?? "a number"
-    case .bool: return v.bool == true ? "true" : "false"
-    case .null: return "null"
-    case .array: return "an array of \(v.count)"
-    case .object: return "an object"
-    }
-}
+func describe(_ v: JSONValue) -> String { v.shortDescription }
 
 /// "did you mean 'x'?" when a known word is within edit distance 2.
 func suggestion(_ word: String, _ candidates: Set<String>) -> [String] {

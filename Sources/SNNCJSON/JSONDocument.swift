@@ -246,3 +246,20 @@ public struct JSONValue: @unchecked Sendable {
         return nil
     }
 }
+
+extension JSONValue {
+    /// A short rendering for diagnostics: "\"same\"", "42", "an array of 3", "an object".
+    public var shortDescription: String {
+        switch kind {
+        case .string:
+            let s = string ?? ""
+            return "\"" + (s.count > 40 ? String(s.prefix(40)) + "…" : s) + "\""
+        case .integer: return int.map(String.init) ?? "a huge integer"
+        case .double: return double.map { "\($0)" } ?? "a number"
+        case .bool: return bool == true ? "true" : "false"
+        case .null: return "null"
+        case .array: return "an array of \(count)"
+        case .object: return "an object"
+        }
+    }
+}

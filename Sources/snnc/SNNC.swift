@@ -13,7 +13,7 @@ struct SNNC: ParsableCommand {
         commandName: "snnc",
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
-        subcommands: [InspectCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, SynthesizeCommand.self]
+        subcommands: [InspectCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, ProfileCommand.self, SynthesizeCommand.self]
     )
 
     /// Exit codes: 0 success, 1 bad input (model, profile, data), 2 bad usage (command line).
@@ -219,5 +219,25 @@ struct SweepCommand: ParsableCommand {
 extension Substring {
     func trimmingCharacters(in set: String) -> String {
         String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
+    }
+}
+
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Show a hardware profile (its limits, number formats and sources) or list the profiles found.",
+        discussion: "Profiles are HardwareProfiles/NAME.json; more directories can be given in SNNC_PROFILE_PATH (colon-separated)."
+    )
+
+    @Argument(help: "A profile name (e.g. loihi) or a path to a profile .json file.") var name: String?
+    @Flag(help: "List the profiles found.") var list = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if name == nil && !list { throw ValidationError("give a profile name, or --list") }
+    }
+
+    func run() throws {
+        if list { try finish(Profiles.list()) } else { try finish(Profiles.show(name!, json: json)) }
     }
 }

@@ -31,16 +31,19 @@ let package = Package(
         .target(name: "SNNCIR", dependencies: ["SNNCJSON"]),
         // Hardware profiles: chip limits and number formats, read from HardwareProfiles/*.json.
         .target(name: "SNNCHardware", dependencies: ["SNNCIR", "SNNCJSON"]),
+        // The compiler's front half: the pass pipeline (one list, Pipeline.swift), one pass per file.
+        .target(name: "SNNCPasses", dependencies: ["SNNCIR", "SNNCHardware"]),
         // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
         // metrics and data-set readers. The yardstick every compiled result is measured against.
         .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "CZlib"]),
         // The driver: what each subcommand does, as library code the tests call in-process.
-        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCReference"]),
+        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference"]),
         // The thin command-line front end.
         .executableTarget(
             name: "snnc",
             dependencies: [
                 "SNNCDriver",
+                "SNNCPasses",
                 "SNNCReference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -54,6 +57,7 @@ let package = Package(
         .testTarget(name: "SNNCJSONTests", dependencies: ["SNNCJSON"]),
         .testTarget(name: "SNNCIRTests", dependencies: ["SNNCIR", "SNNCJSON"], exclude: ["Corpus"]),
         .testTarget(name: "SNNCHardwareTests", dependencies: ["SNNCHardware", "SNNCIR"], exclude: ["Corpus"]),
+        .testTarget(name: "SNNCPassesTests", dependencies: ["SNNCPasses", "SNNCHardware", "SNNCIR", "SNNCReference", "SNNCDriver"]),
         .testTarget(name: "SNNCReferenceTests", dependencies: ["SNNCReference", "SNNCIR", "SNNCJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR"], exclude: ["Golden"]),
     ]

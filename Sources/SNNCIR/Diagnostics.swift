@@ -36,6 +36,11 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     // Hardware profiles
     case profileNotFound = "profile-not-found"
     case profileUnsupported = "profile-unsupported"
+    // Quantisation
+    case quantZeroed = "quant-zeroed"
+    case quantClipped = "quant-clipped"
+    case overflowPossible = "overflow-possible"
+    case verifierFailed = "verifier-failed"
     // Shapes and parameters
     case shapeInvalid = "shape-invalid"
     case shapeMismatch = "shape-mismatch"

@@ -1,3 +1,4 @@
+import SNNCIR
 // The paper's metrics (asn-model.md, "Metrics"):
 // - accuracy at every step (the readout's argmax against the label), final accuracy;
 // - FR: spikes per spiking neuron per second, averaged over all spiking neurons and images;

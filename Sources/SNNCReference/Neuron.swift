@@ -2,6 +2,7 @@
 // authors' NumPy code; Docs/neuron-model.md). Every simulator in snnc — the whole-network float
 // reference, `snnc transfer` — steps neurons with exactly this code.
 #if canImport(Glibc)
+import SNNCIR
 import Glibc
 #endif
 

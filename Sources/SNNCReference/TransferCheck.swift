@@ -1,3 +1,4 @@
+import SNNCIR
 // Simulating one neuron at constant activation S: the check that ties the discrete neuron to
 // the transfer function (asn-model.md). The neuron gets S as an injected current; its spikes
 // drive a target PSC  I_t = α_β·I_t + payload  (payload h for binary spikes, ϑ(t_s) for graded

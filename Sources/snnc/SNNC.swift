@@ -3,6 +3,7 @@
 import ArgumentParser
 import SNNCDriver
 import SNNCReference
+import SNNCPasses
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,7 @@ struct SNNC: ParsableCommand {
         commandName: "snnc",
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
-        subcommands: [InspectCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, ProfileCommand.self, SynthesizeCommand.self]
+        subcommands: [InspectCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, ProfileCommand.self, SynthesizeCommand.self]
     )
 
     /// Exit codes: 0 success, 1 bad input (model, profile, data), 2 bad usage (command line).
@@ -239,5 +240,28 @@ struct ProfileCommand: ParsableCommand {
 
     func run() throws {
         if list { try finish(Profiles.list()) } else { try finish(Profiles.show(name!, json: json)) }
+    }
+}
+
+struct CompileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compile",
+        abstract: "Compile a model for a hardware profile (today: the front half — BN folding, input encoding, pooling merge, scale-by-h, quantisation — and its report).",
+        discussion: "Passes, in order: \(SNNCPasses.Pipeline.names.joined(separator: ", ")). Partitioning, placement and routing are not implemented yet."
+    )
+
+    @Argument(help: "The model file.") var model: String
+    @Option(help: "Hardware profile name or .json path (snnc profile --list).") var profile: String = "generic"
+    @Option(help: "Print the graph after this pass and stop.") var dumpAfter: String?
+    @Flag(help: "Print time and peak memory per pass (stderr).") var timings = false
+    @Flag(help: "Print the quantisation report as JSON.") var json = false
+
+    func run() throws {
+        var o = Compile.Options(modelPath: model)
+        o.profile = profile
+        o.dumpAfter = dumpAfter
+        o.timings = timings
+        o.json = json
+        try finish(Compile.run(o))
     }
 }

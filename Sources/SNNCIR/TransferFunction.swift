@@ -7,7 +7,7 @@
 //   c0 = h / (exp((c1·ϑ0/2 + c2)/(c3·ϑ0/2 + c4)) − 1)
 //
 // f is linear in h: f(S) = h·g(S), so the h that gives f(1) = 1 is 1/g(1).
-import SNNCIR
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,0 +1,93 @@
+// What flows through the pipeline: the model graph (rewritten by the passes), the target
+// profile, and what the passes have decided so far.
+import SNNCHardware
+import SNNCIR
+
+public struct CompileUnit: Sendable {
+    public var model: Model
+    public let profile: HardwareProfile
+    /// Passes run so far.
+    public var completed: [String] = []
+    /// Warnings and notes the passes produced.
+    public var diagnostics: [Diagnostic] = []
+    /// encode-input: nodes computed on the host once per input (input → … → the first ASNs).
+    public var hostNodes: [String] = []
+    /// encode-input: ASN nodes whose current is injected by the host.
+    public var injectedLayers: [String] = []
+    /// merge-pooling: ASN node → the max-pool merged into it (its neurons are pooled positions).
+    public var pooledLayers: [String: (pool: String, window: Pool2D, preShape: [Int])] = [:]
+    /// scale-by-h: weighted node → (source ASN, h applied).
+    public var scaledBy: [String: (source: String, h: Double)] = [:]
+    /// quantize: the per-layer report.
+    public var quantization: [LayerQuantization] = []
+    public var neuronFormats: [String: NeuronFixedPoint] = [:]
+
+    public init(model: Model, profile: HardwareProfile) {
+        self.model = model
+        self.profile = profile
+    }
+
+    public func index(of name: String) -> Int? { model.nodes.firstIndex { $0.name == name } }
+
+    /// Nodes that consume `name`'s output.
+    public func consumers(of name: String) -> [Int] {
+        model.nodes.indices.filter { model.nodes[$0].inputs.contains(name) }
+    }
+
+    /// Removes node `i`, rewiring its consumers to its (single) input.
+    public mutating func bypass(_ i: Int) {
+        let n = model.nodes[i]
+        let replacement = n.inputs[0]
+        for j in model.nodes.indices {
+            model.nodes[j].inputs = model.nodes[j].inputs.map { $0 == n.name ? replacement : $0 }
+        }
+        model.nodes.remove(at: i)
+    }
+
+    /// A readable listing of the graph and the decisions so far (`--dump-after`).
+    public func dump() -> String {
+        var s = "; after \(completed.last ?? "nothing") — model '\(model.name)', profile '\(profile.name)'\n"
+        for n in model.nodes {
+            var line = "\(n.name) = \(n.op.rawValue)(\(n.inputs.joined(separator: ", "))) : [\(n.shape.map(String.init).joined(separator: ", "))]"
+            switch n.attributes {
+            case .dense(let d): line += "  weight [\(d.outFeatures)×\(d.inFeatures)]\(d.bias != nil ? " +bias" : "")"
+            case .conv2d(let c): line += "  kernel \(c.outChannels)×\(c.inChannels)×\(c.kernelH)×\(c.kernelW) stride \(c.strideH)×\(c.strideW)\(c.bias != nil ? " +bias" : "")"
+            case .batchnorm(let b): line += "  eps \(b.eps)"
+            case .asn(let p): line += "  ϑ0 \(p.theta0) m_f \(p.mf) \(p.spike.rawValue)"
+            default: break
+            }
+            if hostNodes.contains(n.name) { line += "  [host]" }
+            if injectedLayers.contains(n.name) { line += "  [injected current]" }
+            if let p = pooledLayers[n.name] { line += "  [max-pooled \(p.window.sizeH)×\(p.window.sizeW)/\(p.window.strideH): \(p.preShape.reduce(1, *)) compartments → \(n.shape.reduce(1, *)) neurons]" }
+            if let sc = scaledBy[n.name] { line += "  [× h \(sc.h) of '\(sc.source)']" }
+            if let q = quantization.first(where: { $0.node == n.name }) {
+                line += "  [q: \(q.bits)-bit × 2^\(q.exponent), SQNR \(fmtFixed(q.sqnrDB, 1)) dB, zeroed \(q.zeroed), clipped \(q.clipped)]"
+            }
+            s += line + "\n"
+        }
+        if !neuronFormats.isEmpty {
+            s += "; neuron fixed point\n"
+            for name in neuronFormats.keys.sorted() {
+                let f = neuronFormats[name]!
+                s += "\(name): state LSB 2^\(f.stateExponent), ϑ0 \(f.theta0), m_f \(f.mf)/2^\(f.decayBits), α_β \(f.alphaBeta) α_φ \(f.alphaPhi) α_η \(f.alphaEta) α_γ \(f.alphaGamma) (/2^\(f.decayBits))\n"
+            }
+        }
+        return s
+    }
+}
+
+/// Fixed decimals, for dumps and reports.
+public func fmtFixed(_ v: Double, _ decimals: Int) -> String {
+    guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let r = (abs(v) * scale).rounded()
+    let ip = Int(r / scale)
+    var frac = Int(r - Double(ip) * scale)
+    var fs = ""
+    for _ in 0..<decimals {
+        fs = String(frac % 10) + fs
+        frac /= 10
+    }
+    return (v < 0 && r != 0 ? "-" : "") + String(ip) + (decimals > 0 ? "." + fs : "")
+}

@@ -1,0 +1,60 @@
+// Fixed-point rules of the compiler: how a real weight becomes a b-bit signed mantissa times a
+// shared power of two, how decays become k-bit multipliers. Docs/quantization.md states them.
+#if canImport(Glibc)
+import Glibc
+#endif
+import SNNCHardware
+
+public struct WeightFormat: Sendable, Equatable {
+    public var bits: Int
+    public var exponent: Int
+    public init(bits: Int, exponent: Int) {
+        self.bits = bits
+        self.exponent = exponent
+    }
+    /// Largest and smallest mantissa: 2^(bits−1) − 1 and −2^(bits−1).
+    public var maxMantissa: Int { (1 << (bits - 1)) - 1 }
+    public var minMantissa: Int { -(1 << (bits - 1)) }
+    public var lsb: Double { pow2(exponent) }
+}
+
+public enum FixedPoint {
+    /// The smallest exponent e (finest LSB) with max|w| ≤ maxMantissa·2^e, clamped to the
+    /// profile's range: the most precision without clipping the largest weight.
+    public static func chooseExponent(maxAbs: Double, bits: Int, range: ClosedRange<Int>) -> Int {
+        guard maxAbs > 0 else { return range.lowerBound }
+        let maxM = Double((1 << (bits - 1)) - 1)
+        var e = Int((log2(maxAbs / maxM)).rounded(.up))
+        // Guard against log2 rounding at exact powers of two.
+        while e > range.lowerBound && maxAbs <= maxM * pow2(e - 1) { e -= 1 }
+        while maxAbs > maxM * pow2(e) { e += 1 }
+        return min(max(e, range.lowerBound), range.upperBound)
+    }
+
+    /// Rounds x (in LSBs) to an integer by the profile's rule.
+    @inline(__always)
+    public static func round(_ x: Double, _ mode: RoundingMode) -> Double {
+        switch mode {
+        case .nearestEven: return x.rounded(.toNearestOrEven)
+        case .nearestAway: return x.rounded(.toNearestOrAwayFromZero)
+        case .towardZero: return x.rounded(.towardZero)
+        case .floor: return x.rounded(.down)
+        }
+    }
+
+    /// The mantissa of w, saturated to the format; `clipped` is true when saturation changed it.
+    @inline(__always)
+    public static func quantize(_ w: Double, _ f: WeightFormat, _ mode: RoundingMode) -> (mantissa: Int, clipped: Bool) {
+        let r = round(w / f.lsb, mode)
+        if r > Double(f.maxMantissa) { return (f.maxMantissa, true) }
+        if r < Double(f.minMantissa) { return (f.minMantissa, true) }
+        return (Int(r), false)
+    }
+
+    /// A decay α as a k-bit multiplier: round(α·2^k) (e.g. 12 bits: exp(−1/50) → 4015/4096).
+    public static func decay(_ alpha: Double, bits: Int) -> Int { Int((alpha * Double(1 << bits)).rounded()) }
+}
+
+/// 2^e, exactly.
+@inline(__always)
+public func pow2(_ e: Int) -> Double { Double(sign: .plus, exponent: e, significand: 1) }

@@ -44,8 +44,12 @@ public struct Quantize: Pass {
         let range = num.weightExponentMin...num.weightExponentMax
         var problems: [Diagnostic] = []
         var exponentOf: [String: Int] = [:]
-        for i in unit.model.nodes.indices {
-            let n = unit.model.nodes[i]
+        var quantized: [String: [Double]] = [:]
+        var absSum: [String: Double] = [:]  // worst-case |input| of one step, real units
+        // 1. Weights: b-bit mantissas with the finest exponent that holds the largest weight.
+        //    The exponent is absolute here; the profile's range limits its distance to the
+        //    state LSB of the layer the weights drive (step 2).
+        for n in unit.model.nodes {
             let w: Tensor
             switch n.attributes {
             case .dense(let d): w = d.weight
@@ -54,7 +58,7 @@ public struct Quantize: Pass {
             }
             let values = w.toDoubles()
             let maxAbs = values.reduce(0) { max($0, abs($1)) }
-            let e = FixedPoint.chooseExponent(maxAbs: maxAbs, bits: num.weightBits, range: range)
+            let e = FixedPoint.chooseExponent(maxAbs: maxAbs, bits: num.weightBits, range: -126...127)
             let f = WeightFormat(bits: num.weightBits, exponent: e)
             var q = [Double](repeating: 0, count: values.count)
             var zeroed = 0, nonzero = 0, clipped = 0
@@ -72,49 +76,62 @@ public struct Quantize: Pass {
                 noise += err * err
                 maxErr = max(maxErr, abs(err))
             }
-            // Range: worst case one step, every presynaptic source firing with the largest payload.
-            let fanIn: Int, perOutputAbs: Double
-            switch n.attributes {
-            case .dense(let d):
-                fanIn = d.inFeatures
-                perOutputAbs = (0..<d.outFeatures).map { o in (0..<d.inFeatures).reduce(0.0) { $0 + abs(d.layout == .outIn ? q[o * d.inFeatures + $1] : q[$1 * d.outFeatures + o]) } }.max() ?? 0
-            case .conv2d(let c):
-                fanIn = c.inChannels * c.kernelH * c.kernelW
-                let perOut = c.inChannels * c.kernelH * c.kernelW
-                perOutputAbs = (0..<c.outChannels).map { o in
-                    (0..<perOut).reduce(0.0) { acc, k in
-                        acc + abs(c.layout == .oihw ? q[o * perOut + k] : q[k * c.outChannels + o])
-                    }
-                }.max() ?? 0
-            default: fanIn = 0; perOutputAbs = 0
-            }
-            _ = fanIn  // the accumulator bound uses the summed |w|, which already reflects the fan-in
-            // A binary spike adds the weight mantissa; a graded one adds it times ϑ(t_s), bounded
-            // here by 16·ϑ0 of the source (the threshold rarely exceeds a few ϑ0 at the paper's rates).
-            let payload = gradedPayloadBound(feeding: n.name, unit) ?? 1
-            let worst = perOutputAbs / f.lsb * payload
-            let limit = Double((1 << (num.currentBits - 1)) - 1)
-            let report = LayerQuantization(node: n.name, bits: num.weightBits, exponent: e, weights: values.count, maxAbsError: maxErr,
-                                           sqnrDB: noise > 0 ? 10 * log10(signal / noise) : .infinity, zeroed: zeroed, nonzero: nonzero,
-                                           clipped: clipped, worstCaseInput: worst, accumulatorLimit: limit)
-            unit.quantization.append(report)
             exponentOf[n.name] = e
+            quantized[n.name] = q
+            absSum[n.name] = Self.maxRowAbsSum(n, q) * (gradedPayloadBound(feeding: n.name, unit) ?? 1)
+            unit.quantization.append(LayerQuantization(node: n.name, bits: num.weightBits, exponent: e, weights: values.count, maxAbsError: maxErr,
+                                                       sqnrDB: noise > 0 ? 10 * log10(signal / noise) : .infinity, zeroed: zeroed, nonzero: nonzero,
+                                                       clipped: clipped, worstCaseInput: 0, accumulatorLimit: Double((1 << (num.currentBits - 1)) - 1)))
+            let report = unit.quantization.last!
             if report.zeroedPercent > Self.zeroedWarningPercent {
                 unit.diagnostics.append(Diagnostic(.warning, .quantZeroed, file: unit.model.file, object: "node '\(n.name)'",
                                                    "\(zeroed) of \(nonzero) non-zero weights (\(fmtFixed(report.zeroedPercent, 1)) %) round to zero at \(num.weightBits) bits × 2^\(e)",
                                                    notes: ["the largest weight (\(fmtFixed(maxAbs, 4))) sets the exponent; clipping outliers or a profile with more weight bits keeps small weights"]))
             }
-            if clipped > 0 {
-                unit.diagnostics.append(Diagnostic(.warning, .quantClipped, file: unit.model.file, object: "node '\(n.name)'",
-                                                   "\(clipped) weights clipped: the exponent range \(range.lowerBound)…\(range.upperBound) cannot hold max |w| = \(fmtFixed(maxAbs, 4))"))
+        }
+        // 2. Each ASN layer's state LSB 2^s: the finest s with every incoming weight exponent
+        //    e in s + [min, max] of the profile's range; input layers: ϑ0 with 12 fraction bits.
+        let k = num.decayBits
+        for n in unit.model.nodes {
+            guard case .asn(let p) = n.attributes else { continue }
+            let incoming = incomingWeighted(of: n.name, unit)
+            let exps = incoming.compactMap { exponentOf[$0] }
+            var sExp: Int
+            if exps.isEmpty {
+                sExp = Int(log2(p.theta0).rounded(.down)) - 12
+            } else {
+                sExp = exps.map { $0 - range.upperBound }.max()!
+                let high = exps.map { $0 - range.lowerBound }.min()!
+                // Coarsen the state LSB until the worst case fits the current's bits.
+                let total = incoming.reduce(0.0) { $0 + (absSum[$1] ?? 0) }
+                let limit = Double((1 << (num.currentBits - 1)) - 1)
+                while total / pow2(sExp) > limit && sExp < high { sExp += 1 }
+                if sExp > high {
+                    unit.diagnostics.append(Diagnostic(.warning, .quantClipped, file: unit.model.file, object: "node '\(n.name)'",
+                                                       "its inputs' weight exponents \(exps.sorted()) span more than the profile's exponent range \(range.lowerBound)…\(range.upperBound); the finest lose precision"))
+                }
             }
+            func a(_ tau: Double) -> Int { FixedPoint.decay(exp(-1 / tau), bits: k) }
+            unit.neuronFormats[n.name] = NeuronFixedPoint(stateExponent: sExp, theta0: Int((p.theta0 / pow2(sExp)).rounded()),
+                                                          mf: FixedPoint.decay(p.mf, bits: k), decayBits: k,
+                                                          alphaBeta: a(p.tauBeta), alphaPhi: a(p.tauPhi), alphaEta: a(p.tauEta), alphaGamma: a(p.tauGamma))
+        }
+        // 3. Range analysis and the model's weights (dequantised, so the ANN shows the loss).
+        for i in unit.model.nodes.indices {
+            let n = unit.model.nodes[i]
+            guard let q = quantized[n.name], let qi = unit.quantization.firstIndex(where: { $0.node == n.name }) else { continue }
+            // A binary spike adds the weight; a graded one adds it times ϑ(t_s), bounded by 16·ϑ0.
+            let target = firstASN(after: n.name, unit)
+            let sExp = target.flatMap { unit.neuronFormats[$0]?.stateExponent } ?? exponentOf[n.name]!
+            let worst = (target.map { t in incomingWeighted(of: t, unit).reduce(0.0) { $0 + (absSum[$1] ?? 0) } } ?? absSum[n.name]!) / pow2(sExp)
+            unit.quantization[qi].worstCaseInput = worst
+            let limit = unit.quantization[qi].accumulatorLimit
             if worst > limit {
                 let d = Diagnostic(num.overflowIsError ? .error : .warning, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
-                                   "worst-case input in one step is \(fmtFixed(worst, 0)) LSBs, the \(num.currentBits)-bit current holds \(fmtFixed(limit, 0))",
+                                   "worst-case input in one step is \(fmtFixed(worst, 0)) state LSBs, the \(num.currentBits)-bit current holds \(fmtFixed(limit, 0))",
                                    notes: ["the bound assumes every source spikes in the same step; the emulator counts real overflows"])
                 if num.overflowIsError { problems.append(d) } else { unit.diagnostics.append(d) }
             }
-            // The model keeps the dequantised weights, so the ANN after quantize shows the loss.
             switch n.attributes {
             case .dense(var d):
                 d.weight = Tensor(shape: d.weight.shape, values: q)
@@ -125,18 +142,57 @@ public struct Quantize: Pass {
             default: break
             }
         }
-        // Neuron constants: decays and m_f as k-bit multipliers; ϑ0 in the layer's state LSB (the
-        // finest exponent of its incoming weights, so mantissas add into I as integers).
-        let k = num.decayBits
-        for n in unit.model.nodes {
-            guard case .asn(let p) = n.attributes else { continue }
-            let e = directWeightExponent(of: n.name, unit, exponentOf) ?? (Int(log2(p.theta0).rounded(.down)) - 10)
-            func a(_ tau: Double) -> Int { FixedPoint.decay(exp(-1 / tau), bits: k) }
-            unit.neuronFormats[n.name] = NeuronFixedPoint(stateExponent: e, theta0: Int((p.theta0 / pow2(e)).rounded()),
-                                                          mf: FixedPoint.decay(p.mf, bits: k), decayBits: k,
-                                                          alphaBeta: a(p.tauBeta), alphaPhi: a(p.tauPhi), alphaEta: a(p.tauEta), alphaGamma: a(p.tauGamma))
+        // Biases add to S in the target layer's state LSB; they and ϑ0 must fit their widths.
+        for i in unit.model.nodes.indices {
+            let n = unit.model.nodes[i]
+            guard let target = firstASN(after: n.name, unit), let fmt = unit.neuronFormats[target] else { continue }
+            let lsb = pow2(fmt.stateExponent)
+            let limit = Double((1 << (num.activationBits - 1)) - 1)
+            func roundBias(_ b: Tensor?) -> Tensor? {
+                guard let b else { return nil }
+                let v = b.toDoubles().map { FixedPoint.round($0 / lsb, num.rounding) }
+                if let worst = v.map(abs).max(), worst > limit {
+                    let d = Diagnostic(num.overflowIsError ? .error : .warning, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
+                                       "a bias is \(fmtFixed(worst, 0)) state LSBs (2^\(fmt.stateExponent)); the \(num.activationBits)-bit activation holds \(fmtFixed(limit, 0))")
+                    if num.overflowIsError { problems.append(d) } else { unit.diagnostics.append(d) }
+                }
+                return Tensor(shape: b.shape, values: v.map { min(max($0, -limit - 1), limit) * lsb })
+            }
+            switch n.attributes {
+            case .dense(var d):
+                d.bias = roundBias(d.bias)
+                unit.model.nodes[i].attributes = .dense(d)
+            case .conv2d(var c):
+                c.bias = roundBias(c.bias)
+                unit.model.nodes[i].attributes = .conv2d(c)
+            default: break
+            }
+        }
+        for (name, f) in unit.neuronFormats.sorted(by: { $0.key < $1.key }) where f.theta0 > (1 << (num.thresholdBits - 1)) - 1 || f.theta0 < 1 {
+            problems.append(Diagnostic(.error, .overflowPossible, file: unit.model.file, object: "node '\(name)'",
+                                       "ϑ0 is \(f.theta0) state LSBs (2^\(f.stateExponent)); the \(num.thresholdBits)-bit threshold needs 1 … \((1 << (num.thresholdBits - 1)) - 1)"))
+        }
+        if num.exponentScope == "core" {
+            unit.diagnostics.append(Diagnostic(.note, .quantZeroed, file: unit.model.file, object: "profile '\(unit.profile.name)'",
+                                               "the profile shares exponents per core; until the mapper assigns cores, one exponent per layer is used (a per-core exponent is never coarser)"))
         }
         if !problems.isEmpty { throw DiagnosticsError(problems + unit.diagnostics.filter { $0.severity == .error }) }
+    }
+
+    /// The ASN a weighted node drives (through linear nodes).
+    func firstASN(after name: String, _ unit: CompileUnit) -> String? {
+        var frontier = [name]
+        var seen = Set<String>()
+        while let x = frontier.popLast() {
+            for c in unit.consumers(of: x) {
+                let cn = unit.model.nodes[c]
+                if seen.contains(cn.name) { continue }
+                seen.insert(cn.name)
+                if cn.op == .asn || cn.op == .relu { return cn.name }
+                if [.batchnorm, .add, .flatten, .avgpool2d].contains(cn.op) { frontier.append(cn.name) }
+            }
+        }
+        return nil
     }
 
     /// For a weighted node fed by graded spikes: the bound used for the payload ϑ(t_s) (16·ϑ0).
@@ -157,19 +213,35 @@ public struct Quantize: Pass {
         return bound
     }
 
-    /// The finest exponent among weighted nodes feeding ASN `name` through linear nodes.
-    func directWeightExponent(of name: String, _ unit: CompileUnit, _ exps: [String: Int]) -> Int? {
-        guard let i = unit.index(of: name) else { return nil }
+    /// max over outputs of Σ|w| over that output's inputs.
+    static func maxRowAbsSum(_ n: Node, _ q: [Double]) -> Double {
+        switch n.attributes {
+        case .dense(let d):
+            var sums = [Double](repeating: 0, count: d.outFeatures)
+            for k in q.indices { sums[d.layout == .outIn ? k / d.inFeatures : k % d.outFeatures] += abs(q[k]) }
+            return sums.max() ?? 0
+        case .conv2d(let c):
+            var sums = [Double](repeating: 0, count: c.outChannels)
+            let perOut = c.inChannels * c.kernelH * c.kernelW
+            for k in q.indices { sums[c.layout == .oihw ? k / perOut : k % c.outChannels] += abs(q[k]) }
+            return sums.max() ?? 0
+        default: return 0
+        }
+    }
+
+    /// The weighted nodes feeding ASN `name` through linear nodes.
+    func incomingWeighted(of name: String, _ unit: CompileUnit) -> [String] {
+        guard let i = unit.index(of: name) else { return [] }
         var stack = unit.model.nodes[i].inputs
-        var found: [Int] = []
+        var found: [String] = []
         var seen = Set<String>()
         while let s = stack.popLast() {
             guard !seen.contains(s), let si = unit.index(of: s) else { continue }
             seen.insert(s)
             let sn = unit.model.nodes[si]
-            if let e = exps[sn.name] { found.append(e); continue }
+            if sn.op == .dense || sn.op == .conv2d { found.append(sn.name); continue }
             if [.batchnorm, .add, .flatten, .avgpool2d].contains(sn.op) { stack += sn.inputs }
         }
-        return found.min()
+        return found
     }
 }

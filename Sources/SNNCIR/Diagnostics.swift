@@ -41,6 +41,7 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case quantClipped = "quant-clipped"
     case overflowPossible = "overflow-possible"
     case verifierFailed = "verifier-failed"
+    case poolFolded = "pool-folded"
     // Shapes and parameters
     case shapeInvalid = "shape-invalid"
     case shapeMismatch = "shape-mismatch"

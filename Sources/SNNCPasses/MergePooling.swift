@@ -83,7 +83,7 @@ public struct MergePooling: Pass {
         let di = chain[0]
         unit.model.nodes[di].attributes = .dense(d)
         if let f = flatten { unit.model.nodes[f].shape = [preCount] }
-        unit.diagnostics.append(Diagnostic(.warning, .unsupportedPattern, file: unit.model.file, object: "node '\(pool.name)'",
+        unit.diagnostics.append(Diagnostic(.note, .poolFolded, file: unit.model.file, object: "node '\(pool.name)'",
                                            "average pooling folded into '\(unit.model.nodes[di].name)': its fan-in grows from \(pool.shape.reduce(1, *)) to \(preCount)"))
         unit.bypass(i)
         return true

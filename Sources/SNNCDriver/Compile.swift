@@ -69,7 +69,7 @@ public enum Compile {
                    groupedDigits(q.zeroed), fmt(q.zeroedPercent, 2), groupedDigits(q.clipped),
                    "\(groupedDigits(Int(q.worstCaseInput))) / \(groupedDigits(Int(q.accumulatorLimit)))"])
         }
-        var s = "quantisation of '\(unit.model.name)' for profile '\(unit.profile.name)' (\(unit.profile.numerics.weightBits)-bit weights, exponent per \(unit.profile.numerics.exponentScope), \(unit.profile.numerics.rounding.rawValue))\n\n" + t.render()
+        let s = "quantisation of '\(unit.model.name)' for profile '\(unit.profile.name)' (\(unit.profile.numerics.weightBits)-bit weights, exponent per \(unit.profile.numerics.exponentScope), \(unit.profile.numerics.rounding.rawValue))\n\n" + t.render()
         var n = TextTable(headers: ["ASN layer", "state LSB", "ϑ0 (LSBs)", "m_f", "α_β", "α_φ", "α_η", "α_γ", "pooled"],
                           alignments: [.left, .right, .right, .right, .right, .right, .right, .right, .left])
         for name in unit.model.nodes.map(\.name) {
@@ -100,7 +100,7 @@ public func peakRSS() -> Int {
     defer { fclose(f) }
     var line = [CChar](repeating: 0, count: 256)
     while fgets(&line, 256, f) != nil {
-        let s = String(cString: line)
+        let s = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if s.hasPrefix("VmHWM:") { return (Int(s.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024 }
     }
     return 0

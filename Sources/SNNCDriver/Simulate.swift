@@ -14,6 +14,8 @@ public enum Simulate {
         public var json = false
         public var svgPath: String?
         public var progress = true
+        /// Only evaluate the ANN (no spiking simulation).
+        public var annOnly = false
         public init(modelPath: String, dataPath: String) {
             self.modelPath = modelPath
             self.dataPath = dataPath
@@ -70,6 +72,14 @@ public enum Simulate {
         let threads = o.simulation.threads > 0 ? o.simulation.threads : activeCoreCount()
         let t0 = monotonicSeconds()
         let ann = annClasses(net.prepared, data, threads: threads)
+        if o.annOnly {
+            let correct = zip(ann, data.labels).filter { $0 == $1 }.count
+            let acc = Double(correct) / Double(max(data.count, 1))
+            r.stdout = o.json
+                ? JSONOutput.object([("model", .string(model.name)), ("images", .int(data.count)), ("ann_accuracy", .double(acc)), ("ann_correct", .int(correct))]).serialized()
+                : "model '\(model.name)', \(data.count) samples of \(data.description): ANN accuracy \(pct(acc)) (\(correct)/\(data.count)), \(fmt(monotonicSeconds() - t0, 2)) s\n"
+            return r
+        }
         let bar = ProgressBar(total: data.count, label: "simulate", enabled: o.progress && isTerminal(2))
         let sim = Simulator(network: net, options: o.simulation)
         let results = sim.run(images: data.samples) { bar.update($0) }

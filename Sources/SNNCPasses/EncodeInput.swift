@@ -22,7 +22,7 @@ public struct EncodeInput: Pass {
             }
         }
         var problems: [Diagnostic] = []
-        for (i, n) in nodes.enumerated() where n.op == .asn || n.op == .relu {
+        for n in nodes where n.op == .asn || n.op == .relu {
             let src = n.inputs.compactMap { index[$0] }
             if src.allSatisfy({ analog[$0] }) { unit.injectedLayers.append(n.name) }
         }

@@ -146,11 +146,13 @@ struct SimulateCommand: ParsableCommand {
     )
 
     @OptionGroup var common: SimulationFlags
+    @Flag(help: "Only evaluate the analog network (fast; no spiking simulation).") var annOnly = false
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Draw accuracy over time (with the ANN level and MT) into this SVG file.") var svg: String?
 
     func run() throws {
         var o = Simulate.Options(modelPath: common.model, dataPath: common.data)
+        o.annOnly = annOnly
         o.limit = common.limit
         o.simulation = common.simulation
         o.json = json

@@ -102,10 +102,22 @@ public struct Quantize: Pass {
             } else {
                 sExp = exps.map { $0 - range.upperBound }.max()!
                 let high = exps.map { $0 - range.lowerBound }.min()!
-                // Coarsen the state LSB until the worst case fits the current's bits.
+                // Coarsen the state LSB until the worst-case input fits the current's bits and
+                // the largest bias and 16·ϑ0 (the threshold's working range) fit with 2× headroom.
                 let total = incoming.reduce(0.0) { $0 + (absSum[$1] ?? 0) }
                 let limit = Double((1 << (num.currentBits - 1)) - 1)
-                while total / pow2(sExp) > limit && sExp < high { sExp += 1 }
+                let maxBias = incoming.compactMap { unit.model.node(named: $0) }.map { m -> Double in
+                    switch m.attributes {
+                    case .dense(let d): return d.bias?.toDoubles().map(abs).max() ?? 0
+                    case .conv2d(let c): return c.bias?.toDoubles().map(abs).max() ?? 0
+                    default: return 0
+                    }
+                }.max() ?? 0
+                let actLimit = Double((1 << (num.activationBits - 1)) - 1) / 2
+                let thLimit = Double((1 << (num.thresholdBits - 1)) - 1) / 2
+                while sExp < high && (total / pow2(sExp) > limit || maxBias / pow2(sExp) > actLimit || 16 * p.theta0 / pow2(sExp) > thLimit) {
+                    sExp += 1
+                }
                 if sExp > high {
                     unit.diagnostics.append(Diagnostic(.warning, .quantClipped, file: unit.model.file, object: "node '\(n.name)'",
                                                        "its inputs' weight exponents \(exps.sorted()) span more than the profile's exponent range \(range.lowerBound)…\(range.upperBound); the finest lose precision"))

@@ -62,9 +62,9 @@ func load(_ path: String) -> Model { ModelLoader.load(path: path).model! }
                 let (dump, _) = try Pipeline.run(&unit, dumpAfter: "quantize", verify: true, clock: { 0 }, rss: { 0 })
                 #expect(dump?.contains("; after quantize") == true)
                 #expect(unit.quantization.count == unit.model.nodes.filter { $0.op == .dense || $0.op == .conv2d }.count)
+                #expect(!unit.neuronFormats.isEmpty)
             } catch {
-                // Only a possible overflow on a strict profile may stop a large network here.
-                #expect(error.diagnostics.allSatisfy { $0.id == .overflowPossible }, "\(name) \(path): \(error.diagnostics.map(\.description))")
+                Issue.record("\(name) \(path): \(error.diagnostics.map(\.description))")
             }
         }
     }

@@ -76,7 +76,12 @@ public enum Compile {
             guard let f = unit.neuronFormats[name] else { continue }
             let d = 1 << f.decayBits
             n.add([name, "2^\(f.stateExponent)", "\(f.theta0)", "\(f.mf)/\(d)", "\(f.alphaBeta)/\(d)", "\(f.alphaPhi)/\(d)", "\(f.alphaEta)/\(d)", "\(f.alphaGamma)/\(d)",
-                   unit.pooledLayers[name].map { "\($0.preShape.reduce(1, *)) compartments" } ?? ""])
+                   unit.pooledLayers[name].map { pl -> String in
+                       let comps = pl.preShape.reduce(1, *)
+                       let neurons = unit.model.node(named: name)?.shape.reduce(1, *) ?? 0
+                       let bits = unit.profile.limits(core: 0).stateBitsPerNeuron
+                       return "\(groupedDigits(comps)) compartments for \(groupedDigits(neurons)) neurons: \(humanBytes(comps * bits / 8)) of state instead of \(humanBytes(neurons * bits / 8))"
+                   } ?? ""])
         }
         return s + "\n" + n.render()
     }

@@ -67,19 +67,6 @@ public enum Transfer {
     }
 }
 
-/// Fixed decimals without Foundation.
-public func fmt(_ v: Double, _ decimals: Int) -> String {
-    guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let r = (abs(v) * scale).rounded()
-    let intPart = Int(r / scale)
-    var frac = Int(r - Double(intPart) * scale)
-    var fracStr = ""
-    for _ in 0..<decimals {
-        fracStr = String(frac % 10) + fracStr
-        frac /= 10
-    }
-    let sign = v < 0 && r != 0 ? "-" : ""
-    return sign + String(intPart) + (decimals > 0 ? "." + fracStr : "")
-}
+/// Fixed decimals (see formatFixed).
+@inline(__always)
+public func fmt(_ v: Double, _ decimals: Int) -> String { formatFixed(v, decimals) }

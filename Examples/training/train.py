@@ -222,7 +222,7 @@ def fashion_mnist():
     y_train = read_idx_gz(os.path.join(d, "train-labels-idx1-ubyte.gz")).astype(np.int64)
     x_test = read_idx_gz(os.path.join(d, "t10k-images-idx3-ubyte.gz"))
     y_test = read_idx_gz(os.path.join(d, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
-    train_images("fashion-mnist", x_train, y_train, x_test, y_test, 1 / 256, theta0=0.1, epochs=6,
+    train_images("fashion-mnist", x_train, y_train, x_test, y_test, 1 / 256, theta0=0.1, epochs=3,
                  data_note="Fashion-MNIST official 10k test set (Debian dataset-fashion-mnist), pixels scaled by 1/256")
 
 

@@ -90,7 +90,6 @@ public final class Simulator: Sendable {
         for (li, l) in layers.enumerated() {
             if case .injected(let pre) = l.kind { injected[li] = pm.value(pre, &memo) }
         }
-        let readout = network.readoutLayer!
         var classes = [Int32](repeating: 0, count: options.durationMs)
         var spikes = [Int](repeating: 0, count: layers.count)
         var events = 0
@@ -119,7 +118,6 @@ public final class Simulator: Sendable {
                 }
             }
         }
-        _ = readout
         return ImageResult(classes: classes, spikesPerLayer: spikes, synapticEvents: events, finalReadout: st.readoutS, neuronSpikes: perNeuron,
                            raster: raster, readoutTrace: readoutTrace)
     }

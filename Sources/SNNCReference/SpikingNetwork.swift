@@ -234,7 +234,6 @@ struct Lowering {
         // Pre-map: source neuron → positions in the weighted op's input, with factors.
         let src = layers[l]
         var rows: [[(Int, Double)]] = (0..<src.neurons).map { [($0, 1.0)] }
-        var curShape = shape(src.outputNode)
         for i in 0..<w {
             let node = ops[i]
             switch pm.ops[node] {
@@ -257,9 +256,7 @@ struct Lowering {
                 bag.error(.unsupportedPattern, obj, "node '\(name(node))' (\(pm.model.nodes[node].op.rawValue)) cannot stand between a spiking layer and a weighted layer")
                 return nil
             }
-            curShape = shape(node)
         }
-        _ = curShape
         // Post ops: per-channel scales to fold into the weighted op (or the identity).
         let outShape = shape(ops.last ?? src.outputNode)
         let outC = outShape.last!

@@ -34,6 +34,22 @@ public struct CompileUnit: Sendable {
         model.nodes.indices.filter { model.nodes[$0].inputs.contains(name) }
     }
 
+    /// The nodes that feed `name` through linear, unweighted nodes (batch-norm, add, flatten,
+    /// pooling): the weighted layers or ASNs (or host nodes) where each path stops.
+    public func upstreamSources(of name: String) -> [Node] {
+        guard let i = index(of: name) else { return [] }
+        var stack = model.nodes[i].inputs
+        var seen = Set<String>()
+        var out: [Node] = []
+        while let s = stack.popLast() {
+            guard !seen.contains(s), let si = index(of: s) else { continue }
+            seen.insert(s)
+            let n = model.nodes[si]
+            if [.batchnorm, .add, .flatten, .avgpool2d, .maxpool2d].contains(n.op) { stack += n.inputs } else { out.append(n) }
+        }
+        return out
+    }
+
     /// Removes node `i`, rewiring its consumers to its (single) input.
     public mutating func bypass(_ i: Int) {
         let n = model.nodes[i]

@@ -209,20 +209,13 @@ public struct Quantize: Pass {
 
     /// For a weighted node fed by graded spikes: the bound used for the payload ϑ(t_s) (16·ϑ0).
     func gradedPayloadBound(feeding name: String, _ unit: CompileUnit) -> Double? {
-        guard let i = unit.index(of: name) else { return nil }
-        var stack = unit.model.nodes[i].inputs
-        var bound: Double? = nil
-        while let s = stack.popLast() {
-            guard let si = unit.index(of: s) else { continue }
-            let sn = unit.model.nodes[si]
-            switch sn.attributes {
-            case .asn(let p) where p.spike == .graded: bound = max(bound ?? 0, 16 * p.theta0)
-            case .relu(let p): bound = max(bound ?? 0, 16 * (p?.theta0 ?? 1))
-            case .flatten, .batchnorm, .add, .avgpool2d: stack += sn.inputs
-            default: break
+        unit.upstreamSources(of: name).compactMap { n -> Double? in
+            switch n.attributes {
+            case .asn(let p) where p.spike == .graded: return 16 * p.theta0
+            case .relu(let p): return 16 * (p?.theta0 ?? 1)
+            default: return nil
             }
-        }
-        return bound
+        }.max()
     }
 
     /// max over outputs of Σ|w| over that output's inputs.
@@ -243,17 +236,6 @@ public struct Quantize: Pass {
 
     /// The weighted nodes feeding ASN `name` through linear nodes.
     func incomingWeighted(of name: String, _ unit: CompileUnit) -> [String] {
-        guard let i = unit.index(of: name) else { return [] }
-        var stack = unit.model.nodes[i].inputs
-        var found: [String] = []
-        var seen = Set<String>()
-        while let s = stack.popLast() {
-            guard !seen.contains(s), let si = unit.index(of: s) else { continue }
-            seen.insert(s)
-            let sn = unit.model.nodes[si]
-            if sn.op == .dense || sn.op == .conv2d { found.append(sn.name); continue }
-            if [.batchnorm, .add, .flatten, .avgpool2d].contains(sn.op) { stack += sn.inputs }
-        }
-        return found
+        unit.upstreamSources(of: name).filter { $0.op == .dense || $0.op == .conv2d }.map(\.name)
     }
 }

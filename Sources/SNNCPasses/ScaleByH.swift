@@ -14,20 +14,13 @@ public struct ScaleByH: Pass {
             let n = unit.model.nodes[i]
             guard n.op == .dense || n.op == .conv2d else { continue }
             // The ASN layers whose spikes reach this node through linear, unweighted nodes.
-            var sources: [(String, Double?)] = []
-            var stack = n.inputs
-            var seen = Set<String>()
-            while let s = stack.popLast() {
-                guard !seen.contains(s), let si = unit.index(of: s) else { continue }
-                seen.insert(s)
-                let sn = unit.model.nodes[si]
+            let sources: [(String, Double?)] = unit.upstreamSources(of: n.name).compactMap { sn in
                 switch sn.attributes {
                 case .asn(let p):
                     let tf = TransferFunction(theta0: p.theta0, mf: p.mf, tauGamma: p.tauGamma, tauEta: p.tauEta)
-                    sources.append((sn.name, p.spike == .graded ? nil : tf.resolve(p.h)))
-                case .relu: sources.append((sn.name, nil))
-                case .flatten, .batchnorm, .add, .avgpool2d, .maxpool2d: stack += sn.inputs
-                default: break  // host nodes: not spikes
+                    return (sn.name, p.spike == .graded ? nil : tf.resolve(p.h))
+                case .relu: return (sn.name, nil)
+                default: return nil  // host nodes: not spikes
                 }
             }
             let binary = sources.compactMap { $0.1 }

@@ -2,7 +2,7 @@
 // snnc — a toolchain that maps adaptive spiking neural networks (ASN) onto neuromorphic chips.
 //
 // Targets are layered; each depends only on the ones above it (see Docs/architecture.md):
-//   CJSONC → SNNCJSON → SNNCIR → (hardware profiles → passes / mapper → emulator, later issues)
+//   CJSONC → SNNCJSON → SNNCIR → SNNCHardware → SNNCPasses (passes + mapper) → (emulator, issue 7)
 //   → SNNCDriver → snnc (the CLI)
 import PackageDescription
 
@@ -14,6 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 for the compiled artefact's manifest (hashes of the model, weights and profile).
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"4.0.0"),
     ],
     targets: [
         // json-c from Debian (libjson-c-dev): the one JSON parser/serialiser snnc uses.
@@ -31,13 +33,15 @@ let package = Package(
         .target(name: "SNNCIR", dependencies: ["SNNCJSON"]),
         // Hardware profiles: chip limits and number formats, read from HardwareProfiles/*.json.
         .target(name: "SNNCHardware", dependencies: ["SNNCIR", "SNNCJSON"]),
-        // The compiler's front half: the pass pipeline (one list, Pipeline.swift), one pass per file.
+        // The compiler: the pass pipeline (one list, Pipeline.swift), one pass per file — the front
+        // half (quantisation) and the mapper (Mapper/: partition, place, route, check-routes).
         .target(name: "SNNCPasses", dependencies: ["SNNCIR", "SNNCHardware"]),
         // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
         // metrics and data-set readers. The yardstick every compiled result is measured against.
         .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "CZlib"]),
         // The driver: what each subcommand does, as library code the tests call in-process.
-        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference"]),
+        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference",
+                                                   .product(name: "Crypto", package: "swift-crypto")]),
         // The thin command-line front end.
         .executableTarget(
             name: "snnc",

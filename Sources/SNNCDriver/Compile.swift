@@ -1,7 +1,7 @@
-// `snnc compile model.json --profile P`: runs the pass pipeline (Sources/SNNCPasses/Pipeline.swift).
-// Today that is the front half — check-profile, fold-batchnorm, encode-input, merge-pooling,
-// scale-by-h, quantize — and its quantisation report. Partitioning, placement, routing and the
-// compiled artefact (issue 6) are not implemented yet, and compile says so.
+// `snnc compile model.json --profile P [-o DIR]`: runs the pass pipeline
+// (Sources/SNNCPasses/Pipeline.swift) — the front half (quantisation) and the mapper (partition,
+// place, route, check-routes) — and writes the compiled artefact directory (Docs/artefact.md)
+// with its placement report.
 import SNNCHardware
 import SNNCIR
 import SNNCJSON
@@ -17,6 +17,10 @@ public enum Compile {
         public var dumpAfter: String?
         public var timings = false
         public var json = false
+        /// The artefact directory (default: next to the model, MODEL.PROFILE.snnc).
+        public var output: String?
+        /// A `snnc simulate --json` result whose per-layer rates weight the placement.
+        public var rates: String?
         public init(modelPath: String) { self.modelPath = modelPath }
     }
 
@@ -36,6 +40,12 @@ public enum Compile {
         case .failure(let e): return .failure(e.diagnostics)
         }
         var unit = CompileUnit(model: model, profile: profile)
+        if let rf = o.rates {
+            switch readRates(rf) {
+            case .success(let m): unit.measuredRates = m
+            case .failure(let e): return .failure(e.diagnostics)
+            }
+        }
         let result: (dump: String?, timings: [Pipeline.Timing])
         do {
             result = try Pipeline.run(&unit, dumpAfter: o.dumpAfter, verify: true, clock: monotonicSeconds, rss: peakRSS)
@@ -47,11 +57,20 @@ public enum Compile {
         r.report(unit.diagnostics)
         if let dump = result.dump {
             r.stdout = dump
-        } else if o.json {
-            r.stdout = quantizationJSON(unit).serialized()
         } else {
-            r.stdout = quantizationReport(unit)
-            r.stdout += "\nfront half done (\(Pipeline.names.joined(separator: " → "))). Partitioning, placement, routing and the compiled artefact are not implemented yet (issue 6): nothing was written.\n"
+            let dir = o.output ?? defaultOutput(o.modelPath, profile: profile.name)
+            let modelBytes = (try? readWholeFile(o.modelPath, limit: 1 << 30)) ?? []
+            let weightsBytes = model.weightsFile.flatMap { try? readWholeFile(resolvePath($0, relativeTo: directoryOf(o.modelPath)), limit: 1 << 34) }
+            let profileBytes = (try? readWholeFile(profile.file, limit: 1 << 24)) ?? []
+            let files = Artefact.files(unit, modelBytes: modelBytes, weightsBytes: weightsBytes, profileBytes: profileBytes)
+            do {
+                try Artefact.write(files, to: dir)
+            } catch {
+                var f = CommandResult.failure([Diagnostic(.error, .fileUnreadable, file: dir, "cannot write the artefact: \(error)")])
+                f.stderr = r.stderr + f.stderr
+                return f
+            }
+            r.stdout = o.json ? MappingReport(unit).json().serialized() : quantizationReport(unit) + "\n" + summary(unit, dir: dir)
         }
         if o.timings {
             var t = TextTable(headers: ["pass", "seconds", "peak RSS"], alignments: [.left, .right, .right])

@@ -91,6 +91,8 @@ public struct HardwareProfile: Sendable {
     public var applicationCoresPerChip: Int
     public var coreMesh: (rows: Int, cols: Int)
     public var interChipHopCost: Double
+    /// How many layers' blocks one core may hold (1: a core runs one layer slice).
+    public var layersPerCore: Int = 1
     /// Uniform limits, or one entry per core of a chip for heterogeneous chips (DYNAP-CNN).
     public var cores: [CoreLimits]
     public var sharedWeights: Bool
@@ -287,7 +289,7 @@ struct ProfileReader {
         if sources.isEmpty { bag.error(.fieldMissing, object, "field 'sources' must list where the numbers come from") }
 
         // chip
-        var chips: Int?, chipMesh: (Int, Int)?, cpc: Int?, app: Int?, coreMesh: (Int, Int)?, hop: Double?
+        var chips: Int?, chipMesh: (Int, Int)?, cpc: Int?, app: Int?, coreMesh: (Int, Int)?, hop: Double?, lpc: Int?
         if let ch = section(root, "chip") {
             chips = int(ch["chips"], "chip.chips", max: 1 << 20)
             chipMesh = pair(ch["chip_mesh"], "chip.chip_mesh")
@@ -295,6 +297,7 @@ struct ProfileReader {
             app = int(ch["application_cores"], "chip.application_cores", max: 1 << 20)
             coreMesh = pair(ch["core_mesh"], "chip.core_mesh")
             hop = number(ch["inter_chip_hop_cost"], "chip.inter_chip_hop_cost", min: 1)
+            lpc = int(ch["layers_per_core"], "chip.layers_per_core", max: 1024, optional: true)
             if let chips, let m = chipMesh, m.0 * m.1 != chips {
                 bag.error(.shapeMismatch, object, "chip.chip_mesh \(m.0)×\(m.1) holds \(m.0 * m.1) chips but chip.chips is \(chips)")
             }
@@ -402,10 +405,12 @@ struct ProfileReader {
         }
         guard let support, let chips, let chipMesh, let cpc, let app, let coreMesh, let hop, !cores.isEmpty, let shared,
               let numerics, let spikes, let router, let clock, let step, let energy, !bag.hasErrors else { return nil }
-        return HardwareProfile(name: name, description: description, file: file, asnSupport: support, missingFeatures: missing,
-                               chips: chips, chipMesh: chipMesh, coresPerChip: cpc, applicationCoresPerChip: app, coreMesh: coreMesh,
-                               interChipHopCost: hop, cores: cores, sharedWeights: shared, numerics: numerics, spikes: spikes,
-                               router: router, clockHz: clock, timestepUs: step, energy: energy, sources: sources)
+        var profile = HardwareProfile(name: name, description: description, file: file, asnSupport: support, missingFeatures: missing,
+                                      chips: chips, chipMesh: chipMesh, coresPerChip: cpc, applicationCoresPerChip: app, coreMesh: coreMesh,
+                                      interChipHopCost: hop, cores: cores, sharedWeights: shared, numerics: numerics, spikes: spikes,
+                                      router: router, clockHz: clock, timestepUs: step, energy: energy, sources: sources)
+        profile.layersPerCore = lpc ?? 1
+        return profile
     }
 }
 

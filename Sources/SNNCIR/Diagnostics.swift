@@ -42,6 +42,18 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case overflowPossible = "overflow-possible"
     case verifierFailed = "verifier-failed"
     case poolFolded = "pool-folded"
+    // Mapping: per-core limits, chip size, routing
+    case coreNeurons = "core-neurons"
+    case coreStateMemory = "core-state-memory"
+    case coreFanIn = "core-fan-in"
+    case coreSynapseMemory = "core-synapse-memory"
+    case coreOutputAxons = "core-output-axons"
+    case coreDestinations = "core-destinations"
+    case chipCores = "chip-cores"
+    case routerEntries = "router-entries"
+    case routeCheck = "route-check"
+    case ratesFile = "rates-file"
+    case artefactInvalid = "artefact-invalid"
     // Shapes and parameters
     case shapeInvalid = "shape-invalid"
     case shapeMismatch = "shape-mismatch"

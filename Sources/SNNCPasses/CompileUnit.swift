@@ -21,6 +21,15 @@ public struct CompileUnit: Sendable {
     /// quantize: the per-layer report.
     public var quantization: [LayerQuantization] = []
     public var neuronFormats: [String: NeuronFixedPoint] = [:]
+    /// partition: the layers as the mapper sees them, and their blocks and cores.
+    public var graph: MapGraph?
+    public var partition: PartitionResult?
+    /// place: the mesh slot of each core, with the optimiser's cost against naive placement.
+    public var placement: Placement?
+    /// Measured spikes per neuron per step for each layer (from `--rates`); nil: uniform estimate.
+    public var measuredRates: [String: Double]?
+    /// route: keys, axon tables, router tables.
+    public var routing: Routing?
 
     public init(model: Model, profile: HardwareProfile) {
         self.model = model

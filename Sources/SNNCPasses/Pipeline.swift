@@ -13,7 +13,7 @@ public protocol Pass: Sendable {
 }
 
 public enum Pipeline {
-    /// The front half of `snnc compile`, in order.
+    /// `snnc compile`, in order: the front half, then the mapper (Sources/SNNCPasses/Mapper/).
     public static let passes: [any Pass] = [
         CheckProfile(),       // refuse chips that cannot run ASNs or graded spikes
         FoldBatchNorm(),      // BN after dense/conv → weights and bias
@@ -21,6 +21,10 @@ public enum Pipeline {
         MergePooling(),       // ASN → max-pool: pooled neurons; ASN → avg-pool: folded into the next weights
         ScaleByH(),           // weights fed by binary spikes × the source's spike height h
         Quantize(),           // weights, decays, thresholds to the profile's fixed point; report
+        Partition(),          // layers → core-sized blocks under every per-core limit (Mapper/)
+        Place(),              // blocks → mesh slots, minimising Σ traffic × hops
+        RouteSpikes(),        // input axons, output axon tables, key/mask router tables
+        CheckRoutes(),        // every spike reaches exactly its targets through the tables
     ]
 
     public static var names: [String] { passes.map(\.name) }

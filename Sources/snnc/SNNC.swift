@@ -14,7 +14,7 @@ struct SNNC: ParsableCommand {
         commandName: "snnc",
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
-        subcommands: [InspectCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, ProfileCommand.self, SynthesizeCommand.self]
+        subcommands: [InspectCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, ProfileCommand.self, SynthesizeCommand.self, ReportCommand.self]
     )
 
     /// Exit codes: 0 success, 1 bad input (model, profile, data), 2 bad usage (command line).
@@ -248,22 +248,40 @@ struct ProfileCommand: ParsableCommand {
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compile",
-        abstract: "Compile a model for a hardware profile (today: the front half — BN folding, input encoding, pooling merge, scale-by-h, quantisation — and its report).",
-        discussion: "Passes, in order: \(SNNCPasses.Pipeline.names.joined(separator: ", ")). Partitioning, placement and routing are not implemented yet."
+        abstract: "Compile a model for a hardware profile: quantise, partition onto cores, place on the mesh, route, check, and write the artefact directory with its placement report.",
+        discussion: "Passes, in order: \(SNNCPasses.Pipeline.names.joined(separator: ", "))."
     )
 
     @Argument(help: "The model file.") var model: String
     @Option(help: "Hardware profile name or .json path (snnc profile --list).") var profile: String = "generic"
     @Option(help: "Print the graph after this pass and stop.") var dumpAfter: String?
     @Flag(help: "Print time and peak memory per pass (stderr).") var timings = false
-    @Flag(help: "Print the quantisation report as JSON.") var json = false
+    @Flag(help: "Print the placement report as JSON.") var json = false
+    @Option(name: .shortAndLong, help: "The artefact directory (default: next to the model, MODEL.PROFILE.snnc).") var output: String?
+    @Option(help: "A `snnc simulate --json` result: measured per-layer firing rates weight the placement.") var rates: String?
 
     func run() throws {
         var o = Compile.Options(modelPath: model)
+        o.output = output
+        o.rates = rates
         o.profile = profile
         o.dumpAfter = dumpAfter
         o.timings = timings
         o.json = json
         try finish(Compile.run(o))
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Regenerate an artefact's placement report (report.md, report.svg) from its report.json and print it."
+    )
+
+    @Argument(help: "The compiled artefact directory.") var directory: String
+    @Option(help: "What to print: md, json or svg.") var format: String = "md"
+
+    func run() throws {
+        try finish(Report.run(directory: directory, format: format))
     }
 }

@@ -1,0 +1,323 @@
+// The compiled artefact directory (Docs/artefact.md): everything a chip — or snnc's emulator —
+// needs to run the network, and nothing it must look up elsewhere. Written to a temporary
+// directory beside the target and renamed into place, so a failed compile leaves no half-written
+// artefact; no timestamps or paths inside, so the same inputs give the same bytes.
+import Crypto
+import SNNCHardware
+import SNNCIR
+import SNNCJSON
+import SNNCPasses
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum Artefact {
+    public static let format = "snnc-artefact"
+    public static let version = 1
+
+    /// Hex SHA-256 of bytes.
+    public static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { b in
+            let h = String(b, radix: 16)
+            return b < 16 ? "0" + h : h
+        }.joined()
+    }
+
+    /// The files of the artefact, in the order they are listed in the manifest.
+    public static func files(_ unit: CompileUnit, modelBytes: [UInt8], weightsBytes: [UInt8]?, profileBytes: [UInt8]) -> [(String, [UInt8])] {
+        var out: [(String, [UInt8])] = []
+        let (weightsBin, weightIndex) = weights(unit)
+        out.append(("layers.json", Array(layersJSON(unit, weightIndex).serialized().utf8)))
+        let (tables, offsets) = axonTables(unit)
+        out.append(("cores.json", Array(coresJSON(unit, offsets).serialized().utf8)))
+        out.append(("axon-tables.bin", tables))
+        out.append(("weights.bin", weightsBin))
+        out.append(("routing.json", Array(routingJSON(unit).serialized().utf8)))
+        out.append(("routing.txt", Array(routingText(unit).utf8)))
+        out.append(("quantization.json", Array(Compile.quantizationJSON(unit).serialized().utf8)))
+        let report = MappingReport(unit)
+        out.append(("report.json", Array(report.json().serialized().utf8)))
+        out.append(("report.md", Array(report.markdown().utf8)))
+        out.append(("report.svg", Array(report.svg().utf8)))
+        var inputs: [(String, JSONOutput)] = [("model_sha256", .string(sha256(modelBytes)))]
+        if let w = weightsBytes { inputs.append(("weights_sha256", .string(sha256(w)))) }
+        inputs.append(("profile", .string(unit.profile.name)))
+        inputs.append(("profile_sha256", .string(sha256(profileBytes))))
+        let manifest = JSONOutput.object([
+            ("format", .string(format)), ("version", .int(version)), ("snnc_version", .string(snncVersion)),
+            ("model", .string(unit.model.name)), ("inputs", .object(inputs)),
+            ("passes", .array(unit.completed.map { .string($0) })),
+            ("files", .array(out.map { .object([("name", .string($0.0)), ("bytes", .int($0.1.count)), ("sha256", .string(sha256($0.1)))]) })),
+        ])
+        return [("manifest.json", Array(manifest.serialized().utf8))] + out
+    }
+
+    /// Writes the files into `dir` atomically: a fresh temporary directory beside it, then a
+    /// rename; an existing artefact at `dir` is replaced only once the new one is complete.
+    public static func write(_ files: [(String, [UInt8])], to dir: String) throws(FileIOError) {
+        let tmp = dir + ".snnc-tmp-\(getpid())"
+        removeTree(tmp)
+        if mkdir(tmp, 0o755) != 0 { throw .writeFailed(path: dir, reason: String(cString: strerror(errno))) }
+        do {
+            for (name, bytes) in files { try writeFileAtomically(tmp + "/" + name, bytes) }
+        } catch {
+            removeTree(tmp)
+            throw error
+        }
+        let old = dir + ".snnc-old-\(getpid())"
+        var st = stat()
+        let existed = stat(dir, &st) == 0
+        if existed {
+            guard (st.st_mode & S_IFMT) == S_IFDIR, fileExists(dir + "/manifest.json") || isEmptyDirectory(dir) else {
+                removeTree(tmp)
+                throw .writeFailed(path: dir, reason: "it exists and is not a snnc artefact directory; refusing to replace it")
+            }
+            if rename(dir, old) != 0 { removeTree(tmp); throw .writeFailed(path: dir, reason: String(cString: strerror(errno))) }
+        }
+        if rename(tmp, dir) != 0 {
+            let reason = String(cString: strerror(errno))
+            if existed { _ = rename(old, dir) }
+            removeTree(tmp)
+            throw .writeFailed(path: dir, reason: reason)
+        }
+        if existed { removeTree(old) }
+    }
+
+    static func isEmptyDirectory(_ path: String) -> Bool {
+        guard let d = opendir(path) else { return false }
+        defer { closedir(d) }
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { return false }
+        }
+        return true
+    }
+
+    /// Removes a directory of plain files (what `write` creates).
+    static func removeTree(_ path: String) {
+        guard let d = opendir(path) else { return }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(d)
+        for n in names { unlink(path + "/" + n) }
+        rmdir(path)
+    }
+
+    // MARK: contents
+
+    static func le32(_ v: Int32, _ out: inout [UInt8]) {
+        let u = UInt32(bitPattern: v)
+        out += [UInt8(u & 0xFF), UInt8((u >> 8) & 0xFF), UInt8((u >> 16) & 0xFF), UInt8(u >> 24)]
+    }
+
+    /// weights.bin: per weighted node, int32 mantissas (dense [out][in], conv [out][ky][kx][in]),
+    /// then int32 biases in the target layer's state LSBs.
+    static func weights(_ unit: CompileUnit) -> ([UInt8], [String: JSONOutput]) {
+        var out: [UInt8] = Array("SNNCWTS1".utf8)
+        var index: [String: JSONOutput] = [:]
+        let q = Dictionary(unit.quantization.map { ($0.node, $0) }, uniquingKeysWith: { a, _ in a })
+        for n in unit.model.nodes {
+            guard let lq = q[n.name] else { continue }
+            let lsb = pow2(lq.exponent)
+            let offset = out.count
+            var count = 0, shape: [Int] = [], bias: Tensor? = nil
+            switch n.attributes {
+            case .dense(let d):
+                shape = [d.outFeatures, d.inFeatures]
+                for o in 0..<d.outFeatures { for i in 0..<d.inFeatures { le32(Int32((d.weight(out: o, in: i) / lsb).rounded()), &out); count += 1 } }
+                bias = d.bias
+            case .conv2d(let c):
+                shape = [c.outChannels, c.kernelH, c.kernelW, c.inChannels]
+                for o in 0..<c.outChannels { for ky in 0..<c.kernelH { for kx in 0..<c.kernelW { for i in 0..<c.inChannels {
+                    le32(Int32((c.weight(out: o, in: i, ky: ky, kx: kx) / lsb).rounded()), &out); count += 1
+                } } } }
+                bias = c.bias
+            default: continue
+            }
+            var fields: [(String, JSONOutput)] = [("offset", .int(offset)), ("count", .int(count)), ("shape", .array(shape.map { .int($0) })),
+                                                  ("bits", .int(lq.bits)), ("exponent", .int(lq.exponent))]
+            if let b = bias, let target = firstASN(after: n.name, unit), let f = unit.neuronFormats[target] {
+                let blsb = pow2(f.stateExponent)
+                let bo = out.count
+                for v in b.toDoubles() { le32(Int32((v / blsb).rounded()), &out) }
+                fields += [("bias_offset", .int(bo)), ("bias_count", .int(b.count)), ("bias_state_exponent", .int(f.stateExponent))]
+            }
+            index[n.name] = .object(fields)
+        }
+        return (out, index)
+    }
+
+    static func firstASN(after name: String, _ unit: CompileUnit) -> String? {
+        var frontier = [name]
+        var seen = Set<String>()
+        while let x = frontier.popLast() {
+            for c in unit.consumers(of: x) {
+                let cn = unit.model.nodes[c]
+                if !seen.insert(cn.name).inserted { continue }
+                if cn.op == .asn || cn.op == .relu || cn.op == .readout { return cn.name }
+                if [.batchnorm, .add, .flatten].contains(cn.op) { frontier.append(cn.name) }
+            }
+        }
+        return nil
+    }
+
+    static func layersJSON(_ unit: CompileUnit, _ weightIndex: [String: JSONOutput]) -> JSONOutput {
+        let g = unit.graph!
+        return .object([
+            ("model", .string(unit.model.name)), ("profile", .string(unit.profile.name)),
+            ("layers", .array(g.layers.map { l in
+                var f: [(String, JSONOutput)] = [("name", .string(l.name)), ("kind", .string(l.kind.rawValue)),
+                                                 ("shape", .array(l.shape.map { .int($0) })), ("compartment_shape", .array(l.compartmentShape.map { .int($0) })),
+                                                 ("spikes", .string(l.graded ? "graded" : "binary"))]
+                if let p = l.pool {
+                    f.append(("max_pool", .object([("size", .array([.int(p.sizeH), .int(p.sizeW)])), ("stride", .array([.int(p.strideH), .int(p.strideW)])),
+                                                    ("padding", .array([.int(p.padding.top), .int(p.padding.left)]))])))
+                }
+                if let nf = unit.neuronFormats[l.name] {
+                    f.append(("neuron", .object([("state_exponent", .int(nf.stateExponent)), ("theta0", .int(nf.theta0)), ("m_f", .int(nf.mf)),
+                                                  ("decay_bits", .int(nf.decayBits)), ("alpha_beta", .int(nf.alphaBeta)), ("alpha_phi", .int(nf.alphaPhi)),
+                                                  ("alpha_eta", .int(nf.alphaEta)), ("alpha_gamma", .int(nf.alphaGamma))])))
+                }
+                if case .readout(let tau) = unit.model.node(named: l.name)?.attributes { f.append(("readout_tau_phi", .double(tau))) }
+                if l.kind == .injected { f.append(("host_encoding", hostEncoding(l.name, unit))) }
+                f.append(("inputs", .array(l.inputs.map { p in
+                    var pf: [(String, JSONOutput)] = [("source", .string(g.layers[p.source].name))]
+                    switch p.kind {
+                    case .dense(let n): pf += [("kind", .string("dense")), ("in_features", .int(n))]
+                    case .identity: pf += [("kind", .string("identity"))]
+                    case .conv(let c):
+                        pf += [("kind", .string("conv")), ("in", .array([.int(c.inH), .int(c.inW), .int(c.inC)])), ("out", .array([.int(c.outH), .int(c.outW), .int(c.outC)])),
+                               ("kernel", .array([.int(c.kh), .int(c.kw)])), ("stride", .array([.int(c.sh), .int(c.sw)])),
+                               ("dilation", .array([.int(c.dh), .int(c.dw)])), ("padding", .array([.int(c.padTop), .int(c.padLeft)]))]
+                    }
+                    if let w = p.weightNode { pf += [("weights", .string(w)), ("weights_bin", weightIndex[w] ?? .null)] }
+                    return .object(pf)
+                })))
+                return .object(f)
+            })),
+        ])
+    }
+
+    /// How the host computes an input layer's current from the data: the per-feature affine of
+    /// the batch-norm before it (x·scale + shift), or the identity.
+    static func hostEncoding(_ layer: String, _ unit: CompileUnit) -> JSONOutput {
+        guard let n = unit.model.node(named: layer), let src = unit.model.node(named: n.inputs[0]) else { return .null }
+        switch src.attributes {
+        case .input: return .object([("op", .string("identity"))])
+        case .batchnorm(let b):
+            guard unit.model.node(named: src.inputs[0])?.op == .input else { break }
+            let g = b.gamma.toDoubles(), be = b.beta.toDoubles(), m = b.mean.toDoubles(), v = b.variance.toDoubles()
+            let scale = g.indices.map { g[$0] / (v[$0] + b.eps).squareRoot() }
+            let shift = g.indices.map { be[$0] - m[$0] * scale[$0] }
+            return .object([("op", .string("affine")), ("scale", .array(scale.map { .double($0) })), ("shift", .array(shift.map { .double($0) }))])
+        default: break
+        }
+        return .object([("op", .string("host-graph")), ("note", .string("computed by the host from the model's nodes \(unit.hostNodes.joined(separator: ", "))"))])
+    }
+
+    /// axon-tables.bin: "SNNCAXT1", then per core: u32 outputs, u32 entries, (outputs+1) u32
+    /// starts, entries × (u32 destination core, u32 axon). Returns the bytes and each core's offset.
+    static func axonTables(_ unit: CompileUnit) -> ([UInt8], [Int]) {
+        let r = unit.routing!
+        var out: [UInt8] = Array("SNNCAXT1".utf8)
+        var offsets: [Int] = []
+        for c in r.tableStart.indices {
+            offsets.append(out.count)
+            le32(Int32(r.tableStart[c].count - 1), &out)
+            le32(Int32(r.tableCore[c].count), &out)
+            for s in r.tableStart[c] { le32(s, &out) }
+            for k in r.tableCore[c].indices {
+                le32(r.tableCore[c][k], &out)
+                le32(r.tableAxon[c][k], &out)
+            }
+        }
+        return (out, offsets)
+    }
+
+    static func coresJSON(_ unit: CompileUnit, _ offsets: [Int]) -> JSONOutput {
+        let part = unit.partition!, place = unit.placement!, r = unit.routing!, g = unit.graph!
+        let geo = MeshGeometry(unit.profile)
+        return .object([
+            ("profile", .string(unit.profile.name)), ("router", .string(unit.profile.router.scheme.rawValue)),
+            ("cores", .array(part.cores.enumerated().map { c, bs in
+                let slot = place.slotOfCore[c]
+                let k = geo.coordinates(slot)
+                var f: [(String, JSONOutput)] = [("core", .int(c)), ("slot", .int(slot)), ("chip", .int(geo.chip(slot))),
+                                                 ("chip_core", .array([.int(k.r), .int(k.c)])), ("axon_table_offset", .int(offsets[c]))]
+                f.append(("blocks", .array(bs.enumerated().map { i, b in
+                    let blk = part.blocks[b]
+                    var bf: [(String, JSONOutput)] = [("block", .int(b)), ("layer", .string(g.layers[blk.layer].name))]
+                    switch blk.role {
+                    case .soma: bf.append(("role", .string("soma")))
+                    case .dendrite(let gr, let n, let soma): bf += [("role", .string("dendrite")), ("group", .int(gr)), ("groups", .int(n)), ("soma_block", .int(soma))]
+                    }
+                    bf += [("rows", .array([.int(blk.rows.lowerBound), .int(blk.rows.upperBound)])), ("cols", .array([.int(blk.cols.lowerBound), .int(blk.cols.upperBound)])),
+                           ("channels", .array([.int(blk.channels.lowerBound), .int(blk.channels.upperBound)])),
+                           ("compartment_rows", .array(blk.compRows.map { .int($0) })), ("compartment_cols", .array(blk.compCols.map { .int($0) })),
+                           ("first_output", .int(r.neuronBase[c][i])), ("first_axon", .int(r.axonBase[c][i])),
+                           ("state_layout", .string("per compartment, row-major (row, col, channel): I, S, Ŝ, ϑ (\(unit.profile.limits(core: 0).stateBitsPerNeuron) bits)")),
+                           ("axons", .array(blk.axons.map { a in
+                               var af: [(String, JSONOutput)] = []
+                               switch a.kind {
+                               case .spikes(let l): af += [("kind", .string("spikes")), ("source", .string(g.layers[l].name))]
+                               case .partial(let sb): af += [("kind", .string("partial")), ("block", .int(sb))]
+                               }
+                               af += [("rows", .array(a.rows.map { .int($0) })), ("cols", .array(a.cols.map { .int($0) })),
+                                      ("channels", .array([.int(a.channels.lowerBound), .int(a.channels.upperBound)])), ("count", .int(a.count))]
+                               return .object(af)
+                           }))]
+                    let res = blk.resources
+                    bf.append(("resources", .object([("neurons", .int(res.neurons)), ("state_bytes", .int(res.stateBytes)), ("input_axons", .int(res.inputAxons)),
+                                                     ("synapse_bits", .int(res.synapseBits))])))
+                    return .object(bf)
+                })))
+                if !r.keys.isEmpty { f.append(("keys", .array(r.keys[c].map { .int(Int($0)) }))) }
+                return .object(f)
+            })),
+        ])
+    }
+
+    static func routingJSON(_ unit: CompileUnit) -> JSONOutput {
+        let r = unit.routing!
+        return .object([
+            ("scheme", .string(unit.profile.router.scheme.rawValue)),
+            ("routers", .array(r.routers.map { t in .object([
+                ("chip", .int(t.chip)), ("entries_before", .int(t.entriesBefore)),
+                ("entries", .array(t.entries.map { e in .object([("key", .int(Int(e.key))), ("mask", .int(Int(e.mask))),
+                                                                  ("links", .array((0..<4).filter { e.route.links & (1 << $0) != 0 }.map { .string(Route.linkNames[$0]) })),
+                                                                  ("cores", .array(e.route.cores.map { .int($0) }))]) })),
+            ]) })),
+        ])
+    }
+
+    static func hex(_ v: UInt32) -> String {
+        let s = String(v, radix: 16)
+        return "0x" + String(repeating: "0", count: max(0, 8 - s.count)) + s
+    }
+
+    static func routingText(_ unit: CompileUnit) -> String {
+        let r = unit.routing!, part = unit.partition!, g = unit.graph!
+        var s = "# routing of '\(unit.model.name)' on '\(unit.profile.name)' (\(unit.profile.router.scheme.rawValue))\n"
+        if unit.profile.router.scheme == .keyMask {
+            for t in r.routers {
+                s += "\nrouter chip \(t.chip): \(t.entries.count) entries (\(t.entriesBefore) before compression)\n"
+                for e in t.entries { s += "  key \(hex(e.key)) mask \(hex(e.mask)) → \(e.route.description)\n" }
+            }
+        }
+        s += "\n# output axon tables: per core, destinations of each output (core:axon)\n"
+        for c in r.tableStart.indices {
+            let layers = part.cores[c].map { g.layers[part.blocks[$0].layer].name }.joined(separator: ", ")
+            s += "\ncore \(c) (\(layers)): \(r.tableCore[c].count) entries\n"
+            let shown = min(r.tableStart[c].count - 1, 8)
+            for j in 0..<shown {
+                let lo = Int(r.tableStart[c][j]), hi = Int(r.tableStart[c][j + 1])
+                s += "  output \(j) → " + (lo..<hi).map { "\(r.tableCore[c][$0]):\(r.tableAxon[c][$0])" }.joined(separator: " ") + "\n"
+            }
+            if r.tableStart[c].count - 1 > shown { s += "  … \(r.tableStart[c].count - 1 - shown) more outputs (axon-tables.bin has all)\n" }
+        }
+        return s
+    }
+}

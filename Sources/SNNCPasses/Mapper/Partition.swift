@@ -1,0 +1,500 @@
+// partition: every layer into core-sized blocks under all of the profile's per-core limits
+// (Docs/mapping.md). Spatial layers are tiled rows × columns × channel groups by a search that
+// minimises cores; flat layers are split by neurons; a neuron whose fan-in exceeds a core's input
+// axons gets dendrite blocks on graded-spike profiles, else a diagnostic; small layers share
+// cores where the profile allows it.
+import SNNCHardware
+import SNNCIR
+
+/// What one core spends (or may spend) of each limited resource.
+public struct CoreResources: Sendable, Equatable {
+    public var neurons = 0
+    public var stateBytes = 0
+    public var inputAxons = 0
+    public var synapseBits = 0
+    public var outputAxons = 0
+
+    public static func + (a: CoreResources, b: CoreResources) -> CoreResources {
+        CoreResources(neurons: a.neurons + b.neurons, stateBytes: a.stateBytes + b.stateBytes, inputAxons: a.inputAxons + b.inputAxons,
+                      synapseBits: a.synapseBits + b.synapseBits, outputAxons: a.outputAxons + b.outputAxons)
+    }
+
+    public init(neurons: Int = 0, stateBytes: Int = 0, inputAxons: Int = 0, synapseBits: Int = 0, outputAxons: Int = 0) {
+        self.neurons = neurons
+        self.stateBytes = stateBytes
+        self.inputAxons = inputAxons
+        self.synapseBits = synapseBits
+        self.outputAxons = outputAxons
+    }
+
+    public static func capacity(_ l: CoreLimits) -> CoreResources {
+        CoreResources(neurons: l.neurons, stateBytes: l.stateMemoryBytes, inputAxons: l.inputAxons, synapseBits: l.synapseMemoryBits, outputAxons: l.outputAxons)
+    }
+
+    /// (resource name, used, limit, diagnostic id), in report order.
+    public func items(_ cap: CoreResources) -> [(name: String, used: Int, limit: Int, id: DiagnosticID)] {
+        [("neurons", neurons, cap.neurons, .coreNeurons), ("state memory bytes", stateBytes, cap.stateBytes, .coreStateMemory),
+         ("input axons", inputAxons, cap.inputAxons, .coreFanIn), ("synapse memory bits", synapseBits, cap.synapseBits, .coreSynapseMemory),
+         ("output axons", outputAxons, cap.outputAxons, .coreOutputAxons)]
+    }
+
+    public func fits(_ cap: CoreResources) -> Bool {
+        neurons <= cap.neurons && stateBytes <= cap.stateBytes && inputAxons <= cap.inputAxons && synapseBits <= cap.synapseBits && outputAxons <= cap.outputAxons
+    }
+}
+
+/// A range of source neurons a core receives on consecutive input axons: rows × cols × channels
+/// of the source layer (flat layers are 1 × 1 × N), or the partial currents of a dendrite block.
+public struct AxonGroup: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case spikes(sourceLayer: Int)
+        /// Partial currents from dendrite block `block` (one axon per compartment, graded).
+        case partial(block: Int)
+    }
+    public var kind: Kind
+    public var rows: [Int]
+    public var cols: [Int]
+    public var channels: Range<Int>
+    public var count: Int { rows.count * cols.count * channels.count }
+}
+
+/// One layer's slice on one core: pooled-neuron rows × cols × channels (flat layers: 1 × 1 × a
+/// range of neurons). A dendrite block computes partial currents for a soma block's compartments
+/// from one group of its input channels.
+public struct Block: Sendable {
+    public enum Role: Sendable, Equatable {
+        case soma
+        case dendrite(group: Int, groups: Int, soma: Int)
+    }
+    public var layer: Int
+    public var role: Role
+    public var rows: Range<Int>
+    public var cols: Range<Int>
+    public var channels: Range<Int>
+    /// Pre-pool rows and columns held as compartments.
+    public var compRows: [Int]
+    public var compCols: [Int]
+    /// Input axons, in axon order.
+    public var axons: [AxonGroup]
+    public var resources: CoreResources
+
+    public var neurons: Int { rows.count * cols.count * channels.count }
+    public var compartments: Int { compRows.count * compCols.count * channels.count }
+}
+
+public struct PartitionResult: Sendable {
+    public var blocks: [Block]
+    /// The blocks of each core (one, or several small layers' blocks sharing a core).
+    public var cores: [[Int]]
+    /// Per layer: the tile chosen and the limit that bound it.
+    public var layerPlans: [LayerPlan]
+    /// Per resource: total demand and ⌈demand / capacity⌉.
+    public var lowerBound: [(resource: String, demand: Int, capacity: Int, cores: Int)]
+    public var lowerBoundCores: Int { lowerBound.map(\.cores).max() ?? 0 }
+    public var capacity: CoreResources
+}
+
+public struct LayerPlan: Sendable {
+    public var layer: Int
+    public var tile: (rows: Int, cols: Int, channels: Int)
+    public var dendriteGroups: Int
+    public var blocks: Int
+    /// The resource closest to its limit in the layer's largest block.
+    public var binding: String
+}
+
+/// Geometry helpers: a layer as H × W × C (flat layers 1 × 1 × N).
+extension MapLayer {
+    var hwc: (h: Int, w: Int, c: Int) { shape.count == 3 ? (shape[0], shape[1], shape[2]) : (1, 1, neurons) }
+    var compHW: (h: Int, w: Int) { compartmentShape.count == 3 ? (compartmentShape[0], compartmentShape[1]) : (1, 1) }
+
+    /// Pre-pool rows held by pooled rows `r` (the union of their windows).
+    func compRows(_ r: Range<Int>) -> [Int] {
+        guard let p = pool else { return Array(r) }
+        return ConvShape.reach(r, k: p.sizeH, s: p.strideH, d: 1, pad: p.padding.top, size: compHW.h)
+    }
+    func compCols(_ r: Range<Int>) -> [Int] {
+        guard let p = pool else { return Array(r) }
+        return ConvShape.reach(r, k: p.sizeW, s: p.strideW, d: 1, pad: p.padding.left, size: compHW.w)
+    }
+}
+
+public struct Partition: Pass {
+    public let name = "partition"
+    public let summary = "split every layer into core-sized blocks under all per-core limits; report the lower bound"
+    public init() {}
+
+    public func run(_ unit: inout CompileUnit) throws(DiagnosticsError) {
+        let graph = try MapGraph.build(unit)
+        unit.graph = graph
+        unit.partition = try Partitioner(unit: unit, graph: graph).run()
+    }
+}
+
+struct Partitioner {
+    let unit: CompileUnit
+    let graph: MapGraph
+    let cap: CoreResources
+    let limits: CoreLimits
+    let profile: HardwareProfile
+
+    init(unit: CompileUnit, graph: MapGraph) {
+        self.unit = unit
+        self.graph = graph
+        profile = unit.profile
+        // Heterogeneous chips: the smallest core's limits hold everywhere.
+        var l = profile.cores[0]
+        for c in profile.cores {
+            l.neurons = min(l.neurons, c.neurons); l.stateMemoryBytes = min(l.stateMemoryBytes, c.stateMemoryBytes)
+            l.inputAxons = min(l.inputAxons, c.inputAxons); l.outputAxons = min(l.outputAxons, c.outputAxons)
+            l.synapseMemoryBits = min(l.synapseMemoryBits, c.synapseMemoryBits)
+        }
+        limits = l
+        cap = CoreResources.capacity(l)
+    }
+
+    var file: String { unit.model.file }
+
+    /// Source channels a projection's weights read per target compartment (dense: all features).
+    func sourceChannels(_ p: MapProjection) -> Int {
+        let s = graph.layers[p.source]
+        switch p.kind {
+        case .conv(let g): return g.inC
+        case .dense: return s.hwc.c
+        case .identity: return 1
+        }
+    }
+
+    /// The input axon groups of a tile (for dendrite group `g` of `groups`, only that slice of the
+    /// weighted projections' source channels; identity inputs go to the soma).
+    func axonGroups(_ layer: MapLayer, compRows: [Int], compCols: [Int], channels: Range<Int>, group: Int?, groups: Int) -> [AxonGroup] {
+        var out: [AxonGroup] = []
+        for p in layer.inputs {
+            let src = graph.layers[p.source]
+            let sc = src.hwc
+            func slice(_ c: Int) -> Range<Int> {
+                guard let g = group else { return 0..<c }
+                let per = (c + groups - 1) / groups
+                return min(c, g * per)..<min(c, (g + 1) * per)
+            }
+            switch p.kind {
+            case .conv(let cs):
+                let rows = ConvShape.reach(compRows, k: cs.kh, s: cs.sh, d: cs.dh, pad: cs.padTop, size: cs.inH)
+                let cols = ConvShape.reach(compCols, k: cs.kw, s: cs.sw, d: cs.dw, pad: cs.padLeft, size: cs.inW)
+                out.append(AxonGroup(kind: .spikes(sourceLayer: p.source), rows: rows, cols: cols, channels: slice(cs.inC)))
+            case .dense:
+                out.append(AxonGroup(kind: .spikes(sourceLayer: p.source), rows: Array(0..<sc.h), cols: Array(0..<sc.w), channels: slice(sc.c)))
+            case .identity:
+                if group != nil { continue }
+                out.append(AxonGroup(kind: .spikes(sourceLayer: p.source), rows: layer.isSpatial ? compRows : [0], cols: layer.isSpatial ? compCols : [0], channels: channels))
+            }
+        }
+        return out.filter { $0.count > 0 }
+    }
+
+    /// Resources of a tile, before output axons (known after routing).
+    func resources(_ layer: MapLayer, compartments: Int, channels: Int, axons: [AxonGroup], group: Int?, groups: Int, dendriteAxons: Int) -> CoreResources {
+        var r = CoreResources()
+        r.neurons = compartments
+        r.stateBytes = (compartments * limits.stateBitsPerNeuron + 7) / 8
+        r.inputAxons = axons.reduce(0) { $0 + $1.count } + dendriteAxons
+        var synapses = dendriteAxons
+        for p in layer.inputs {
+            let perGroup = group == nil ? 1.0 : 1.0 / Double(groups)
+            switch p.kind {
+            case .conv(let cs):
+                let cin = group == nil ? cs.inC : (cs.inC + groups - 1) / groups
+                synapses += profile.sharedWeights ? cs.kh * cs.kw * cin * channels : compartments * cs.kh * cs.kw * cin
+            case .dense(let f):
+                synapses += compartments * Int((Double(f) * perGroup).rounded(.up))
+            case .identity:
+                if group == nil { synapses += compartments }
+            }
+        }
+        r.synapseBits = synapses * limits.bitsPerSynapse
+        return r
+    }
+
+    /// Tile sizes worth trying along an axis of n: one per distinct number of tiles.
+    static func candidates(_ n: Int) -> [Int] {
+        var out: [Int] = []
+        for k in 1...max(1, n) {
+            let t = (n + k - 1) / k
+            if out.last != t { out.append(t) }
+        }
+        return out
+    }
+
+    func run() throws(DiagnosticsError) -> PartitionResult {
+        var blocks: [Block] = []
+        var plans: [LayerPlan] = []
+        var problems: [Diagnostic] = []
+        // Consumers first: a layer's output axons depend on how its consumers are tiled.
+        var results = [Result<(LayerPlan, [Block]), DiagnosticsError>?](repeating: nil, count: graph.layers.count)
+        var planned: [Int: LayerPlan] = [:]
+        for li in graph.layers.indices.reversed() {
+            let dests = destinationsPerNeuron(li, planned)
+            let r = plan(li, graph.layers[li], dests: dests)
+            if case .success(let (p, _)) = r { planned[li] = p }
+            results[li] = r
+        }
+        for (li, _) in graph.layers.enumerated() {
+            switch results[li]! {
+            case .success(let (p, b)):
+                plans.append(p)
+                // Block indices inside a layer's plan are local; make them global.
+                let offset = blocks.count
+                blocks += b.map { blk in
+                    var x = blk
+                    if case .dendrite(let g, let n, let soma) = x.role { x.role = .dendrite(group: g, groups: n, soma: soma + offset) }
+                    x.axons = x.axons.map { a in
+                        var y = a
+                        if case .partial(let k) = a.kind { y.kind = .partial(block: offset + (-1 - k)) }
+                        return y
+                    }
+                    return x
+                }
+            case .failure(let d): problems += d.diagnostics
+            }
+        }
+        if !problems.isEmpty { throw DiagnosticsError(problems) }
+        // Small layers share cores (first fit, largest first) when the profile allows it.
+        var cores: [[Int]] = []
+        var shared: [(blocks: [Int], r: CoreResources)] = []
+        let single = Set(plans.filter { $0.blocks == 1 && $0.dendriteGroups == 1 }.map(\.layer))
+        for (bi, b) in blocks.enumerated() {
+            if profile.layersPerCore > 1 && single.contains(b.layer) {
+                if let k = shared.firstIndex(where: { $0.blocks.count < profile.layersPerCore && ($0.r + b.resources).fits(cap) }) {
+                    shared[k].blocks.append(bi)
+                    shared[k].r = shared[k].r + b.resources
+                    continue
+                }
+                shared.append(([bi], b.resources))
+            } else {
+                cores.append([bi])
+            }
+        }
+        cores += shared.map(\.blocks)
+        cores.sort { $0[0] < $1[0] }
+        // Lower bound: demand per resource over capacity (the problem's, not this solution's).
+        var neurons = 0, synapseBits = 0
+        for l in graph.layers {
+            neurons += l.compartments
+            for p in l.inputs {
+                switch p.kind {
+                case .conv(let cs): synapseBits += (profile.sharedWeights ? cs.kh * cs.kw * cs.inC * cs.outC : l.compartments * cs.kh * cs.kw * cs.inC) * limits.bitsPerSynapse
+                case .dense(let f): synapseBits += l.compartments * f * limits.bitsPerSynapse
+                case .identity: synapseBits += l.compartments * limits.bitsPerSynapse
+                }
+            }
+        }
+        let state = (neurons * limits.stateBitsPerNeuron + 7) / 8
+        func cdiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
+        let bound = [("neurons", neurons, cap.neurons, cdiv(neurons, cap.neurons)),
+                     ("state memory bytes", state, cap.stateBytes, cdiv(state, cap.stateBytes)),
+                     ("synapse memory bits", synapseBits, cap.synapseBits, cdiv(synapseBits, cap.synapseBits))]
+        let result = PartitionResult(blocks: blocks, cores: cores, layerPlans: plans, lowerBound: bound, capacity: cap)
+        if cores.count > profile.totalCores {
+            let byLayer = plans.sorted { $0.blocks > $1.blocks }.prefix(3).map { "'\(graph.layers[$0.layer].name)' \($0.blocks)" }
+            throw DiagnosticsError([Diagnostic(.error, .chipCores, file: file, object: "model '\(unit.model.name)'",
+                                               "needs \(cores.count) cores, profile '\(profile.name)' has \(profile.totalCores) (\(profile.chips) chip\(profile.chips == 1 ? "" : "s") × \(profile.applicationCoresPerChip))",
+                                               notes: ["lower bound \(result.lowerBoundCores) cores (\(bound.max { $0.3 < $1.3 }!.0)); largest layers: \(byLayer.joined(separator: ", "))",
+                                                       "a profile with more chips, or a smaller network, would fit"])])
+        }
+        return result
+    }
+
+    /// Chooses the tile of one layer: fewest cores under every limit.
+    /// The most destination cores one neuron of layer `li` can have, given its consumers' tiles
+    /// (nil plan: the consumer could not be planned; counted as one core).
+    func destinationsPerNeuron(_ li: Int, _ plans: [Int: LayerPlan]) -> Int {
+        let src = graph.layers[li]
+        var total = 0
+        for t in graph.consumers[li] {
+            let tl = graph.layers[t]
+            guard let plan = plans[t] else { total += 1; continue }
+            let (h, w, c) = tl.hwc
+            let chanTiles = (c + plan.tile.channels - 1) / plan.tile.channels
+            let tiles = ((h + plan.tile.rows - 1) / plan.tile.rows) * ((w + plan.tile.cols - 1) / plan.tile.cols) * chanTiles
+            // Tiles along one axis that a source row (column) reaches through the projection.
+            func axisTiles(_ size: Int, _ forward: (Int) -> [Int], pooledOf: (Int) -> [Int], tile: Int) -> Int {
+                var worst = 1
+                for y in 0..<size {
+                    var set = Set<Int>()
+                    for cr in forward(y) { for r in pooledOf(cr) { set.insert(r / tile) } }
+                    worst = max(worst, set.count)
+                }
+                return worst
+            }
+            func pooled(_ cr: Int, _ k: Int?, _ s: Int, _ pad: Int, _ n: Int) -> [Int] {
+                guard let k else { return [cr] }
+                return (0..<n).filter { r in r * s - pad <= cr && cr < r * s - pad + k }
+            }
+            let p = tl.pool
+            for proj in tl.inputs where proj.source == li {
+                switch proj.kind {
+                case .dense: total += tiles / chanTiles * chanTiles
+                case .identity:
+                    let sh = src.hwc
+                    let rt = axisTiles(sh.h, { [$0] }, pooledOf: { pooled($0, p?.sizeH, p?.strideH ?? 1, p?.padding.top ?? 0, h) }, tile: plan.tile.rows)
+                    let ct = axisTiles(sh.w, { [$0] }, pooledOf: { pooled($0, p?.sizeW, p?.strideW ?? 1, p?.padding.left ?? 0, w) }, tile: plan.tile.cols)
+                    total += rt * ct
+                case .conv(let g):
+                    func fwd(_ v: Int, _ k: Int, _ s: Int, _ d: Int, _ pad: Int, _ out: Int) -> [Int] {
+                        (0..<k).compactMap { kk in
+                            let num = v + pad - kk * d
+                            return num >= 0 && num % s == 0 && num / s < out ? num / s : nil
+                        }
+                    }
+                    let rt = axisTiles(g.inH, { fwd($0, g.kh, g.sh, g.dh, g.padTop, g.outH) }, pooledOf: { pooled($0, p?.sizeH, p?.strideH ?? 1, p?.padding.top ?? 0, h) }, tile: plan.tile.rows)
+                    let ct = axisTiles(g.inW, { fwd($0, g.kw, g.sw, g.dw, g.padLeft, g.outW) }, pooledOf: { pooled($0, p?.sizeW, p?.strideW ?? 1, p?.padding.left ?? 0, w) }, tile: plan.tile.cols)
+                    total += rt * ct * chanTiles
+                }
+            }
+        }
+        return total
+    }
+
+    func plan(_ li: Int, _ layer: MapLayer, dests: Int) -> Result<(LayerPlan, [Block]), DiagnosticsError> {
+        let keyed = profile.router.scheme == .keyMask
+        func outputAxons(_ neurons: Int) -> Int { keyed ? neurons : neurons * dests }
+        let (h, w, c) = layer.hwc
+        let obj = "node '\(layer.name)'"
+        // Fan-in of one neuron (a 1×1×1 tile): when it exceeds the input axons, dendrite blocks.
+        let one = axonGroups(layer, compRows: layer.compRows(0..<1), compCols: layer.compCols(0..<1), channels: 0..<1, group: nil, groups: 1)
+        let fanIn = one.reduce(0) { $0 + $1.count }
+        var groups = 1
+        if fanIn > cap.inputAxons {
+            let weighted = layer.inputs.contains { $0.kind != .identity }
+            guard profile.spikes.graded && weighted else {
+                let what = profile.spikes.graded ? "" : "profile '\(profile.name)' has binary spikes only, so a neuron's input cannot be split into partial sums on other cores"
+                return .failure(DiagnosticsError([Diagnostic(.error, .coreFanIn, file: file, object: obj,
+                                           "needs \(fanIn) input axons for one neuron, profile '\(profile.name)' allows \(cap.inputAxons)",
+                                           notes: [what, "a profile with graded spikes (e.g. loihi2) splits it into dendrite blocks; or reduce the layer's fan-in to ≤ \(cap.inputAxons) (fewer channels or a smaller input before it)"].filter { !$0.isEmpty })]))
+            }
+            // The fewest groups whose single-neuron slice fits (half the axons left for the soma).
+            groups = 2
+            while groups <= 4096 {
+                let g = axonGroups(layer, compRows: layer.compRows(0..<1), compCols: layer.compCols(0..<1), channels: 0..<1, group: 0, groups: groups)
+                if g.reduce(0, { $0 + $1.count }) <= cap.inputAxons { break }
+                groups += 1
+            }
+            if groups > 4096 || groups > (layer.inputs.map(sourceChannels).max() ?? 1) {
+                return .failure(DiagnosticsError([Diagnostic(.error, .coreFanIn, file: file, object: obj,
+                                           "needs \(fanIn) input axons for one neuron, profile '\(profile.name)' allows \(cap.inputAxons), and splitting its input channels into dendrite blocks does not bring a slice under the limit",
+                                           notes: ["a receptive field of one input channel already exceeds the limit"])]))
+            }
+        }
+        struct Choice { var th: Int, tw: Int, tc: Int, cores: Int, axons: Int, r: CoreResources }
+        var best: Choice? = nil
+        var closest: (CoreResources, Int, Int, Int)? = nil  // the smallest tile's needs, for the diagnostic
+        // The worst tile: rows and columns are independent, so the worst is the product of the
+        // worst row set and the worst column set (receptive fields at the borders are clipped).
+        func worstSets(_ th: Int, _ tw: Int) -> ([Int], [Int]) {
+            var rowSets: [[Int]] = [], colSets: [[Int]] = []
+            var i = 0
+            while i < h { rowSets.append(layer.compRows(i..<min(h, i + th))); i += th }
+            i = 0
+            while i < w { colSets.append(layer.compCols(i..<min(w, i + tw))); i += tw }
+            func count(_ r: [Int], _ c: [Int]) -> Int {
+                axonGroups(layer, compRows: r, compCols: c, channels: 0..<1, group: nil, groups: 1).reduce(0) { $0 + $1.count } + r.count * c.count
+            }
+            var bestR = rowSets[0], bestC = colSets[0], m = -1
+            for r in rowSets { let v = count(r, colSets[0]); if v > m { m = v; bestR = r } }
+            m = -1
+            for cset in colSets { let v = count(bestR, cset); if v > m { m = v; bestC = cset } }
+            return (bestR, bestC)
+        }
+        func tileAxons(_ r: [Int], _ c: [Int], _ tc: Int, group: Int?) -> Int {
+            axonGroups(layer, compRows: r, compCols: c, channels: 0..<tc, group: group, groups: groups).reduce(0) { $0 + $1.count }
+        }
+        let thC = Self.candidates(h), twC = Self.candidates(w), tcC = Self.candidates(c)
+        for th in thC {
+            for tw in twC {
+                let (cr, cc) = worstSets(th, tw)
+                // Largest channel group first fails fast on neurons; scan all.
+                for tc in tcC {
+                    let comps = cr.count * cc.count * tc
+                    if comps > cap.neurons { continue }
+                    let nTiles = ((h + th - 1) / th) * ((w + tw - 1) / tw) * ((c + tc - 1) / tc)
+                    let cores = nTiles * (groups == 1 ? 1 : groups + 1)
+                    if let b = best, cores > b.cores { continue }
+                    var r: CoreResources
+                    var axonsTotal: Int
+                    if groups == 1 {
+                        let ax = tileAxons(cr, cc, tc, group: nil)
+                        r = resources(layer, compartments: comps, channels: tc, axons: [], group: nil, groups: 1, dendriteAxons: 0)
+                        r.inputAxons = ax
+                        axonsTotal = ax * nTiles
+                    } else {
+                        let somaIdentity = axonGroups(layer, compRows: cr, compCols: cc, channels: 0..<tc, group: nil, groups: 1)
+                            .enumerated().filter { layer.inputs[$0.offset].kind == .identity }.reduce(0) { $0 + $1.element.count }
+                        var rs = resources(layer, compartments: comps, channels: tc, axons: [], group: nil, groups: groups, dendriteAxons: groups * comps)
+                        rs.synapseBits = (groups * comps + somaIdentity) * limits.bitsPerSynapse
+                        rs.inputAxons = groups * comps + somaIdentity
+                        let dax = tileAxons(cr, cc, tc, group: 0)
+                        var rd = resources(layer, compartments: comps, channels: tc, axons: [], group: 0, groups: groups, dendriteAxons: 0)
+                        rd.inputAxons = dax
+                        r = CoreResources(neurons: max(rs.neurons, rd.neurons), stateBytes: max(rs.stateBytes, rd.stateBytes),
+                                          inputAxons: max(rs.inputAxons, rd.inputAxons), synapseBits: max(rs.synapseBits, rd.synapseBits))
+                        axonsTotal = (dax * groups + rs.inputAxons) * nTiles
+                    }
+                    r.outputAxons = outputAxons(th * tw * tc)
+                    if th == 1 && tw == 1 && tc == 1 { closest = (r, 1, 1, 1) }
+                    guard r.fits(cap) else { continue }
+                    if let b = best, cores == b.cores && axonsTotal >= b.axons { continue }
+                    best = Choice(th: th, tw: tw, tc: tc, cores: cores, axons: axonsTotal, r: r)
+                }
+            }
+        }
+        guard let b = best else {
+            let need = closest?.0 ?? CoreResources()
+            let over = need.items(cap).filter { $0.used > $0.limit }
+            let first = over.first ?? ("neurons", layer.compHW.h * layer.compHW.w, cap.neurons, DiagnosticID.coreNeurons)
+            return .failure(DiagnosticsError([Diagnostic(.error, first.id, file: file, object: obj,
+                                       "needs \(first.used) \(first.name) for its smallest block (one neuron\(layer.pool != nil ? " with its pool window" : "")), profile '\(profile.name)' allows \(first.limit)",
+                                       notes: over.dropFirst().map { "also \($0.name): \($0.used) > \($0.limit)" } + ["a profile with larger cores, or a smaller fan-in for this layer, would fit"])]))
+        }
+        // Emit the blocks.
+        var out: [Block] = []
+        var somaIndex = 0
+        for r0 in stride(from: 0, to: h, by: b.th) {
+            for c0 in stride(from: 0, to: w, by: b.tw) {
+                for ch0 in stride(from: 0, to: c, by: b.tc) {
+                    let rows = r0..<min(h, r0 + b.th), cols = c0..<min(w, c0 + b.tw), chans = ch0..<min(c, ch0 + b.tc)
+                    let cr = layer.compRows(rows), cc = layer.compCols(cols)
+                    let comps = cr.count * cc.count * chans.count
+                    if groups == 1 {
+                        let ax = axonGroups(layer, compRows: cr, compCols: cc, channels: chans, group: nil, groups: 1)
+                        var r = resources(layer, compartments: comps, channels: chans.count, axons: ax, group: nil, groups: 1, dendriteAxons: 0)
+                        r.inputAxons = ax.reduce(0) { $0 + $1.count }
+                        r.outputAxons = outputAxons(rows.count * cols.count * chans.count)
+                        out.append(Block(layer: li, role: .soma, rows: rows, cols: cols, channels: chans, compRows: cr, compCols: cc, axons: ax, resources: r))
+                    } else {
+                        // Dendrite blocks first, then the soma that sums their partial currents.
+                        somaIndex = out.count + groups
+                        var partials: [AxonGroup] = []
+                        for g in 0..<groups {
+                            let ax = axonGroups(layer, compRows: cr, compCols: cc, channels: chans, group: g, groups: groups)
+                            var r = resources(layer, compartments: comps, channels: chans.count, axons: ax, group: g, groups: groups, dendriteAxons: 0)
+                            r.inputAxons = ax.reduce(0) { $0 + $1.count }
+                            r.outputAxons = comps
+                            partials.append(AxonGroup(kind: .partial(block: -1 - out.count), rows: cr, cols: cc, channels: chans))
+                            out.append(Block(layer: li, role: .dendrite(group: g, groups: groups, soma: somaIndex), rows: rows, cols: cols, channels: chans,
+                                             compRows: cr, compCols: cc, axons: ax, resources: r))
+                        }
+                        let identity = axonGroups(layer, compRows: cr, compCols: cc, channels: chans, group: nil, groups: 1)
+                            .enumerated().filter { layer.inputs[$0.offset].kind == .identity }.map(\.element)
+                        let ax = identity + partials
+                        let n = ax.reduce(0) { $0 + $1.count }
+                        let r = CoreResources(neurons: comps, stateBytes: (comps * limits.stateBitsPerNeuron + 7) / 8, inputAxons: n, synapseBits: n * limits.bitsPerSynapse,
+                                              outputAxons: outputAxons(rows.count * cols.count * chans.count))
+                        out.append(Block(layer: li, role: .soma, rows: rows, cols: cols, channels: chans, compRows: cr, compCols: cc, axons: ax, resources: r))
+                    }
+                }
+            }
+        }
+        let binding = b.r.items(cap).dropLast().max { Double($0.used) / Double($0.limit) < Double($1.used) / Double($1.limit) }!.name
+        return .success((LayerPlan(layer: li, tile: (b.th, b.tw, b.tc), dendriteGroups: groups, blocks: out.count, binding: binding), out))
+    }
+}

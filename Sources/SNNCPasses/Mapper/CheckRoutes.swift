@@ -77,7 +77,7 @@ public struct CheckRoutes: Pass {
                         let (y, x, ch) = position(blk, j)
                         for t in graph.consumers[blk.layer] {
                             for p in graph.layers[t].inputs where p.source == blk.layer {
-                                for tb in blocksOf[t] where reaches(p, y: y, x: x, ch: ch, target: part.blocks[tb], layer: graph.layers[t], source: graph.layers[blk.layer]) {
+                                for tb in blocksOf[t] where reaches(p, y: y, x: x, ch: ch, target: part.blocks[tb], layer: graph.layers[t], source: graph.layers[blk.layer], dendrites: part.layerPlans[t].dendriteGroups > 1) {
                                     need.insert(loc.coreOf[tb])
                                 }
                             }
@@ -108,7 +108,9 @@ public struct CheckRoutes: Pass {
 
     /// Whether source neuron (y, x, ch) feeds a compartment of target block `tb` — derived
     /// forward from the projection: which output rows/columns a source row/column reaches.
-    static func reaches(_ p: MapProjection, y: Int, x: Int, ch: Int, target tb: Block, layer: MapLayer, source: MapLayer) -> Bool {
+    static func reaches(_ p: MapProjection, y: Int, x: Int, ch: Int, target tb: Block, layer: MapLayer, source: MapLayer, dendrites: Bool) -> Bool {
+        // With dendrite blocks, weighted inputs go to the dendrites; the soma sums their partials.
+        if dendrites && tb.role == .soma && p.kind != .identity { return false }
         var chansOK = true
         if case .dendrite(let g, let n, _) = tb.role {
             let total: Int

@@ -292,7 +292,8 @@ struct Partitioner {
         func cdiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
         let bound = [("neurons", neurons, cap.neurons, cdiv(neurons, cap.neurons)),
                      ("state memory bytes", state, cap.stateBytes, cdiv(state, cap.stateBytes)),
-                     ("synapse memory bits", synapseBits, cap.synapseBits, cdiv(synapseBits, cap.synapseBits))]
+                     ("synapse memory bits", synapseBits, cap.synapseBits, cdiv(synapseBits, cap.synapseBits)),
+                     ("layers", graph.layers.count, profile.layersPerCore, cdiv(graph.layers.count, profile.layersPerCore))]
         let result = PartitionResult(blocks: blocks, cores: cores, layerPlans: plans, lowerBound: bound, capacity: cap)
         if cores.count > profile.totalCores {
             let byLayer = plans.sorted { $0.blocks > $1.blocks }.prefix(3).map { "'\(graph.layers[$0.layer].name)' \($0.blocks)" }

@@ -1,0 +1,183 @@
+import Foundation
+import SNNCDriver
+import SNNCHardware
+import SNNCIR
+import SNNCPasses
+import Testing
+
+/// A fresh empty temporary directory path (not created).
+func tempPath(_ tag: String) -> String {
+    let p = NSTemporaryDirectory() + "snnc-test-\(tag)-\(UUID().uuidString)"
+    return p
+}
+
+func readFiles(_ dir: String) -> [String: Data] {
+    var out: [String: Data] = [:]
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+        out[name] = FileManager.default.contents(atPath: dir + "/" + name)
+    }
+    return out
+}
+
+@Suite struct MapperTests {
+    static let handwritten = repoRoot + "/Examples/handwritten/model.json"
+    static let tiny = repoRoot + "/Tests/SNNCDriverTests/Profiles/tiny-mesh.json"
+    static let tinyFanIn = repoRoot + "/Tests/SNNCDriverTests/Profiles/tiny-mesh-fan-in.json"
+
+    func compile(_ model: String, _ profile: String, to dir: String) -> CommandResult {
+        var o = Compile.Options(modelPath: model)
+        o.profile = profile
+        o.output = dir
+        return Compile.run(o)
+    }
+
+    /// Runs the whole pipeline in-process on a (possibly edited) profile.
+    func unit(_ model: String, _ edit: (inout HardwareProfile) -> Void, base: String = "generic") -> Result<CompileUnit, DiagnosticsError> {
+        let m = ModelLoader.load(path: model).model!
+        var p = try! ProfileLoader.load(path: repoRoot + "/HardwareProfiles/\(base).json").get()
+        edit(&p)
+        var u = CompileUnit(model: m, profile: p)
+        do {
+            _ = try Pipeline.run(&u, verify: true, clock: { 0 }, rss: { 0 })
+            return .success(u)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    func ids(_ r: Result<CompileUnit, DiagnosticsError>) -> [String] {
+        if case .failure(let e) = r { return e.diagnostics.map(\.id.rawValue) }
+        return []
+    }
+
+    /// The paper's MNIST net on SpiNNaker: fits, the checker passes, cores within 1.2× of the
+    /// lower bound, placement at most 0.85× naive row-major.
+    @Test func mnistOnSpinnakerMeetsTheTargets() throws {
+        let dir = tempPath("mnist")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = compile(repoRoot + "/Examples/mnist/model.json", "spinnaker", to: dir)
+        #expect(r.status == .success, "\(r.stderr)")
+        let report = try #require(FileManager.default.contents(atPath: dir + "/report.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: report) as? [String: Any])
+        let totals = try #require(json["totals"] as? [String: Any])
+        let cores = try #require(totals["cores"] as? Int), bound = try #require(totals["lower_bound"] as? Int)
+        #expect(Double(cores) <= 1.2 * Double(bound))
+        #expect(try #require(totals["placement_over_naive"] as? Double) <= 0.85)
+        #expect(try #require(totals["checked_routes"] as? Int) > 800_000)
+    }
+
+    /// MNIST's dense layer takes 6,272 inputs: Loihi's 4,096 input axons and binary spikes
+    /// cannot hold it, and compile says so; Loihi 2 (graded, 8,192) fits.
+    @Test func mnistFanInOnLoihiIsRefusedWithTheNumbers() {
+        let dir = tempPath("mnist-loihi")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = compile(repoRoot + "/Examples/mnist/model.json", "loihi", to: dir)
+        #expect(r.status == .badInput)
+        #expect(r.stderr.contains("node 'asn5': error[core-fan-in]: needs 6272 input axons for one neuron, profile 'loihi' allows 4096"))
+        #expect(!FileManager.default.fileExists(atPath: dir), "a failed compile writes nothing")
+    }
+
+    /// One diagnostic per limit: each names the layer, the resource, the need and the limit.
+    @Test func eachResourceMisfitHasItsDiagnostic() {
+        let hw = Self.handwritten
+        // neurons: one pooled neuron needs its 2×2 compartments.
+        #expect(ids(unit(hw) { $0.cores[0].neurons = 3 }) == ["core-neurons"])
+        // state memory: 4 compartments × 160 bits do not fit 64 bytes.
+        #expect(ids(unit(hw) { $0.cores[0].stateMemoryBytes = 64 }) == ["core-state-memory"])
+        // fan-in on a binary profile: the dense layer reads 18 inputs.
+        let f = unit(hw) { $0.cores[0].inputAxons = 17; $0.spikes.graded = false }
+        #expect(ids(f) == ["core-fan-in"])
+        if case .failure(let e) = f { #expect(e.diagnostics[0].description.contains("needs 18 input axons for one neuron, profile 'generic' allows 17")) }
+        // synapse memory: 18 synapses × 24 bits for one readout neuron.
+        #expect(ids(unit(hw) { $0.cores[0].synapseMemoryBits = 200 }).contains("core-synapse-memory"))
+        // output axons: each asn0 neuron reaches at least one core.
+        #expect(ids(unit(hw) { $0.cores[0].outputAxons = 0 }).allSatisfy { $0 == "core-output-axons" })
+        #expect(!ids(unit(hw) { $0.cores[0].outputAxons = 0 }).isEmpty)
+        // too many cores for the chip.
+        #expect(ids(unit(hw) { $0.cores[0].neurons = 8; $0.layersPerCore = 1; $0.chips = 1; $0.chipMesh = (1, 1); $0.applicationCoresPerChip = 2; $0.coresPerChip = 2; $0.coreMesh = (1, 2) }) == ["chip-cores"])
+        // router entries.
+        #expect(ids(unit(repoRoot + "/Examples/mnist/model.json", { $0.router.entries = 8 }, base: "spinnaker")).contains("router-entries"))
+    }
+
+    /// Every block fits every limit, and the blocks of a layer hold each neuron exactly once.
+    @Test func blocksFitAndCoverEachNeuronOnce() throws {
+        let u = try unit(repoRoot + "/Examples/mnist/model.json", { _ in }, base: "spinnaker").get()
+        let part = try #require(u.partition), graph = try #require(u.graph)
+        for core in part.cores {
+            let used = core.reduce(CoreResources()) { $0 + part.blocks[$1].resources }
+            #expect(used.fits(part.capacity))
+        }
+        for (li, l) in graph.layers.enumerated() {
+            var seen = [Int](repeating: 0, count: l.neurons)
+            let c = l.shape.last!, w = l.shape.count == 3 ? l.shape[1] : 1
+            for b in part.blocks where b.layer == li && b.role == .soma {
+                for y in b.rows { for x in b.cols { for ch in b.channels { seen[(y * w + x) * c + ch] += 1 } } }
+            }
+            #expect(seen.allSatisfy { $0 == 1 }, "layer \(l.name)")
+        }
+    }
+
+    /// The checker is not a formality: one wrong table entry or one wrong router entry fails it.
+    @Test func checkerCatchesABrokenTable() throws {
+        var u = try unit(Self.handwritten, { _ in }, base: "spinnaker").get()
+        let ok = CheckRoutes.check(graph: u.graph!, part: u.partition!, place: u.placement!, routing: u.routing!, profile: u.profile)
+        #expect(ok.isEmpty)
+        var r = u.routing!
+        let c = r.tableCore.firstIndex { !$0.isEmpty }!
+        r.tableAxon[c][0] += 1
+        #expect(!CheckRoutes.check(graph: u.graph!, part: u.partition!, place: u.placement!, routing: r, profile: u.profile).isEmpty)
+        r = u.routing!
+        r.routers[0].entries[0].route.cores = []
+        #expect(!CheckRoutes.check(graph: u.graph!, part: u.partition!, place: u.placement!, routing: r, profile: u.profile).isEmpty)
+        u.routing = r
+    }
+
+    /// Dendrite blocks: the dense layer's fan-in (18) exceeds the 16 input axons of a graded
+    /// profile, so its input is split; the checker proves the partial currents reach the soma.
+    @Test func dendriteBlocksOnAGradedProfile() {
+        let dir = tempPath("dendrite")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = compile(Self.handwritten, Self.tinyFanIn, to: dir)
+        #expect(r.status == .success, "\(r.stderr)")
+        #expect(r.stdout.contains("3 (2 dendrite groups)"))
+    }
+
+    /// The artefact and report of a small network on a small key/mask mesh, pinned by golden
+    /// files (SNNC_RECORD_GOLDEN=1 re-records); two compiles give byte-identical directories;
+    /// `snnc report` regenerates the same report.md.
+    @Test func artefactGoldenAndByteIdentical() throws {
+        let a = tempPath("a"), b = tempPath("b")
+        defer { try? FileManager.default.removeItem(atPath: a); try? FileManager.default.removeItem(atPath: b) }
+        #expect(compile(Self.handwritten, Self.tiny, to: a).status == .success)
+        #expect(compile(Self.handwritten, Self.tiny, to: b).status == .success)
+        let fa = readFiles(a), fb = readFiles(b)
+        #expect(fa.count == 11 && fa == fb)
+        for name in ["report.md", "routing.txt", "layers.json", "cores.json", "manifest.json"] {
+            let text = String(decoding: fa[name] ?? Data(), as: UTF8.self)
+            expectGolden(text, "artefact-tiny-mesh/" + name)
+        }
+        let before = fa["report.md"]
+        try FileManager.default.removeItem(atPath: a + "/report.md")
+        let r = Report.run(directory: a, format: "md")
+        #expect(r.status == .success)
+        #expect(FileManager.default.contents(atPath: a + "/report.md") == before)
+        #expect(Report.run(directory: a, format: "pdf").status == .usage)
+        #expect(Report.run(directory: "/nonexistent", format: "md").status == .badInput)
+    }
+
+    /// Measured rates (a `snnc simulate --json` result) weight the placement; a bad file is an error.
+    @Test func ratesFile() throws {
+        let dir = tempPath("rates"), rates = tempPath("rates") + ".json"
+        defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: rates) }
+        try #"{"spikes_per_layer": [{"layer": "asn0", "rate_hz": 120}, {"layer": "asn1", "rate_hz": 10}]}"#.write(toFile: rates, atomically: true, encoding: .utf8)
+        var o = Compile.Options(modelPath: Self.handwritten)
+        o.profile = Self.tiny
+        o.output = dir
+        o.rates = rates
+        let r = Compile.run(o)
+        #expect(r.status == .success && r.stdout.contains("rates: measured"))
+        try "{}".write(toFile: rates, atomically: true, encoding: .utf8)
+        let bad = Compile.run(o)
+        #expect(bad.status == .badInput && bad.stderr.contains("error[rates-file]"))
+    }
+}

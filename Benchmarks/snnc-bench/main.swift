@@ -4,6 +4,8 @@
 //
 //   swift run -c release snnc-bench simulate [--model M --data D] [--images N] [--duration MS]
 //
+//   swift run -c release snnc-bench compile [--passes]   (Benchmarks/snnc-bench/CompileBench.swift)
+//
 // `simulate` runs the float reference on the largest example network (default: the paper's
 // MNIST architecture with synthetic weights and synthetic images, or --model/--data) with 1 and
 // then 2 threads and prints synaptic events/s per thread, images/s and the scaling.
@@ -45,12 +47,16 @@ if args.count >= 3 && args[1] == "measure-load" {
     exit(0)
 }
 
+if args.count >= 2 && args[1] == "compile" {
+    compileBenchmark(Array(args.dropFirst(2)))
+    exit(0)
+}
 if args.count >= 2 && args[1] == "simulate" {
     simulateBenchmark(Array(args.dropFirst(2)))
     exit(0)
 }
 guard args.count >= 2, args[1] == "load" else {
-    print("usage: snnc-bench load [--keep DIR] | simulate [--model M --data D] [--images N] [--duration MS]")
+    print("usage: snnc-bench load [--keep DIR] | simulate [--model M --data D] [--images N] [--duration MS] | compile [--passes]")
     exit(2)
 }
 var dir = NSTemporaryDirectory() + "snnc-bench-\(getpid())"

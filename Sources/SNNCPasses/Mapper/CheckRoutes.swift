@@ -52,6 +52,31 @@ public struct CheckRoutes: Pass {
         for (i, t) in routing.routers.enumerated() { tables[t.chip] = i }
         var blocksOf = [[Int]](repeating: [], count: graph.layers.count)
         for (i, b) in part.blocks.enumerated() { blocksOf[b.layer].append(i) }
+        // Per (target layer, projection): for each source row the target blocks whose rows it
+        // reaches, and for each source column a mask of the blocks whose columns it reaches — a
+        // prefilter; `reaches` decides each candidate in full.
+        var hits: [Int: (rows: [[Int]], cols: [[Bool]])] = [:]
+        func hitTable(_ p: MapProjection, target t: Int, source l: Int) -> (rows: [[Int]], cols: [[Bool]]) {
+            let (sh, sw, _) = graph.layers[l].hwc
+            let bs = blocksOf[t].map { part.blocks[$0] }
+            func axis(_ v: Int, _ b: Block, row: Bool) -> Bool {
+                let held = row ? b.compRows : b.compCols
+                switch p.kind {
+                case .dense: return true
+                case .identity: return held.contains(v)
+                case .conv(let cs):
+                    let (k, st, d, pad, out) = row ? (cs.kh, cs.sh, cs.dh, cs.padTop, cs.outH) : (cs.kw, cs.sw, cs.dw, cs.padLeft, cs.outW)
+                    for kk in 0..<k {
+                        let num = v + pad - kk * d
+                        if num >= 0 && num % st == 0 && num / st < out && held.contains(num / st) { return true }
+                    }
+                    return false
+                }
+            }
+            let rows = (0..<sh).map { y in bs.indices.filter { axis(y, bs[$0], row: true) } }
+            let cols = (0..<sw).map { x in bs.map { axis(x, $0, row: false) } }
+            return (rows, cols)
+        }
         for (c, bs) in part.cores.enumerated() {
             for (k, b) in bs.enumerated() {
                 let blk = part.blocks[b]
@@ -76,9 +101,16 @@ public struct CheckRoutes: Pass {
                     } else {
                         let (y, x, ch) = position(blk, j)
                         for t in graph.consumers[blk.layer] {
-                            for p in graph.layers[t].inputs where p.source == blk.layer {
-                                for tb in blocksOf[t] where reaches(p, y: y, x: x, ch: ch, target: part.blocks[tb], layer: graph.layers[t], source: graph.layers[blk.layer], dendrites: part.layerPlans[t].dendriteGroups > 1) {
-                                    need.insert(loc.coreOf[tb])
+                            for (pi, p) in graph.layers[t].inputs.enumerated() where p.source == blk.layer {
+                                let key = t * 4096 + pi
+                                if hits[key] == nil { hits[key] = hitTable(p, target: t, source: blk.layer) }
+                                let h = hits[key]!
+                                for k in h.rows[y] where h.cols[x][k] {
+                                    let tb = blocksOf[t][k]
+                                    if reaches(p, y: y, x: x, ch: ch, target: part.blocks[tb], layer: graph.layers[t], source: graph.layers[blk.layer],
+                                               dendrites: part.layerPlans[t].dendriteGroups > 1) {
+                                        need.insert(loc.coreOf[tb])
+                                    }
                                 }
                             }
                         }

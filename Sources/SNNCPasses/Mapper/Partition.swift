@@ -362,7 +362,9 @@ struct Partitioner {
         let (h, w, c) = layer.hwc
         let obj = "node '\(layer.name)'"
         // Fan-in of one neuron (a 1×1×1 tile): when it exceeds the input axons, dendrite blocks.
-        let one = axonGroups(layer, compRows: layer.compRows(0..<1), compCols: layer.compCols(0..<1), channels: 0..<1, group: nil, groups: 1)
+        // (A neuron in the middle: at the borders, padding shrinks the receptive field.)
+        let midR = layer.compRows((h / 2)..<(h / 2 + 1)), midC = layer.compCols((w / 2)..<(w / 2 + 1))
+        let one = axonGroups(layer, compRows: midR, compCols: midC, channels: 0..<1, group: nil, groups: 1)
         let fanIn = one.reduce(0) { $0 + $1.count }
         var groups = 1
         if fanIn > cap.inputAxons {
@@ -376,7 +378,7 @@ struct Partitioner {
             // The fewest groups whose single-neuron slice fits (half the axons left for the soma).
             groups = 2
             while groups <= 4096 {
-                let g = axonGroups(layer, compRows: layer.compRows(0..<1), compCols: layer.compCols(0..<1), channels: 0..<1, group: 0, groups: groups)
+                let g = axonGroups(layer, compRows: midR, compCols: midC, channels: 0..<1, group: 0, groups: groups)
                 if g.reduce(0, { $0 + $1.count }) <= cap.inputAxons { break }
                 groups += 1
             }

@@ -80,24 +80,46 @@ public final class Simulator: Sendable {
     }
 
     func simulate(_ image: [Double], _ st: inout NetworkState) -> ImageResult {
+        simulate(frames: [image], stepsPerFrame: options.durationMs, &st).result
+    }
+
+    /// Streaming (the second seed's experiment): the frames one after another, each for
+    /// `stepsPerFrame` steps, with no reset between them. Classes are per step over the whole
+    /// sequence; synaptic events are also counted per frame.
+    public func stream(frames: [[Double]], stepsPerFrame: Int) -> (result: ImageResult, eventsPerFrame: [Int]) {
+        var state = NetworkState(network)
+        return simulate(frames: frames, stepsPerFrame: stepsPerFrame, &state)
+    }
+
+    func simulate(frames: [[Double]], stepsPerFrame: Int, _ st: inout NetworkState) -> (result: ImageResult, eventsPerFrame: [Int]) {
         st.reset(network)
         let layers = network.layers
         let pm = network.prepared
-        // Injected currents: the analog chain from the input, computed once.
-        var memo: [Int: [Double]] = [:]
-        for (i, op) in pm.ops.enumerated() { if case .input = op { memo[i] = image } }
-        var injected = [[Double]](repeating: [], count: layers.count)
-        for (li, l) in layers.enumerated() {
-            if case .injected(let pre) = l.kind { injected[li] = pm.value(pre, &memo) }
+        // Injected currents: the analog chain from the input, computed once per frame.
+        func currents(_ image: [Double]) -> [[Double]] {
+            var memo: [Int: [Double]] = [:]
+            for (i, op) in pm.ops.enumerated() { if case .input = op { memo[i] = image } }
+            var injected = [[Double]](repeating: [], count: layers.count)
+            for (li, l) in layers.enumerated() {
+                if case .injected(let pre) = l.kind { injected[li] = pm.value(pre, &memo) }
+            }
+            return injected
         }
-        var classes = [Int32](repeating: 0, count: options.durationMs)
+        var injected = currents(frames.first ?? [])
+        let totalSteps = stepsPerFrame * frames.count
+        var eventsPerFrame = [Int](repeating: 0, count: frames.count)
+        var classes = [Int32](repeating: 0, count: totalSteps)
         var spikes = [Int](repeating: 0, count: layers.count)
         var events = 0
         var fired: [(Int32, Double)] = []
         var perNeuron: [[Int32]]? = options.recordNeuronSpikes ? layers.map { [Int32](repeating: 0, count: $0.neurons) } : nil
         var raster: [[SpikeEvent]]? = options.recordRaster ? layers.map { _ in [] } : nil
         var readoutTrace: [[Double]]? = options.recordRaster ? [] : nil
-        for t in 0..<options.durationMs {
+        for t in 0..<totalSteps {
+            if t > 0 && t % stepsPerFrame == 0 {
+                eventsPerFrame[t / stepsPerFrame - 1] = events - eventsPerFrame.reduce(0, +)
+                injected = currents(frames[t / stepsPerFrame])
+            }
             if options.hopDelay == 1 { st.advanceDelayLine() }
             for li in layers.indices {
                 let l = layers[li]
@@ -118,8 +140,9 @@ public final class Simulator: Sendable {
                 }
             }
         }
-        return ImageResult(classes: classes, spikesPerLayer: spikes, synapticEvents: events, finalReadout: st.readoutS, neuronSpikes: perNeuron,
-                           raster: raster, readoutTrace: readoutTrace)
+        if !frames.isEmpty { eventsPerFrame[frames.count - 1] = events - eventsPerFrame.reduce(0, +) }
+        return (ImageResult(classes: classes, spikesPerLayer: spikes, synapticEvents: events, finalReadout: st.readoutS, neuronSpikes: perNeuron,
+                            raster: raster, readoutTrace: readoutTrace), eventsPerFrame)
     }
 }
 

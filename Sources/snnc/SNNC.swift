@@ -149,6 +149,7 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Only evaluate the analog network (fast; no spiking simulation).") var annOnly = false
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Draw accuracy over time (with the ANN level and MT) into this SVG file.") var svg: String?
+    @Option(help: "Streaming: show the samples one after another, this many steps each, without reset; report per-frame accuracy, latency to the new class and synaptic events per frame against the ANN's per-frame cost.") var stream: Int?
 
     func run() throws {
         var o = Simulate.Options(modelPath: common.model, dataPath: common.data)
@@ -157,6 +158,10 @@ struct SimulateCommand: ParsableCommand {
         o.simulation = common.simulation
         o.json = json
         o.svgPath = svg
+        if let steps = stream {
+            try finish(Stream.run(o, stepsPerFrame: steps))
+            return
+        }
         try finish(Simulate.run(o))
     }
 }

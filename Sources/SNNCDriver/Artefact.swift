@@ -24,8 +24,18 @@ public enum Artefact {
     }
 
     /// The files of the artefact, in the order they are listed in the manifest.
+    /// The name the source model's JSON is copied under (the float reference of `snnc emulate
+    /// --check` runs from it; its weights file keeps its own name beside it).
+    public static let sourceModel = "source-model.json"
+
     public static func files(_ unit: CompileUnit, modelBytes: [UInt8], weightsBytes: [UInt8]?, profileBytes: [UInt8]) -> [(String, [UInt8])] {
         var out: [(String, [UInt8])] = []
+        out.append((sourceModel, modelBytes))
+        let reserved: Set<String> = [sourceModel, "manifest.json", "layers.json", "cores.json", "axon-tables.bin", "weights.bin", "routing.json",
+                                     "routing.txt", "quantization.json", "report.json", "report.md", "report.svg"]
+        if let w = weightsBytes, let name = unit.model.weightsFile, !name.contains("/"), !reserved.contains(name), !name.hasPrefix(".") {
+            out.append((name, w))
+        }
         let (weightsBin, weightIndex) = weights(unit)
         out.append(("layers.json", Array(layersJSON(unit, weightIndex).serialized().utf8)))
         let (tables, offsets) = axonTables(unit)
@@ -166,8 +176,14 @@ public enum Artefact {
 
     static func layersJSON(_ unit: CompileUnit, _ weightIndex: [String: JSONOutput]) -> JSONOutput {
         let g = unit.graph!
+        let num = unit.profile.numerics
         return .object([
             ("model", .string(unit.model.name)), ("profile", .string(unit.profile.name)),
+            ("numerics", .object([("rounding", .string(num.rounding.rawValue)), ("overflow", .string(num.overflow.rawValue)),
+                                  ("current_bits", .int(num.currentBits)), ("activation_bits", .int(num.activationBits)),
+                                  ("refractory_bits", .int(num.refractoryBits)), ("threshold_bits", .int(num.thresholdBits)),
+                                  ("decay_bits", .int(num.decayBits)), ("weight_bits", .int(num.weightBits)),
+                                  ("payload_bits", .int(unit.profile.spikes.payloadBits))])),
             ("layers", .array(g.layers.map { l in
                 var f: [(String, JSONOutput)] = [("name", .string(l.name)), ("kind", .string(l.kind.rawValue)),
                                                  ("shape", .array(l.shape.map { .int($0) })), ("compartment_shape", .array(l.compartmentShape.map { .int($0) })),
@@ -175,6 +191,10 @@ public enum Artefact {
                 if let p = l.pool {
                     f.append(("max_pool", .object([("size", .array([.int(p.sizeH), .int(p.sizeW)])), ("stride", .array([.int(p.strideH), .int(p.strideW)])),
                                                     ("padding", .array([.int(p.padding.top), .int(p.padding.left)]))])))
+                }
+                if let node = unit.model.node(named: l.name), case .asn(let p) = node.attributes, p.spike == .binary {
+                    let tf = TransferFunction(theta0: p.theta0, mf: p.mf, tauGamma: p.tauGamma, tauEta: p.tauEta)
+                    f.append(("h", .double(tf.resolve(p.h))))
                 }
                 if let nf = unit.neuronFormats[l.name] {
                     f.append(("neuron", .object([("state_exponent", .int(nf.stateExponent)), ("theta0", .int(nf.theta0)), ("m_f", .int(nf.mf)),
@@ -265,6 +285,7 @@ public enum Artefact {
                                case .spikes(let l): af += [("kind", .string("spikes")), ("source", .string(g.layers[l].name))]
                                case .partial(let sb): af += [("kind", .string("partial")), ("block", .int(sb))]
                                }
+                               if let pi = a.projection { af.append(("projection", .int(pi))) }
                                af += [("rows", .array(a.rows.map { .int($0) })), ("cols", .array(a.cols.map { .int($0) })),
                                       ("channels", .array([.int(a.channels.lowerBound), .int(a.channels.upperBound)])), ("count", .int(a.count))]
                                return .object(af)

@@ -55,6 +55,8 @@ public struct AxonGroup: Sendable, Equatable {
     public var rows: [Int]
     public var cols: [Int]
     public var channels: Range<Int>
+    /// Which of the layer's input projections these axons feed (nil: partial currents).
+    public var projection: Int? = nil
     public var count: Int { rows.count * cols.count * channels.count }
 }
 
@@ -169,7 +171,7 @@ struct Partitioner {
     /// weighted projections' source channels; identity inputs go to the soma).
     func axonGroups(_ layer: MapLayer, compRows: [Int], compCols: [Int], channels: Range<Int>, group: Int?, groups: Int) -> [AxonGroup] {
         var out: [AxonGroup] = []
-        for p in layer.inputs {
+        for (pi, p) in layer.inputs.enumerated() {
             let src = graph.layers[p.source]
             let sc = src.hwc
             func slice(_ c: Int) -> Range<Int> {
@@ -181,12 +183,12 @@ struct Partitioner {
             case .conv(let cs):
                 let rows = ConvShape.reach(compRows, k: cs.kh, s: cs.sh, d: cs.dh, pad: cs.padTop, size: cs.inH)
                 let cols = ConvShape.reach(compCols, k: cs.kw, s: cs.sw, d: cs.dw, pad: cs.padLeft, size: cs.inW)
-                out.append(AxonGroup(kind: .spikes(sourceLayer: p.source), rows: rows, cols: cols, channels: slice(cs.inC)))
+                out.append(AxonGroup(kind: .spikes(sourceLayer: p.source), rows: rows, cols: cols, channels: slice(cs.inC), projection: pi))
             case .dense:
-                out.append(AxonGroup(kind: .spikes(sourceLayer: p.source), rows: Array(0..<sc.h), cols: Array(0..<sc.w), channels: slice(sc.c)))
+                out.append(AxonGroup(kind: .spikes(sourceLayer: p.source), rows: Array(0..<sc.h), cols: Array(0..<sc.w), channels: slice(sc.c), projection: pi))
             case .identity:
                 if group != nil { continue }
-                out.append(AxonGroup(kind: .spikes(sourceLayer: p.source), rows: layer.isSpatial ? compRows : [0], cols: layer.isSpatial ? compCols : [0], channels: channels))
+                out.append(AxonGroup(kind: .spikes(sourceLayer: p.source), rows: layer.isSpatial ? compRows : [0], cols: layer.isSpatial ? compCols : [0], channels: channels, projection: pi))
             }
         }
         return out.filter { $0.count > 0 }

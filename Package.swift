@@ -39,8 +39,10 @@ let package = Package(
         // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
         // metrics and data-set readers. The yardstick every compiled result is measured against.
         .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "CZlib"]),
+        // The fixed-point emulator: reads a compiled artefact directory only (Docs/fixed-point.md).
+        .target(name: "SNNCEmulator", dependencies: ["SNNCIR", "SNNCJSON"]),
         // The driver: what each subcommand does, as library code the tests call in-process.
-        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference",
+        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCEmulator",
                                                    .product(name: "Crypto", package: "swift-crypto")]),
         // The thin command-line front end.
         .executableTarget(
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "SNNCHardwareTests", dependencies: ["SNNCHardware", "SNNCIR"], exclude: ["Corpus"]),
         .testTarget(name: "SNNCPassesTests", dependencies: ["SNNCPasses", "SNNCHardware", "SNNCIR", "SNNCReference", "SNNCDriver"]),
         .testTarget(name: "SNNCReferenceTests", dependencies: ["SNNCReference", "SNNCIR", "SNNCJSON"], exclude: ["Fixtures"]),
-        .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR"], exclude: ["Golden"]),
+        .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCPasses", "SNNCHardware", "SNNCReference", "SNNCEmulator"],
+                    exclude: ["Golden", "Profiles"]),
     ]
 )

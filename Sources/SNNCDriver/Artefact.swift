@@ -33,7 +33,9 @@ public enum Artefact {
         out.append((sourceModel, modelBytes))
         let reserved: Set<String> = [sourceModel, "manifest.json", "layers.json", "cores.json", "axon-tables.bin", "weights.bin", "routing.json",
                                      "routing.txt", "quantization.json", "report.json", "report.md", "report.svg"]
-        if let w = weightsBytes, let name = unit.model.weightsFile, !name.contains("/"), !reserved.contains(name), !name.hasPrefix(".") {
+        // Copied under its own file name: the model refers to it by name, beside the JSON.
+        if let w = weightsBytes, let path = unit.model.weightsFile, let name = path.split(separator: "/").last.map(String.init),
+           !reserved.contains(name), !name.hasPrefix(".") {
             out.append((name, w))
         }
         let (weightsBin, weightIndex) = weights(unit)
@@ -149,11 +151,20 @@ public enum Artefact {
             }
             var fields: [(String, JSONOutput)] = [("offset", .int(offset)), ("count", .int(count)), ("shape", .array(shape.map { .int($0) })),
                                                   ("bits", .int(lq.bits)), ("exponent", .int(lq.exponent))]
-            if let b = bias, let target = firstASN(after: n.name, unit), let f = unit.neuronFormats[target] {
-                let blsb = pow2(f.stateExponent)
+            if let b = bias, let target = firstASN(after: n.name, unit) {
                 let bo = out.count
-                for v in b.toDoubles() { le32(Int32((v / blsb).rounded()), &out) }
-                fields += [("bias_offset", .int(bo)), ("bias_count", .int(b.count)), ("bias_state_exponent", .int(f.stateExponent))]
+                if let f = unit.neuronFormats[target] {
+                    let blsb = pow2(f.stateExponent)
+                    for v in b.toDoubles() { le32(Int32((v / blsb).rounded()), &out) }
+                    fields += [("bias_offset", .int(bo)), ("bias_count", .int(b.count)), ("bias_state_exponent", .int(f.stateExponent))]
+                } else {
+                    // The readout (read by the host): float64 biases.
+                    for v in b.toDoubles() {
+                        let u = v.bitPattern
+                        for k in 0..<8 { out.append(UInt8((u >> (8 * UInt64(k))) & 0xFF)) }
+                    }
+                    fields += [("bias_offset", .int(bo)), ("bias_count", .int(b.count)), ("bias_float64", .bool(true))]
+                }
             }
             index[n.name] = .object(fields)
         }

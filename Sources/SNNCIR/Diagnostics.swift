@@ -54,6 +54,7 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case routeCheck = "route-check"
     case ratesFile = "rates-file"
     case artefactInvalid = "artefact-invalid"
+    case checkFailed = "check-failed"
     // Shapes and parameters
     case shapeInvalid = "shape-invalid"
     case shapeMismatch = "shape-mismatch"

@@ -31,6 +31,17 @@ public struct ImageResult: Sendable {
     public var raster: [[SpikeEvent]]?
     /// The readout's values at every step (only with `recordRaster`).
     public var readoutTrace: [[Double]]?
+
+    public init(classes: [Int32], spikesPerLayer: [Int], synapticEvents: Int, finalReadout: [Double] = [],
+                neuronSpikes: [[Int32]]? = nil, raster: [[SpikeEvent]]? = nil, readoutTrace: [[Double]]? = nil) {
+        self.classes = classes
+        self.spikesPerLayer = spikesPerLayer
+        self.synapticEvents = synapticEvents
+        self.finalReadout = finalReadout
+        self.neuronSpikes = neuronSpikes
+        self.raster = raster
+        self.readoutTrace = readoutTrace
+    }
 }
 
 public struct SpikeEvent: Sendable, Equatable, CustomStringConvertible {

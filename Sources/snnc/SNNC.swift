@@ -14,7 +14,7 @@ struct SNNC: ParsableCommand {
         commandName: "snnc",
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
-        subcommands: [InspectCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, ProfileCommand.self, SynthesizeCommand.self, ReportCommand.self]
+        subcommands: [InspectCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, ProfileCommand.self, SynthesizeCommand.self, ReportCommand.self, EmulateCommand.self]
     )
 
     /// Exit codes: 0 success, 1 bad input (model, profile, data), 2 bad usage (command line).
@@ -288,5 +288,44 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try finish(Report.run(directory: directory, format: format))
+    }
+}
+
+struct EmulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emulate",
+        abstract: "Run a compiled artefact in the fixed-point emulator; --check compares it with the float reference and fails past the limits."
+    )
+
+    @Argument(help: "The compiled artefact directory (snnc compile -o DIR).") var directory: String
+    @Option(help: "The data set: a .csv file or a .json data manifest.") var data: String
+    @Option(help: "Use only the first N samples.") var limit: Int?
+    @Option(help: "Steps per sample (1 ms each).") var duration: Int = 500
+    @Option(help: "Worker threads (default: all cores). Results do not depend on it.") var threads: Int = 0
+    @Flag(help: "Also run the float reference (hop delay 1) and compare.") var check = false
+    @Flag(help: "Stop at the first overflow instead of counting it.") var strict = false
+    @Option(help: "Largest accepted accuracy drop, in points.") var maxAccuracyDrop: Double = 0.5
+    @Option(help: "Largest accepted per-layer spike count deviation, in percent.") var maxSpikeDeviation: Double = 5
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Write the check as JUnit XML to this file.") var junit: String?
+
+    func validate() throws {
+        guard duration >= 1 && duration <= 1_000_000 else { throw ValidationError("--duration must be 1 … 1000000") }
+        guard threads >= 0 && threads <= 4096 else { throw ValidationError("--threads must be 0 … 4096") }
+        if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() throws {
+        var o = Emulate.Options(directory: directory, dataPath: data)
+        o.limit = limit
+        o.durationMs = duration
+        o.threads = threads
+        o.check = check
+        o.strict = strict
+        o.maxAccuracyDrop = maxAccuracyDrop
+        o.maxSpikeDeviation = maxSpikeDeviation
+        o.json = json
+        o.junitPath = junit
+        try finish(Emulate.run(o))
     }
 }

@@ -1,0 +1,159 @@
+// `snnc emulate DIR --data D [--check]`: runs the compiled artefact in the fixed-point emulator
+// and, with --check, the float reference (same hop delay as the hardware: 1) on the same
+// inputs; compares accuracy, per-layer spikes, FR, MT and the images classified differently,
+// and fails (exit 1) past --max-accuracy-drop points or --max-spike-deviation percent.
+import SNNCEmulator
+import SNNCIR
+import SNNCJSON
+import SNNCReference
+
+public enum Emulate {
+    public struct Options: Sendable {
+        public var directory: String
+        public var dataPath: String
+        public var limit: Int?
+        public var durationMs = 500
+        public var threads = 0
+        public var check = false
+        public var strict = false
+        public var maxAccuracyDrop = 0.5
+        public var maxSpikeDeviation = 5.0
+        public var json = false
+        public var junitPath: String?
+        public var progress = true
+        public init(directory: String, dataPath: String) {
+            self.directory = directory
+            self.dataPath = dataPath
+        }
+    }
+
+    public struct LayerCheck: Sendable {
+        public var name: String
+        public var fixed: Int, float: Int
+        public var overflows: Int
+        public var deviationPercent: Double
+        public var ok: Bool
+    }
+
+    public static func run(_ o: Options) -> CommandResult {
+        let t0 = monotonicSeconds()
+        let net: EmuNetwork
+        do { net = try ArtefactReader.load(o.directory) } catch {
+            return .failure([Diagnostic(.error, .artefactInvalid, file: error.file, error.message)])
+        }
+        // The source model (copied into the artefact) gives the data check and the float reference.
+        let prepared: (Model, Dataset, SpikingNetwork)
+        switch Simulate.prepare(modelPath: o.directory + "/source-model.json", dataPath: o.dataPath, limit: o.limit) {
+        case .success(let p): prepared = p
+        case .failure(let e): return .failure(e.diagnostics)
+        }
+        let (model, data, refNet) = prepared
+        let threads = o.threads > 0 ? o.threads : activeCoreCount()
+        var eo = EmulationOptions()
+        eo.durationMs = o.durationMs
+        eo.threads = threads
+        eo.strict = o.strict
+        let emu = Emulator(net, options: eo)
+        let bar = ProgressBar(total: data.count * (o.check ? 2 : 1), label: "emulate", enabled: o.progress && isTerminal(2))
+        let fixed = emu.run(images: data.samples) { bar.update($0) }
+        let wallFixed = monotonicSeconds() - t0
+        var r = CommandResult()
+        if let f = fixed.first(where: { $0.strictFailure != nil })?.strictFailure {
+            return .failure([Diagnostic(.error, .overflowPossible, file: o.directory, object: "node '\(f.layer)'", "overflow at step \(f.step) (--strict)",
+                                        notes: ["without --strict overflows saturate (or wrap, as the profile says) and are counted per layer"])])
+        }
+        // Align the emulator's layers with the reference network's by name.
+        let refIndex = Dictionary(refNet.layers.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let asResults: [ImageResult] = fixed.map { e in
+            var spikes = [Int](repeating: 0, count: refNet.layers.count)
+            for (li, l) in net.layers.enumerated() { if let ri = refIndex[l.name] { spikes[ri] = e.spikesPerLayer[li] } }
+            return ImageResult(classes: e.classes, spikesPerLayer: spikes, synapticEvents: e.synapticEvents)
+        }
+        let ann = Simulate.annClasses(refNet.prepared, data, threads: threads)
+        let mFixed = SimulationMetrics.compute(network: refNet, results: asResults, labels: data.labels, annClasses: ann, durationMs: o.durationMs, hopDelay: 1)
+        var overflows = [String: Int]()
+        for (li, l) in net.layers.enumerated() { overflows[l.name] = fixed.reduce(0) { $0 + $1.overflowsPerLayer[li] } }
+        guard o.check else {
+            r.stdout = o.json ? metricsJSON(mFixed, overflows).serialized()
+                : "emulated '\(net.model)' on '\(net.profile)': \(data.count) samples, \(o.durationMs) steps, \(fmt(wallFixed, 1)) s\n"
+                + "fixed-point accuracy \(Simulate.pct(mFixed.snnAccuracy)), FR \(fmt(mFixed.firingRateHz, 1)) Hz, MT \(mFixed.matchingTimeMs) ms, "
+                + "\(groupedDigits(Int(mFixed.synapticEventsPerImage))) synaptic events per image, overflows \(overflows.values.reduce(0, +))\n"
+            return r
+        }
+        var so = SimulationOptions()
+        so.durationMs = o.durationMs
+        so.hopDelay = 1
+        so.threads = threads
+        let floatRes = Simulator(network: refNet, options: so).run(images: data.samples) { bar.update(data.count + $0) }
+        let mFloat = SimulationMetrics.compute(network: refNet, results: floatRes, labels: data.labels, annClasses: ann, durationMs: o.durationMs, hopDelay: 1)
+        let differ = zip(asResults, floatRes).filter { $0.classes.last != $1.classes.last }.count
+        var layers: [LayerCheck] = []
+        for (lf, lq) in zip(mFloat.layers, mFixed.layers) {
+            let dev = lf.spikes == 0 ? (lq.spikes == 0 ? 0 : 100) : 100 * Double(lq.spikes - lf.spikes) / Double(lf.spikes)
+            layers.append(LayerCheck(name: lf.name, fixed: lq.spikes, float: lf.spikes, overflows: overflows[lf.name] ?? 0,
+                                     deviationPercent: dev, ok: abs(dev) <= o.maxSpikeDeviation))
+        }
+        let drop = 100 * (mFloat.snnAccuracy - mFixed.snnAccuracy)
+        let accOK = drop <= o.maxAccuracyDrop
+        let pass = accOK && layers.allSatisfy(\.ok)
+        let wall = monotonicSeconds() - t0
+        if o.json {
+            r.stdout = JSONOutput.object([
+                ("model", .string(net.model)), ("profile", .string(net.profile)), ("images", .int(data.count)), ("duration_ms", .int(o.durationMs)),
+                ("pass", .bool(pass)), ("float", metricsJSON(mFloat, [:])), ("fixed", metricsJSON(mFixed, overflows)),
+                ("accuracy_drop_points", .double(drop)), ("max_accuracy_drop", .double(o.maxAccuracyDrop)),
+                ("images_classified_differently", .int(differ)),
+                ("layers", .array(layers.map { .object([("layer", .string($0.name)), ("float_spikes", .int($0.float)), ("fixed_spikes", .int($0.fixed)),
+                                                        ("deviation_percent", .double($0.deviationPercent)), ("overflows", .int($0.overflows)), ("ok", .bool($0.ok))]) })),
+            ]).serialized()
+        } else {
+            var t = TextTable(headers: ["layer", "float spikes", "fixed spikes", "fixed / float", "overflows", "check"], alignments: [.left, .right, .right, .right, .right, .left])
+            for l in layers {
+                t.add([l.name, groupedDigits(l.float), groupedDigits(l.fixed), l.float > 0 ? fmt(Double(l.fixed) / Double(l.float), 4) : "—", groupedDigits(l.overflows),
+                       l.ok ? "ok" : "FAIL (\(fmt(l.deviationPercent, 2)) % > \(fmt(o.maxSpikeDeviation, 1)) %)"])
+            }
+            var m = TextTable(headers: ["", "float reference", "fixed point (emulator)"], alignments: [.left, .right, .right])
+            m.add(["accuracy", Simulate.pct(mFloat.snnAccuracy), Simulate.pct(mFixed.snnAccuracy)])
+            m.add(["firing rate", fmt(mFloat.firingRateHz, 2) + " Hz", fmt(mFixed.firingRateHz, 2) + " Hz"])
+            m.add(["matching time", "\(mFloat.matchingTimeMs) ms", "\(mFixed.matchingTimeMs) ms"])
+            m.add(["synaptic events / image", groupedDigits(Int(mFloat.synapticEventsPerImage)), groupedDigits(Int(mFixed.synapticEventsPerImage))])
+            r.stdout = "check of '\(net.model)' on '\(net.profile)': \(data.count) samples × \(o.durationMs) steps, hop delay 1, \(fmt(wall, 1)) s\n\n"
+                + m.render() + "\n" + t.render()
+                + "\naccuracy drop \(fmt(drop, 2)) points (limit \(fmt(o.maxAccuracyDrop, 2)))\(accOK ? "" : " — FAIL"); images classified differently: \(differ)\n"
+                + (pass ? "check passed\n" : "check FAILED\n")
+        }
+        if let path = o.junitPath {
+            do { try writeFileAtomically(path, junit(net: net, drop: drop, accOK: accOK, limit: o.maxAccuracyDrop, layers: layers, maxDev: o.maxSpikeDeviation, seconds: wall)) } catch {
+                return .failure([Diagnostic(.error, .fileUnreadable, file: path, "cannot write the JUnit report: \(error)")])
+            }
+        }
+        if !pass {
+            r.status = .badInput
+            r.stderr += "\(o.directory): error[check-failed]: the fixed-point network departs from the float reference (accuracy drop \(fmt(drop, 2)) points; see the table)\n"
+        }
+        return r
+    }
+
+    static func metricsJSON(_ m: SimulationMetrics, _ overflows: [String: Int]) -> JSONOutput {
+        .object([("accuracy", .double(m.snnAccuracy)), ("firing_rate_hz", .double(m.firingRateHz)), ("matching_time_ms", .int(m.matchingTimeMs)),
+                 ("synaptic_events_per_image", .double(m.synapticEventsPerImage)),
+                 ("spikes_per_layer", .array(m.layers.map { .object([("layer", .string($0.name)), ("spikes", .int($0.spikes)), ("rate_hz", .double($0.rateHz)),
+                                                                     ("overflows", .int(overflows[$0.name] ?? 0))]) }))])
+    }
+
+    static func junit(net: EmuNetwork, drop: Double, accOK: Bool, limit: Double, layers: [LayerCheck], maxDev: Double, seconds: Double) -> String {
+        func esc(_ s: String) -> String { SVGPlot.escape(s) }
+        let failures = (accOK ? 0 : 1) + layers.filter { !$0.ok }.count
+        var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
+        s += "  <testsuite name=\"snnc emulate --check \(esc(net.model)) on \(esc(net.profile))\" tests=\"\(1 + layers.count)\" failures=\"\(failures)\" time=\"\(fmt(seconds, 3))\">\n"
+        s += "    <testcase classname=\"snnc.check\" name=\"accuracy\">"
+        if !accOK { s += "<failure message=\"accuracy drop \(fmt(drop, 2)) points &gt; \(fmt(limit, 2))\"/>" }
+        s += "</testcase>\n"
+        for l in layers {
+            s += "    <testcase classname=\"snnc.check.spikes\" name=\"\(esc(l.name))\">"
+            if !l.ok { s += "<failure message=\"spike count deviates \(fmt(l.deviationPercent, 2)) % (fixed \(l.fixed), float \(l.float)); limit \(fmt(maxDev, 1)) %\"/>" }
+            s += "</testcase>\n"
+        }
+        return s + "  </testsuite>\n</testsuites>\n"
+    }
+}

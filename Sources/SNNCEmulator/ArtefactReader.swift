@@ -1,0 +1,319 @@
+// Reads a compiled artefact directory (Docs/artefact.md) — and nothing else — into the network
+// the emulator runs: layers with their integer constants, cores with their synapse memory
+// (built from weights.bin and the blocks' axon groups) and output axon tables.
+import SNNCIR
+import SNNCJSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct EmuProjection: Sendable {
+    public enum Kind: Sendable, Equatable { case dense, conv, identity }
+    public var source: Int
+    public var kind: Kind
+    public var inShape: [Int] = [], outShape: [Int] = []
+    public var kernel = (0, 0), stride = (1, 1), dilation = (1, 1), padding = (0, 0)
+    public var mantissas: [Int32] = []
+    public var exponent = 0
+    public var weightShape: [Int] = []
+}
+
+public struct EmuLayer: Sendable {
+    public enum Kind: String, Sendable { case injected, spiking, readout }
+    public var name: String
+    public var kind: Kind
+    /// Neurons as H × W × C (flat layers 1 × 1 × N) and compartments' H × W.
+    public var h: Int, w: Int, c: Int
+    public var ch: Int, cw: Int
+    public var pool: (kh: Int, kw: Int, sh: Int, sw: Int, pt: Int, pl: Int)?
+    public var graded: Bool
+    public var spikeHeight: Double
+    public var stateExponent: Int
+    public var constants: FixedConstants
+    public var readoutTauPhi: Double
+    public var hostScale: [Double], hostShift: [Double]
+    public var inputs: [EmuProjection]
+    /// Bias per compartment: integer LSBs (spiking) or float (readout).
+    public var bias: [Int64]
+    public var biasFloat: [Double]
+    public var neurons: Int { h * w * c }
+    public var compartments: Int { ch * cw * c }
+}
+
+/// One range of a core's input axons and how its synapses add.
+public struct AxonRange: Sendable {
+    public enum Mode: Sendable { case binary, graded(shift: Int), partial, readoutBinary(scale: Double), readoutGraded(scale: Double) }
+    public var lo: Int, hi: Int
+    public var mode: Mode
+    /// Target accumulator: a layer's compartments (dendrite: -1 - dendrite block index).
+    public var target: Int
+}
+
+public struct EmuCore: Sendable {
+    public var ranges: [AxonRange]
+    /// Synapse memory, CSR over input axons: target accumulator index and weight.
+    public var synStart: [Int32]
+    public var synTarget: [Int32]
+    public var synWeight: [Int32]
+    /// Output axon table, CSR over the core's outputs.
+    public var outStart: [Int32]
+    public var outCore: [Int32]
+    public var outAxon: [Int32]
+}
+
+public struct DendriteBlock: Sendable {
+    public var layer: Int
+    public var core: Int
+    public var firstOutput: Int
+    public var compartments: Int
+}
+
+public struct EmuNetwork: Sendable {
+    public var model: String
+    public var profile: String
+    public var numerics: FixedNumerics
+    public var layers: [EmuLayer]
+    public var cores: [EmuCore]
+    public var dendrites: [DendriteBlock]
+    /// Per layer, per neuron: (core, output) its spikes leave from (-1: not routed).
+    public var outputOf: [[(core: Int32, output: Int32)]]
+    public var synapses: Int { cores.reduce(0) { $0 + $1.synTarget.count } }
+}
+
+public struct ArtefactError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var message: String
+    public var description: String { "\(file): error[artefact-invalid]: \(message)" }
+}
+
+public enum ArtefactReader {
+    public static func load(_ dir: String) throws(ArtefactError) -> EmuNetwork {
+        func json(_ name: String) throws(ArtefactError) -> JSONDocument {
+            let path = dir + "/" + name
+            guard let bytes = try? readWholeFile(path, limit: 1 << 31), let d = try? JSONDocument.parse(bytes) else {
+                throw ArtefactError(file: path, message: "missing or not JSON; give a directory written by `snnc compile`")
+            }
+            return d
+        }
+        func bin(_ name: String) throws(ArtefactError) -> [UInt8] {
+            guard let b = try? readWholeFile(dir + "/" + name, limit: 1 << 34) else { throw ArtefactError(file: dir + "/" + name, message: "missing") }
+            return b
+        }
+        let layersDoc = try json("layers.json"), coresDoc = try json("cores.json")
+        let weights = try bin("weights.bin"), tables = try bin("axon-tables.bin")
+        guard weights.count >= 8, String(decoding: weights[0..<8], as: UTF8.self) == "SNNCWTS1",
+              tables.count >= 8, String(decoding: tables[0..<8], as: UTF8.self) == "SNNCAXT1" else {
+            throw ArtefactError(file: dir, message: "weights.bin or axon-tables.bin has the wrong magic")
+        }
+        func i32(_ b: [UInt8], _ o: Int) -> Int32 {
+            Int32(bitPattern: UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24)
+        }
+        func f64(_ b: [UInt8], _ o: Int) -> Double {
+            var u: UInt64 = 0
+            for k in 0..<8 { u |= UInt64(b[o + k]) << (8 * UInt64(k)) }
+            return Double(bitPattern: u)
+        }
+        let root = layersDoc.root
+        guard let nv = root["numerics"], let rounding = ShiftRounding(rawValue: nv["rounding"]?.string ?? "") else {
+            throw ArtefactError(file: dir + "/layers.json", message: "no 'numerics'")
+        }
+        let numerics = FixedNumerics(rounding: rounding, wrap: nv["overflow"]?.string == "wrap", currentBits: nv["current_bits"]?.int ?? 32,
+                                     activationBits: nv["activation_bits"]?.int ?? 32, refractoryBits: nv["refractory_bits"]?.int ?? 32,
+                                     thresholdBits: nv["threshold_bits"]?.int ?? 32, payloadBits: nv["payload_bits"]?.int ?? 0)
+        var layers: [EmuLayer] = []
+        var index: [String: Int] = [:]
+        for lv in root["layers"]?.elements ?? [] {
+            let name = lv["name"]?.string ?? ""
+            let shape = (lv["shape"]?.elements ?? []).compactMap(\.int), cshape = (lv["compartment_shape"]?.elements ?? []).compactMap(\.int)
+            let (h, w, c) = shape.count == 3 ? (shape[0], shape[1], shape[2]) : (1, 1, shape.reduce(1, *))
+            let (chh, cww) = cshape.count == 3 ? (cshape[0], cshape[1]) : (1, 1)
+            var pool: (Int, Int, Int, Int, Int, Int)? = nil
+            if let p = lv["max_pool"] {
+                let sz = (p["size"]?.elements ?? []).compactMap(\.int), st = (p["stride"]?.elements ?? []).compactMap(\.int), pd = (p["padding"]?.elements ?? []).compactMap(\.int)
+                if sz.count == 2 && st.count == 2 && pd.count == 2 { pool = (sz[0], sz[1], st[0], st[1], pd[0], pd[1]) }
+            }
+            let nf = lv["neuron"]
+            let k = nf?["decay_bits"]?.int ?? 12
+            let consts = FixedConstants(k: k, alphaBeta: Int64(nf?["alpha_beta"]?.int ?? 0), alphaPhi: Int64(nf?["alpha_phi"]?.int ?? 0),
+                                        alphaEta: Int64(nf?["alpha_eta"]?.int ?? 0), alphaGamma: Int64(nf?["alpha_gamma"]?.int ?? 0),
+                                        mf: Int64(nf?["m_f"]?.int ?? 0), theta0: Int64(nf?["theta0"]?.int ?? 1))
+            var scale: [Double] = [], shift: [Double] = []
+            if let he = lv["host_encoding"], he["op"]?.string == "affine" {
+                scale = (he["scale"]?.elements ?? []).compactMap(\.double)
+                shift = (he["shift"]?.elements ?? []).compactMap(\.double)
+            } else if let he = lv["host_encoding"], he["op"]?.string != "identity" {
+                throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': the host encoding '\(he["op"]?.string ?? "?")' is not one the emulator computes (affine batch-norm or identity)")
+            }
+            var layer = EmuLayer(name: name, kind: EmuLayer.Kind(rawValue: lv["kind"]?.string ?? "") ?? .spiking, h: h, w: w, c: c, ch: chh, cw: cww, pool: pool,
+                                 graded: lv["spikes"]?.string == "graded", spikeHeight: lv["h"]?.double ?? 1, stateExponent: nf?["state_exponent"]?.int ?? 0,
+                                 constants: consts, readoutTauPhi: lv["readout_tau_phi"]?.double ?? 50, hostScale: scale, hostShift: shift, inputs: [],
+                                 bias: [], biasFloat: [])
+            layer.bias = [Int64](repeating: 0, count: layer.compartments)
+            layer.biasFloat = [Double](repeating: 0, count: layer.compartments)
+            for pv in lv["inputs"]?.elements ?? [] {
+                guard let src = pv["source"]?.string, let si = index[src] else { throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': unknown source") }
+                var p = EmuProjection(source: si, kind: .identity)
+                switch pv["kind"]?.string {
+                case "dense": p.kind = .dense
+                case "conv":
+                    p.kind = .conv
+                    func pair(_ k: String) -> (Int, Int) { let a = (pv[k]?.elements ?? []).compactMap(\.int); return a.count == 2 ? (a[0], a[1]) : (1, 1) }
+                    p.inShape = (pv["in"]?.elements ?? []).compactMap(\.int)
+                    p.outShape = (pv["out"]?.elements ?? []).compactMap(\.int)
+                    p.kernel = pair("kernel"); p.stride = pair("stride"); p.dilation = pair("dilation")
+                    let pd = (pv["padding"]?.elements ?? []).compactMap(\.int)
+                    p.padding = pd.count == 2 ? (pd[0], pd[1]) : (0, 0)
+                default: p.kind = .identity
+                }
+                if let wb = pv["weights_bin"], let off = wb["offset"]?.int, let cnt = wb["count"]?.int {
+                    guard off >= 8, off + 4 * cnt <= weights.count else { throw ArtefactError(file: dir + "/weights.bin", message: "layer '\(name)': weights out of range") }
+                    p.mantissas = (0..<cnt).map { i32(weights, off + 4 * $0) }
+                    p.exponent = wb["exponent"]?.int ?? 0
+                    p.weightShape = (wb["shape"]?.elements ?? []).compactMap(\.int)
+                    if let bo = wb["bias_offset"]?.int, let bc = wb["bias_count"]?.int, bc > 0 {
+                        let isFloat = wb["bias_float64"]?.bool ?? false
+                        guard bo + (isFloat ? 8 : 4) * bc <= weights.count else { throw ArtefactError(file: dir + "/weights.bin", message: "bias out of range") }
+                        for j in 0..<layer.compartments {
+                            if isFloat { layer.biasFloat[j] += f64(weights, bo + 8 * (j % bc)) } else { layer.bias[j] += Int64(i32(weights, bo + 4 * (j % bc))) }
+                        }
+                    }
+                }
+                layer.inputs.append(p)
+            }
+            index[name] = layers.count
+            layers.append(layer)
+        }
+        // Cores: synapse memory from the axon groups, output tables from axon-tables.bin.
+        var cores: [EmuCore] = []
+        var dendrites: [DendriteBlock] = []
+        var outputOf = layers.map { [(core: Int32, output: Int32)](repeating: (-1, -1), count: $0.neurons) }
+        var dendriteOfBlock: [Int: Int] = [:]
+        let coreList = coresDoc.root["cores"]?.elements ?? []
+        // First pass: dendrite blocks get accumulator ids.
+        for (ci, cv) in coreList.enumerated() {
+            for bv in cv["blocks"]?.elements ?? [] where bv["role"]?.string == "dendrite" {
+                guard let l = index[bv["layer"]?.string ?? ""], let b = bv["block"]?.int else { continue }
+                let rows = (bv["compartment_rows"]?.elements ?? []).count, cols = (bv["compartment_cols"]?.elements ?? []).count
+                let chs = (bv["channels"]?.elements ?? []).compactMap(\.int)
+                dendriteOfBlock[b] = dendrites.count
+                dendrites.append(DendriteBlock(layer: l, core: ci, firstOutput: bv["first_output"]?.int ?? 0, compartments: rows * cols * (chs.count == 2 ? chs[1] - chs[0] : 0)))
+            }
+        }
+        for (ci, cv) in coreList.enumerated() {
+            var ranges: [AxonRange] = []
+            var lists: [[(Int32, Int32)]] = []
+            for bv in cv["blocks"]?.elements ?? [] {
+                guard let li = index[bv["layer"]?.string ?? ""] else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): unknown layer") }
+                let L = layers[li]
+                let ints = { (k: String) in (bv[k]?.elements ?? []).compactMap(\.int) }
+                let rows = ints("rows"), cols = ints("cols"), chans = ints("channels")
+                let compRows = ints("compartment_rows"), compCols = ints("compartment_cols")
+                guard rows.count == 2, cols.count == 2, chans.count == 2 else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): bad block") }
+                let isDendrite = bv["role"]?.string == "dendrite"
+                let dIndex = isDendrite ? dendriteOfBlock[bv["block"]?.int ?? -1] ?? -1 : -1
+                let firstOutput = bv["first_output"]?.int ?? 0
+                if !isDendrite {
+                    var j = firstOutput
+                    for y in rows[0]..<rows[1] { for x in cols[0]..<cols[1] { for c in chans[0]..<chans[1] {
+                        outputOf[li][(y * L.w + x) * L.c + c] = (Int32(ci), Int32(j))
+                        j += 1
+                    } } }
+                }
+                var rowIdx = [Int](repeating: -1, count: L.ch), colIdx = [Int](repeating: -1, count: L.cw)
+                for (i, r) in compRows.enumerated() where r < L.ch { rowIdx[r] = i }
+                for (i, c) in compCols.enumerated() where c < L.cw { colIdx[c] = i }
+                func target(_ cy: Int, _ cx: Int, _ o: Int) -> Int32 {
+                    if isDendrite { return Int32((rowIdx[cy] * compCols.count + colIdx[cx]) * (chans[1] - chans[0]) + (o - chans[0])) }
+                    return Int32((cy * L.cw + cx) * L.c + o)
+                }
+                for av in bv["axons"]?.elements ?? [] {
+                    let ar = (av["rows"]?.elements ?? []).compactMap(\.int), ac = (av["cols"]?.elements ?? []).compactMap(\.int)
+                    let achs = (av["channels"]?.elements ?? []).compactMap(\.int)
+                    guard achs.count == 2 else { continue }
+                    let lo = lists.count
+                    let tgt = isDendrite ? -1 - dIndex : li
+                    if av["kind"]?.string == "partial" {
+                        // Axon k carries the partial current of the soma's compartment k.
+                        for y in ar { for x in ac { for c in achs[0]..<achs[1] { lists.append([(target(y, x, c), 1)]) } } }
+                        ranges.append(AxonRange(lo: lo, hi: lists.count, mode: .partial, target: tgt))
+                        continue
+                    }
+                    guard let pi = av["projection"]?.int, pi < L.inputs.count else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): axon group without projection") }
+                    let p = L.inputs[pi]
+                    let S = layers[p.source]
+                    let sExp = L.stateExponent
+                    func toState(_ m: Int32) -> Int32 { Int32(clamping: FixedPointASN.rshift(Int64(m), sExp - p.exponent, numerics.rounding)) }
+                    for y in ar { for x in ac { for sc in achs[0]..<achs[1] {
+                        var syn: [(Int32, Int32)] = []
+                        switch p.kind {
+                        case .identity:
+                            let wgt: Int32 = L.kind == .readout ? 1 : (S.graded ? 1 : Int32(clamping: Int64((S.spikeHeight / pow2(sExp)).rounded())))
+                            syn.append((target(y, x, sc), wgt))
+                        case .dense:
+                            let i = (y * S.w + x) * S.c + sc
+                            let inF = p.weightShape.count == 2 ? p.weightShape[1] : 0
+                            for o in chans[0]..<chans[1] {
+                                let m = p.mantissas[o * inF + i]
+                                if m == 0 { continue }
+                                syn.append((target(0, 0, o), L.kind == .readout || S.graded ? m : toState(m)))
+                            }
+                        case .conv:
+                            let (kh, kw) = p.kernel, (sh, sw) = p.stride, (dh, dw) = p.dilation, (pt, pl) = p.padding
+                            let inC = p.weightShape.count == 4 ? p.weightShape[3] : 1
+                            for ky in 0..<kh {
+                                let ny = y + pt - ky * dh
+                                guard ny >= 0, ny % sh == 0, ny / sh < L.ch, rowIdx[ny / sh] >= 0 else { continue }
+                                for kx in 0..<kw {
+                                    let nx = x + pl - kx * dw
+                                    guard nx >= 0, nx % sw == 0, nx / sw < L.cw, colIdx[nx / sw] >= 0 else { continue }
+                                    for o in chans[0]..<chans[1] {
+                                        let m = p.mantissas[((o * kh + ky) * kw + kx) * inC + sc]
+                                        if m == 0 { continue }
+                                        syn.append((target(ny / sh, nx / sw, o), S.graded ? m : toState(m)))
+                                    }
+                                }
+                            }
+                        }
+                        lists.append(syn)
+                    } } }
+                    let mode: AxonRange.Mode
+                    if L.kind == .readout {
+                        mode = S.graded ? .readoutGraded(scale: pow2(p.exponent) * pow2(S.stateExponent)) : (p.kind == .identity ? .readoutBinary(scale: S.spikeHeight) : .readoutBinary(scale: pow2(p.exponent)))
+                    } else if S.graded {
+                        mode = .graded(shift: p.kind == .identity ? S.stateExponent - sExp : p.exponent + S.stateExponent - sExp)
+                    } else {
+                        mode = .binary
+                    }
+                    ranges.append(AxonRange(lo: lo, hi: lists.count, mode: mode, target: tgt))
+                }
+            }
+            var start: [Int32] = [0], tg: [Int32] = [], wt: [Int32] = []
+            for l in lists {
+                for (t, w) in l { tg.append(t); wt.append(w) }
+                start.append(Int32(tg.count))
+            }
+            // Output table.
+            guard let off = cv["axon_table_offset"]?.int, off + 8 <= tables.count else { throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): table offset out of range") }
+            let outs = Int(i32(tables, off)), entries = Int(i32(tables, off + 4))
+            guard outs >= 0, entries >= 0, off + 8 + 4 * (outs + 1) + 8 * entries <= tables.count else {
+                throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): table runs past the file")
+            }
+            let os = (0...outs).map { i32(tables, off + 8 + 4 * $0) }
+            let base = off + 8 + 4 * (outs + 1)
+            let oc = (0..<entries).map { i32(tables, base + 8 * $0) }, oa = (0..<entries).map { i32(tables, base + 8 * $0 + 4) }
+            cores.append(EmuCore(ranges: ranges, synStart: start, synTarget: tg, synWeight: wt, outStart: os, outCore: oc, outAxon: oa))
+        }
+        // Every routed entry must name an existing core and axon.
+        for (ci, c) in cores.enumerated() {
+            for k in c.outCore.indices where Int(c.outCore[k]) >= cores.count || c.outCore[k] < 0 || Int(c.outAxon[k]) >= cores[Int(c.outCore[k])].synStart.count - 1 || c.outAxon[k] < 0 {
+                throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): entry \(k) names core \(c.outCore[k]) axon \(c.outAxon[k]), which does not exist")
+            }
+        }
+        return EmuNetwork(model: root["model"]?.string ?? "", profile: root["profile"]?.string ?? "", numerics: numerics, layers: layers,
+                          cores: cores, dendrites: dendrites, outputOf: outputOf)
+    }
+}
+
+/// 2^e, exactly.
+@inline(__always)
+func pow2(_ e: Int) -> Double { Double(sign: .plus, exponent: e, significand: 1) }

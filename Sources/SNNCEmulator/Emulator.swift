@@ -1,0 +1,221 @@
+// The cycle-by-cycle emulator: every step, each core applies the spikes its input axons received
+// (synapse memory from the artefact), every neuron is updated in fixed point
+// (FixedPointASN.swift, Docs/fixed-point.md), and each spike is looked up in its core's output
+// axon table and delivered to (core, axon) for the next step — one hop delay per step,
+// barrier-synchronised. Integer sums do not depend on order, and images run independently, so
+// results are bit-identical for any thread count.
+import Dispatch
+import Synchronization
+
+public struct EmulationOptions: Sendable {
+    public var durationMs = 500
+    public var threads = 0
+    /// Stop at the first overflow instead of counting it.
+    public var strict = false
+    public init() {}
+}
+
+public struct EmulatedImage: Sendable {
+    public var classes: [Int32]
+    public var spikesPerLayer: [Int]
+    public var synapticEvents: Int
+    public var overflowsPerLayer: [Int]
+    /// Set in strict mode: the first overflow (layer, step).
+    public var strictFailure: (layer: String, step: Int)?
+    /// Per layer, every spike as (step, neuron) — only when asked (tests).
+    public var raster: [[(Int, Int)]]?
+}
+
+public final class Emulator: Sendable {
+    public let net: EmuNetwork
+    public let options: EmulationOptions
+    /// For each pooled layer, each neuron's compartments (global indices).
+    let poolStart: [[Int32]]
+    let poolIndex: [[Int32]]
+
+    public init(_ net: EmuNetwork, options: EmulationOptions) {
+        self.net = net
+        self.options = options
+        var ps: [[Int32]] = [], pi: [[Int32]] = []
+        for l in net.layers {
+            guard let p = l.pool else { ps.append([]); pi.append([]); continue }
+            var s: [Int32] = [0], idx: [Int32] = []
+            for oy in 0..<l.h { for ox in 0..<l.w { for c in 0..<l.c {
+                for ky in 0..<p.kh {
+                    let iy = oy * p.sh - p.pt + ky
+                    if iy < 0 || iy >= l.ch { continue }
+                    for kx in 0..<p.kw {
+                        let ix = ox * p.sw - p.pl + kx
+                        if ix < 0 || ix >= l.cw { continue }
+                        idx.append(Int32((iy * l.cw + ix) * l.c + c))
+                    }
+                }
+                s.append(Int32(idx.count))
+            } } }
+            ps.append(s)
+            pi.append(idx)
+        }
+        poolStart = ps
+        poolIndex = pi
+    }
+
+    public func run(images: [[Double]], progress: (@Sendable (Int) -> Void)? = nil) -> [EmulatedImage] {
+        let n = images.count
+        let threads = max(1, min(options.threads > 0 ? options.threads : 2, n))
+        let results = Mutex([EmulatedImage?](repeating: nil, count: n))
+        let next = Atomic<Int>(0), done = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= n { break }
+                let r = emulate(images[i])
+                results.withLock { $0[i] = r }
+                progress?(done.add(1, ordering: .relaxed).newValue)
+            }
+        }
+        return results.withLock { $0.map { $0! } }
+    }
+
+    /// One image from a fresh state.
+    public func emulate(_ image: [Double], recordRaster: Bool = false) -> EmulatedImage {
+        let L = net.layers
+        let num = net.numerics
+        var I = L.map { [Int64](repeating: 0, count: $0.compartments) }
+        var S = I
+        var acc = I
+        var sHat = L.map { [Int64](repeating: 0, count: $0.neurons) }
+        var thDyn = sHat
+        var theta = L.enumerated().map { [Int64](repeating: $0.element.constants.theta0, count: $0.element.neurons) }
+        var dacc = net.dendrites.map { [Int64](repeating: 0, count: $0.compartments) }
+        // Readout (host side, float).
+        var rI = L.map { $0.kind == .readout ? [Double](repeating: 0, count: $0.compartments) : [] }
+        var rS = rI, racc = rI
+        // Host currents of input layers: round(x·scale + shift) / 2^s, once per image.
+        var host: [[Int64]] = L.map { _ in [] }
+        for (li, l) in L.enumerated() where l.kind == .injected {
+            let lsb = pow2(l.stateExponent)
+            host[li] = (0..<l.compartments).map { j in
+                let x = j < image.count ? image[j] : 0
+                let ch = j % l.c
+                let v = l.hostScale.isEmpty ? x : x * l.hostScale[ch % l.hostScale.count] + l.hostShift[ch % l.hostShift.count]
+                return Int64((v / lsb).rounded(.toNearestOrEven))
+            }
+        }
+        // Readout constants: the source layer's τ_β (as its k-bit multiplier), its own τ_φ.
+        let readoutAlpha: [(Double, Double)] = L.map { l in
+            guard l.kind == .readout, let src = l.inputs.first?.source else { return (0, 0) }
+            let s = L[src].constants
+            return (Double(s.alphaBeta) / Double(1 << s.k), exp(-1 / l.readoutTauPhi))
+        }
+        var inbox = [[(Int32, Int64)]](repeating: [], count: net.cores.count)
+        var nextInbox = inbox
+        var classes = [Int32](repeating: 0, count: options.durationMs)
+        var spikes = [Int](repeating: 0, count: L.count)
+        var overflows = [Int](repeating: 0, count: L.count)
+        var events = 0
+        var failure: (String, Int)? = nil
+        var raster: [[(Int, Int)]]? = recordRaster ? L.map { _ in [] } : nil
+        for t in 0..<options.durationMs {
+            // 1. Each core applies the spikes its axons received.
+            for c in 0..<net.cores.count where !inbox[c].isEmpty {
+                let core = net.cores[c]
+                for (axon, payload) in inbox[c] {
+                    let a = Int(axon)
+                    var r = 0
+                    while !(a >= core.ranges[r].lo && a < core.ranges[r].hi) { r += 1 }
+                    let range = core.ranges[r]
+                    let lo = Int(core.synStart[a]), hi = Int(core.synStart[a + 1])
+                    events += hi - lo
+                    switch range.mode {
+                    case .binary:
+                        if range.target >= 0 {
+                            for k in lo..<hi { acc[range.target][Int(core.synTarget[k])] += Int64(core.synWeight[k]) }
+                        } else {
+                            for k in lo..<hi { dacc[-1 - range.target][Int(core.synTarget[k])] += Int64(core.synWeight[k]) }
+                        }
+                    case .graded(let shift):
+                        for k in lo..<hi {
+                            let v = FixedPointASN.rshift(Int64(core.synWeight[k]) &* payload, -shift, num.rounding)
+                            if range.target >= 0 { acc[range.target][Int(core.synTarget[k])] += v } else { dacc[-1 - range.target][Int(core.synTarget[k])] += v }
+                        }
+                    case .partial:
+                        for k in lo..<hi { acc[range.target][Int(core.synTarget[k])] += payload }
+                    case .readoutBinary(let scale):
+                        for k in lo..<hi { racc[range.target][Int(core.synTarget[k])] += Double(core.synWeight[k]) * scale }
+                    case .readoutGraded(let scale):
+                        for k in lo..<hi { racc[range.target][Int(core.synTarget[k])] += Double(core.synWeight[k]) * scale * Double(payload) }
+                    }
+                }
+                inbox[c].removeAll(keepingCapacity: true)
+            }
+            // Dendrite blocks send this step's partial currents to their somas.
+            for (d, db) in net.dendrites.enumerated() {
+                let core = net.cores[db.core]
+                for j in 0..<db.compartments where dacc[d][j] != 0 {
+                    let o = db.firstOutput + j
+                    for e in Int(core.outStart[o])..<Int(core.outStart[o + 1]) { nextInbox[Int(core.outCore[e])].append((core.outAxon[e], dacc[d][j])) }
+                    dacc[d][j] = 0
+                }
+            }
+            // 2. Every layer's neurons, in fixed point.
+            for (li, l) in L.enumerated() {
+                if l.kind == .readout {
+                    let (ab, ap) = readoutAlpha[li]
+                    for j in 0..<l.compartments {
+                        rI[li][j] = ab * rI[li][j] + racc[li][j]
+                        racc[li][j] = 0
+                        rS[li][j] = (1 - ap) * rI[li][j] + ap * rS[li][j]
+                    }
+                    var best = 0
+                    for j in 1..<max(1, l.compartments) where l.biasFloat[j] + rS[li][j] > l.biasFloat[best] + rS[li][best] { best = j }
+                    classes[t] = Int32(best)
+                    continue
+                }
+                var over = false
+                let k = l.constants
+                let injected = l.kind == .injected
+                for j in 0..<l.compartments {
+                    FixedPointASN.integrate(I: &I[li][j], S: &S[li][j], input: acc[li][j], host: injected ? host[li][j] : nil, k, num, &over)
+                    acc[li][j] = 0
+                }
+                let pooled = l.pool != nil
+                for n in 0..<l.neurons {
+                    var a: Int64
+                    if pooled {
+                        a = Int64.min
+                        for q in Int(poolStart[li][n])..<Int(poolStart[li][n + 1]) {
+                            let ci = Int(poolIndex[li][q])
+                            a = max(a, l.bias[ci] + S[li][ci])
+                        }
+                    } else {
+                        a = l.bias[n] + S[li][n]
+                    }
+                    guard let payload = FixedPointASN.fire(sHat: &sHat[li][n], thetaDyn: &thDyn[li][n], theta: &theta[li][n], activation: a, k, num, &over) else { continue }
+                    spikes[li] += 1
+                    raster?[li].append((t, n))
+                    let (c, o) = net.outputOf[li][n]
+                    if c < 0 { continue }
+                    let core = net.cores[Int(c)]
+                    var p = payload
+                    if l.graded && num.payloadBits > 0 && num.payloadBits < 63 {
+                        var ignored = false
+                        p = FixedPointASN.fit(payload, bits: num.payloadBits, wrap: false, &ignored)
+                    }
+                    for e in Int(core.outStart[Int(o)])..<Int(core.outStart[Int(o) + 1]) { nextInbox[Int(core.outCore[e])].append((core.outAxon[e], p)) }
+                }
+                if over {
+                    overflows[li] += 1
+                    if options.strict && failure == nil { failure = (l.name, t) }
+                }
+            }
+            swap(&inbox, &nextInbox)
+            if options.strict && failure != nil { break }
+        }
+        return EmulatedImage(classes: classes, spikesPerLayer: spikes, synapticEvents: events, overflowsPerLayer: overflows,
+                             strictFailure: failure.map { (layer: $0.0, step: $0.1) }, raster: raster)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,131 @@
+import Foundation
+import SNNCDriver
+import SNNCEmulator
+import SNNCIR
+import Testing
+
+@Suite struct EmulatorTests {
+    static let three = repoRoot + "/Tests/SNNCDriverTests/Models/three-neurons.json"
+
+    func compile(_ model: String, _ profile: String) -> String {
+        let dir = tempPath("emu")
+        var o = Compile.Options(modelPath: model)
+        o.profile = profile
+        o.output = dir
+        let r = Compile.run(o)
+        #expect(r.status == .success, "\(r.stderr)")
+        return dir
+    }
+
+    /// The three-neuron network, traced by an independent integer model written here from
+    /// Docs/fixed-point.md (plain Double arithmetic on exact integers, round half to even), must
+    /// match the emulator's spikes step for step.
+    @Test func threeNeuronTraceMatchesStepForStep() throws {
+        let dir = compile(Self.three, "generic")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let net = try ArtefactReader.load(dir)
+        var eo = EmulationOptions()
+        eo.durationMs = 300
+        let emu = Emulator(net, options: eo)
+        let x = 0.8
+        let got = emu.emulate([x], recordRaster: true).raster!
+
+        // The independent trace.
+        let a = net.layers[0], b = net.layers[1]
+        #expect(a.name == "a" && b.name == "b" && a.neurons == 1 && b.neurons == 2)
+        func rnd(_ v: Double) -> Double { v.rounded(.toNearestOrEven) }
+        func p2(_ e: Int) -> Double { Double(sign: .plus, exponent: e, significand: 1) }
+        let K = p2(a.constants.k)
+        struct St { var I = 0.0, S = 0.0, sh = 0.0, td = 0.0, th: Double }
+        var sa = St(th: Double(a.constants.theta0))
+        var sb = [St(th: Double(b.constants.theta0)), St(th: Double(b.constants.theta0))]
+        // Weights of w1 in b's state LSB: m · 2^(e − s).
+        let p = b.inputs[0]
+        let wb = [0, 1].map { rnd(Double(p.mantissas[$0]) * p2(p.exponent - b.stateExponent)) }
+        let hostI = rnd(x / p2(a.stateExponent))
+        var expected: [[(Int, Int)]] = [[], [], []]
+        var pending = false  // a spiked last step (one hop delay)
+        func step(_ s: inout St, input: Double, host: Double?, bias: Double, _ c: FixedConstants) -> Bool {
+            s.I = host ?? (rnd(Double(c.alphaBeta) * s.I / K) + input)
+            s.S = rnd(((K - Double(c.alphaPhi)) * s.I + Double(c.alphaPhi) * s.S) / K)
+            s.sh = rnd(Double(c.alphaEta) * s.sh / K)
+            var fired = false
+            if 2 * (bias + s.S - s.sh) > s.th {
+                fired = true
+                s.sh += s.th
+                s.td += rnd(Double(c.mf) * s.th / K)
+            }
+            s.td = rnd(Double(c.alphaGamma) * s.td / K)
+            s.th = Double(c.theta0) + s.td
+            return fired
+        }
+        for t in 0..<300 {
+            let inputs = pending ? wb : [0, 0]
+            for j in 0..<2 where step(&sb[j], input: inputs[j], host: nil, bias: Double(b.bias[j]), b.constants) { expected[2].append((t, j)) }
+            pending = step(&sa, input: 0, host: hostI, bias: 0, a.constants)
+            if pending { expected[0].append((t, 0)) }
+        }
+        let gotA = got[0].map { "\($0.0):\($0.1)" }, wantA = expected[0].map { "\($0.0):\($0.1)" }
+        let gotB = got[1].map { "\($0.0):\($0.1)" }, wantB = expected[2].map { "\($0.0):\($0.1)" }
+        #expect(gotA == wantA)
+        #expect(gotB == wantB)
+        #expect(wantA.count > 20 && wantB.count > 10, "the trace must exercise spikes")
+        // By hand, the first steps: a's host current is round(0.8 · 2^16) = 52429 LSBs (ϑ0 = 0.1
+        // → 6554); S after one step = round((65536 − 43930)·52429 / 65536) = 17285, and
+        // 2·17285 > 6554, so a spikes at step 0; b sees it at step 1.
+        #expect(a.stateExponent == -16 && a.constants.theta0 == 6554 && hostI == 52429)
+        #expect(wantA.first == "0:0")
+    }
+
+    /// Bit-exact for any thread count.
+    @Test func threadCountDoesNotChangeResults() throws {
+        let dir = compile(repoRoot + "/Examples/iris/model.json", "loihi")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let net = try ArtefactReader.load(dir)
+        let data = try DataLoaderShim.iris()
+        var o1 = EmulationOptions(), o2 = EmulationOptions()
+        o1.threads = 1; o2.threads = 2
+        o1.durationMs = 200; o2.durationMs = 200
+        let r1 = Emulator(net, options: o1).run(images: data), r2 = Emulator(net, options: o2).run(images: data)
+        #expect(r1.map(\.classes) == r2.map(\.classes) && r1.map(\.spikesPerLayer) == r2.map(\.spikesPerLayer))
+    }
+
+    /// `snnc emulate --check` passes on IRIS (all 150) on loihi; redirecting one routing entry
+    /// of the input layer makes it fail; JUnit XML is written.
+    @Test func checkPassesAndABrokenRouteFailsIt() throws {
+        let dir = compile(repoRoot + "/Examples/iris/model.json", "loihi")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let junit = dir + ".junit.xml"
+        defer { try? FileManager.default.removeItem(atPath: junit) }
+        var o = Emulate.Options(directory: dir, dataPath: repoRoot + "/Examples/iris/all.csv")
+        o.check = true
+        o.junitPath = junit
+        o.progress = false
+        let ok = Emulate.run(o)
+        #expect(ok.status == .success, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.stdout.contains("check passed"))
+        let xml = try String(contentsOfFile: junit, encoding: .utf8)
+        #expect(xml.contains("failures=\"0\"") && xml.contains("<testcase classname=\"snnc.check\" name=\"accuracy\">"))
+        // Break one entry: input neuron 0's first destination axon now points at neuron 1's.
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/axon-tables.bin")))
+        func u32(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 | Int(bytes[o + 2]) << 16 | Int(bytes[o + 3]) << 24 }
+        let outputs = u32(8), entries = u32(12)
+        #expect(outputs > 1 && entries > 1)
+        let base = 16 + 4 * (outputs + 1)
+        let firstOfNeuron1 = u32(16 + 4)
+        let axonOfNeuron1 = u32(base + 8 * firstOfNeuron1 + 4)
+        for k in 0..<4 { bytes[base + 4 + k] = UInt8((axonOfNeuron1 >> (8 * k)) & 0xFF) }
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/axon-tables.bin"))
+        let broken = Emulate.run(o)
+        #expect(broken.status == .badInput)
+        #expect(broken.stderr.contains("error[check-failed]"))
+        #expect(try String(contentsOfFile: junit, encoding: .utf8).contains("<failure"))
+    }
+}
+
+enum DataLoaderShim {
+    static func iris() throws -> [[Double]] {
+        let text = try String(contentsOfFile: repoRoot + "/Examples/iris/all.csv", encoding: .utf8)
+        return text.split(separator: "\n").dropFirst().prefix(30).map { line in line.split(separator: ",").dropLast().compactMap { Double($0) } }
+    }
+}

@@ -57,7 +57,7 @@ let package = Package(
         // Load/validate benchmark (prints seconds and peak RSS; never run by the test suite).
         .executableTarget(
             name: "snnc-bench",
-            dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON", "SNNCReference"],
+            dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON", "SNNCReference", "SNNCEmulator"],
             path: "Benchmarks/snnc-bench"
         ),
         .testTarget(name: "SNNCJSONTests", dependencies: ["SNNCJSON"]),

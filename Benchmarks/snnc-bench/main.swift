@@ -5,6 +5,7 @@
 //   swift run -c release snnc-bench simulate [--model M --data D] [--images N] [--duration MS]
 //
 //   swift run -c release snnc-bench compile [--passes]   (Benchmarks/snnc-bench/CompileBench.swift)
+//   swift run -c release snnc-bench emulate [--images N] [--duration MS] [--profile P]   (EmulateBench.swift)
 //
 // `simulate` runs the float reference on the largest example network (default: the paper's
 // MNIST architecture with synthetic weights and synthetic images, or --model/--data) with 1 and
@@ -47,6 +48,10 @@ if args.count >= 3 && args[1] == "measure-load" {
     exit(0)
 }
 
+if args.count >= 2 && args[1] == "emulate" {
+    emulateBenchmark(Array(args.dropFirst(2)))
+    exit(0)
+}
 if args.count >= 2 && args[1] == "compile" {
     compileBenchmark(Array(args.dropFirst(2)))
     exit(0)
@@ -56,7 +61,7 @@ if args.count >= 2 && args[1] == "simulate" {
     exit(0)
 }
 guard args.count >= 2, args[1] == "load" else {
-    print("usage: snnc-bench load [--keep DIR] | simulate [--model M --data D] [--images N] [--duration MS] | compile [--passes]")
+    print("usage: snnc-bench load [--keep DIR] | simulate [--model M --data D] [--images N] [--duration MS] | compile [--passes] | emulate [--images N] [--duration MS] [--profile P]")
     exit(2)
 }
 var dir = NSTemporaryDirectory() + "snnc-bench-\(getpid())"

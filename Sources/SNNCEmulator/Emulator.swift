@@ -32,6 +32,12 @@ public final class Emulator: Sendable {
     /// For each pooled layer, each neuron's compartments (global indices).
     let poolStart: [[Int32]]
     let poolIndex: [[Int32]]
+    /// Accumulators of all layers' compartments, then all dendrite blocks', in one array.
+    let layerOffset: [Int]
+    let dendriteOffset: [Int]
+    let accumulators: Int
+    /// Per core, the axon range of each input axon.
+    let rangeOfAxon: [[Int32]]
 
     public init(_ net: EmuNetwork, options: EmulationOptions) {
         self.net = net
@@ -57,6 +63,18 @@ public final class Emulator: Sendable {
         }
         poolStart = ps
         poolIndex = pi
+        var off = 0
+        var lo: [Int] = [], doff: [Int] = []
+        for l in net.layers { lo.append(off); off += l.compartments }
+        for d in net.dendrites { doff.append(off); off += d.compartments }
+        layerOffset = lo
+        dendriteOffset = doff
+        accumulators = off
+        rangeOfAxon = net.cores.map { c in
+            var r = [Int32](repeating: 0, count: max(0, c.synStart.count - 1))
+            for (k, range) in c.ranges.enumerated() { for a in range.lo..<range.hi { r[a] = Int32(k) } }
+            return r
+        }
     }
 
     public func run(images: [[Double]], progress: (@Sendable (Int) -> Void)? = nil) -> [EmulatedImage] {
@@ -82,11 +100,10 @@ public final class Emulator: Sendable {
         let num = net.numerics
         var I = L.map { [Int64](repeating: 0, count: $0.compartments) }
         var S = I
-        var acc = I
+        var accAll = [Int64](repeating: 0, count: accumulators)
         var sHat = L.map { [Int64](repeating: 0, count: $0.neurons) }
         var thDyn = sHat
         var theta = L.enumerated().map { [Int64](repeating: $0.element.constants.theta0, count: $0.element.neurons) }
-        var dacc = net.dendrites.map { [Int64](repeating: 0, count: $0.compartments) }
         // Readout (host side, float).
         var rI = L.map { $0.kind == .readout ? [Double](repeating: 0, count: $0.compartments) : [] }
         var rS = rI, racc = rI
@@ -119,31 +136,30 @@ public final class Emulator: Sendable {
             // 1. Each core applies the spikes its axons received.
             for c in 0..<net.cores.count where !inbox[c].isEmpty {
                 let core = net.cores[c]
-                for (axon, payload) in inbox[c] {
-                    let a = Int(axon)
-                    var r = 0
-                    while !(a >= core.ranges[r].lo && a < core.ranges[r].hi) { r += 1 }
-                    let range = core.ranges[r]
-                    let lo = Int(core.synStart[a]), hi = Int(core.synStart[a + 1])
-                    events += hi - lo
-                    switch range.mode {
-                    case .binary:
-                        if range.target >= 0 {
-                            for k in lo..<hi { acc[range.target][Int(core.synTarget[k])] += Int64(core.synWeight[k]) }
-                        } else {
-                            for k in lo..<hi { dacc[-1 - range.target][Int(core.synTarget[k])] += Int64(core.synWeight[k]) }
+                let ranges = rangeOfAxon[c]
+                accAll.withUnsafeMutableBufferPointer { acc in
+                    core.synTarget.withUnsafeBufferPointer { tg in
+                        core.synWeight.withUnsafeBufferPointer { wt in
+                            for (axon, payload) in inbox[c] {
+                                let a = Int(axon)
+                                let range = core.ranges[Int(ranges[a])]
+                                let lo = Int(core.synStart[a]), hi = Int(core.synStart[a + 1])
+                                events += hi - lo
+                                let base = range.target >= 0 ? layerOffset[range.target] : dendriteOffset[-1 - range.target]
+                                switch range.mode {
+                                case .binary:
+                                    for k in lo..<hi { acc[base + Int(tg[k])] &+= Int64(wt[k]) }
+                                case .graded(let shift):
+                                    for k in lo..<hi { acc[base + Int(tg[k])] &+= FixedPointASN.rshift(Int64(wt[k]) &* payload, -shift, num.rounding) }
+                                case .partial:
+                                    for k in lo..<hi { acc[base + Int(tg[k])] &+= payload }
+                                case .readoutBinary(let scale):
+                                    for k in lo..<hi { racc[range.target][Int(tg[k])] += Double(wt[k]) * scale }
+                                case .readoutGraded(let scale):
+                                    for k in lo..<hi { racc[range.target][Int(tg[k])] += Double(wt[k]) * scale * Double(payload) }
+                                }
+                            }
                         }
-                    case .graded(let shift):
-                        for k in lo..<hi {
-                            let v = FixedPointASN.rshift(Int64(core.synWeight[k]) &* payload, -shift, num.rounding)
-                            if range.target >= 0 { acc[range.target][Int(core.synTarget[k])] += v } else { dacc[-1 - range.target][Int(core.synTarget[k])] += v }
-                        }
-                    case .partial:
-                        for k in lo..<hi { acc[range.target][Int(core.synTarget[k])] += payload }
-                    case .readoutBinary(let scale):
-                        for k in lo..<hi { racc[range.target][Int(core.synTarget[k])] += Double(core.synWeight[k]) * scale }
-                    case .readoutGraded(let scale):
-                        for k in lo..<hi { racc[range.target][Int(core.synTarget[k])] += Double(core.synWeight[k]) * scale * Double(payload) }
                     }
                 }
                 inbox[c].removeAll(keepingCapacity: true)
@@ -151,10 +167,11 @@ public final class Emulator: Sendable {
             // Dendrite blocks send this step's partial currents to their somas.
             for (d, db) in net.dendrites.enumerated() {
                 let core = net.cores[db.core]
-                for j in 0..<db.compartments where dacc[d][j] != 0 {
+                let off = dendriteOffset[d]
+                for j in 0..<db.compartments where accAll[off + j] != 0 {
                     let o = db.firstOutput + j
-                    for e in Int(core.outStart[o])..<Int(core.outStart[o + 1]) { nextInbox[Int(core.outCore[e])].append((core.outAxon[e], dacc[d][j])) }
-                    dacc[d][j] = 0
+                    for e in Int(core.outStart[o])..<Int(core.outStart[o + 1]) { nextInbox[Int(core.outCore[e])].append((core.outAxon[e], accAll[off + j])) }
+                    accAll[off + j] = 0
                 }
             }
             // 2. Every layer's neurons, in fixed point.
@@ -174,9 +191,14 @@ public final class Emulator: Sendable {
                 var over = false
                 let k = l.constants
                 let injected = l.kind == .injected
-                for j in 0..<l.compartments {
-                    FixedPointASN.integrate(I: &I[li][j], S: &S[li][j], input: acc[li][j], host: injected ? host[li][j] : nil, k, num, &over)
-                    acc[li][j] = 0
+                let off = layerOffset[li]
+                I[li].withUnsafeMutableBufferPointer { Ib in
+                    S[li].withUnsafeMutableBufferPointer { Sb in
+                        for j in 0..<l.compartments {
+                            FixedPointASN.integrate(I: &Ib[j], S: &Sb[j], input: accAll[off + j], host: injected ? host[li][j] : nil, k, num, &over)
+                            accAll[off + j] = 0
+                        }
+                    }
                 }
                 let pooled = l.pool != nil
                 for n in 0..<l.neurons {

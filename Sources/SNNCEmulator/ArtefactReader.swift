@@ -42,7 +42,8 @@ public struct EmuLayer: Sendable {
 
 /// One range of a core's input axons and how its synapses add.
 public struct AxonRange: Sendable {
-    public enum Mode: Sendable { case binary, graded(shift: Int), partial, readoutBinary(scale: Double), readoutGraded(scale: Double) }
+    /// Readout (host-side, float) inputs: `readoutPartial` partial sums travel as float64 bit patterns.
+    public enum Mode: Sendable { case binary, graded(shift: Int), partial, readoutBinary(scale: Double), readoutGraded(scale: Double), readoutPartial }
     public var lo: Int, hi: Int
     public var mode: Mode
     /// Target accumulator: a layer's compartments (dendrite: -1 - dendrite block index).
@@ -144,6 +145,9 @@ public enum ArtefactReader {
             } else if let he = lv["host_encoding"], he["op"]?.string != "identity" {
                 throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': the host encoding '\(he["op"]?.string ?? "?")' is not one the emulator computes (affine batch-norm or identity)")
             }
+            guard h >= 1, w >= 1, c >= 1, chh >= 1, cww >= 1, (-1000...1000).contains(nf?["state_exponent"]?.int ?? 0), h * w * c <= 1 << 28, chh * cww * c <= 1 << 28, consts.k >= 1, consts.k <= 30 else {
+                throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': shape or constants out of range")
+            }
             var layer = EmuLayer(name: name, kind: EmuLayer.Kind(rawValue: lv["kind"]?.string ?? "") ?? .spiking, h: h, w: w, c: c, ch: chh, cw: cww, pool: pool,
                                  graded: lv["spikes"]?.string == "graded", spikeHeight: lv["h"]?.double ?? 1, stateExponent: nf?["state_exponent"]?.int ?? 0,
                                  constants: consts, readoutTauPhi: lv["readout_tau_phi"]?.double ?? 50, hostScale: scale, hostShift: shift, inputs: [],
@@ -195,6 +199,7 @@ public enum ArtefactReader {
                 guard let l = index[bv["layer"]?.string ?? ""], let b = bv["block"]?.int else { continue }
                 let rows = (bv["compartment_rows"]?.elements ?? []).count, cols = (bv["compartment_cols"]?.elements ?? []).count
                 let chs = (bv["channels"]?.elements ?? []).compactMap(\.int)
+                guard (bv["first_output"]?.int ?? 0) >= 0 else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): negative first_output") }
                 dendriteOfBlock[b] = dendrites.count
                 dendrites.append(DendriteBlock(layer: l, core: ci, firstOutput: bv["first_output"]?.int ?? 0, compartments: rows * cols * (chs.count == 2 ? chs[1] - chs[0] : 0)))
             }
@@ -208,14 +213,19 @@ public enum ArtefactReader {
                 let ints = { (k: String) in (bv[k]?.elements ?? []).compactMap(\.int) }
                 let rows = ints("rows"), cols = ints("cols"), chans = ints("channels")
                 let compRows = ints("compartment_rows"), compCols = ints("compartment_cols")
-                guard rows.count == 2, cols.count == 2, chans.count == 2 else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): bad block") }
+                guard rows.count == 2, cols.count == 2, chans.count == 2, rows[0] >= 0, rows[0] <= rows[1], rows[1] <= L.h, cols[0] >= 0, cols[0] <= cols[1],
+                      cols[1] <= L.w, chans[0] >= 0, chans[0] <= chans[1], chans[1] <= L.c,
+                      compRows.allSatisfy({ $0 >= 0 && $0 < L.ch }), compCols.allSatisfy({ $0 >= 0 && $0 < L.cw }) else {
+                    throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): a block of layer '\(L.name)' lies outside the layer")
+                }
                 let isDendrite = bv["role"]?.string == "dendrite"
                 let dIndex = isDendrite ? dendriteOfBlock[bv["block"]?.int ?? -1] ?? -1 : -1
                 let firstOutput = bv["first_output"]?.int ?? 0
+                guard firstOutput >= 0 else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): negative first_output") }
                 if !isDendrite {
                     var j = firstOutput
                     for y in rows[0]..<rows[1] { for x in cols[0]..<cols[1] { for c in chans[0]..<chans[1] {
-                        outputOf[li][(y * L.w + x) * L.c + c] = (Int32(ci), Int32(j))
+                        outputOf[li][(y * L.w + x) * L.c + c] = (Int32(ci), Int32(clamping: j))
                         j += 1
                     } } }
                 }
@@ -229,25 +239,56 @@ public enum ArtefactReader {
                 for av in bv["axons"]?.elements ?? [] {
                     let ar = (av["rows"]?.elements ?? []).compactMap(\.int), ac = (av["cols"]?.elements ?? []).compactMap(\.int)
                     let achs = (av["channels"]?.elements ?? []).compactMap(\.int)
-                    guard achs.count == 2 else { continue }
+                    guard achs.count == 2, achs[0] >= 0, achs[0] <= achs[1], ar.count * ac.count * (achs[1] - achs[0]) <= 1 << 26 else {
+                        throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): a malformed axon group")
+                    }
+                    if av["kind"]?.string == "partial" {
+                        guard ar.allSatisfy({ rowIdx.indices.contains($0) && rowIdx[$0] >= 0 }), ac.allSatisfy({ colIdx.indices.contains($0) && colIdx[$0] >= 0 }),
+                              achs[0] >= chans[0], achs[1] <= chans[1] else {
+                            throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): partial currents for compartments the block does not hold")
+                        }
+                    } else if let pi = av["projection"]?.int, pi >= 0, pi < L.inputs.count {
+                        let S = layers[L.inputs[pi].source]
+                        let (sh, sw, sc) = L.inputs[pi].kind == .identity ? (L.ch, L.cw, L.c) : (S.h, S.w, S.c)
+                        guard ar.allSatisfy({ $0 >= 0 && $0 < sh }), ac.allSatisfy({ $0 >= 0 && $0 < sw }), achs[1] <= sc else {
+                            throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): an axon group names neurons its source layer does not have")
+                        }
+                        if L.inputs[pi].kind == .identity {
+                            guard ar.allSatisfy({ rowIdx[$0] >= 0 }), ac.allSatisfy({ colIdx[$0] >= 0 }), achs[0] >= chans[0], achs[1] <= chans[1] else {
+                                throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): identity inputs for compartments the block does not hold")
+                            }
+                        }
+                    }
                     let lo = lists.count
                     let tgt = isDendrite ? -1 - dIndex : li
                     if av["kind"]?.string == "partial" {
                         // Axon k carries the partial current of the soma's compartment k.
                         for y in ar { for x in ac { for c in achs[0]..<achs[1] { lists.append([(target(y, x, c), 1)]) } } }
-                        ranges.append(AxonRange(lo: lo, hi: lists.count, mode: .partial, target: tgt))
+                        ranges.append(AxonRange(lo: lo, hi: lists.count, mode: L.kind == .readout ? .readoutPartial : .partial, target: tgt))
                         continue
                     }
                     guard let pi = av["projection"]?.int, pi < L.inputs.count else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): axon group without projection") }
                     let p = L.inputs[pi]
                     let S = layers[p.source]
+                    switch p.kind {
+                    case .dense:
+                        guard p.weightShape.count == 2, p.weightShape[0] >= L.c, p.weightShape[1] >= S.neurons, p.mantissas.count == p.weightShape[0] * p.weightShape[1] else {
+                            throw ArtefactError(file: dir + "/layers.json", message: "layer '\(L.name)': dense weights do not match the layers")
+                        }
+                    case .conv:
+                        guard p.weightShape.count == 4, p.weightShape[0] >= L.c, p.weightShape[1] == p.kernel.0, p.weightShape[2] == p.kernel.1, p.weightShape[3] >= S.c,
+                              p.mantissas.count == p.weightShape.reduce(1, *), p.stride.0 >= 1, p.stride.1 >= 1, p.dilation.0 >= 1, p.dilation.1 >= 1 else {
+                            throw ArtefactError(file: dir + "/layers.json", message: "layer '\(L.name)': conv weights do not match the layers")
+                        }
+                    case .identity: break
+                    }
                     let sExp = L.stateExponent
                     func toState(_ m: Int32) -> Int32 { Int32(clamping: FixedPointASN.rshift(Int64(m), sExp - p.exponent, numerics.rounding)) }
                     for y in ar { for x in ac { for sc in achs[0]..<achs[1] {
                         var syn: [(Int32, Int32)] = []
                         switch p.kind {
                         case .identity:
-                            let wgt: Int32 = L.kind == .readout ? 1 : (S.graded ? 1 : Int32(clamping: Int64((S.spikeHeight / pow2(sExp)).rounded())))
+                            let wgt: Int32 = L.kind == .readout ? 1 : (S.graded ? 1 : Int32(clamping: saturatingInt64((S.spikeHeight / pow2(sExp)).rounded())))
                             syn.append((target(y, x, sc), wgt))
                         case .dense:
                             let i = (y * S.w + x) * S.c + sc
@@ -299,9 +340,27 @@ public enum ArtefactReader {
                 throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): table runs past the file")
             }
             let os = (0...outs).map { i32(tables, off + 8 + 4 * $0) }
+            guard os.first == 0, os.last == Int32(entries), zip(os, os.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+                throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): the table's starts are not increasing")
+            }
             let base = off + 8 + 4 * (outs + 1)
             let oc = (0..<entries).map { i32(tables, base + 8 * $0) }, oa = (0..<entries).map { i32(tables, base + 8 * $0 + 4) }
+            for (li, outs2) in outputOf.enumerated() { for o in outs2 where o.core == Int32(ci) && Int(o.output) >= outs {
+                throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): layer '\(layers[li].name)' has outputs beyond the core's table")
+            } }
+            for d in dendrites where d.core == ci && d.firstOutput + d.compartments > outs {
+                throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): a dendrite block's outputs lie beyond the core's table")
+            }
             cores.append(EmuCore(ranges: ranges, synStart: start, synTarget: tg, synWeight: wt, outStart: os, outCore: oc, outAxon: oa))
+        }
+        // Every synapse must land in its accumulator.
+        for (ci, c) in cores.enumerated() {
+            for r in c.ranges {
+                let size = r.target >= 0 ? layers[r.target].compartments : (dendrites.indices.contains(-1 - r.target) ? dendrites[-1 - r.target].compartments : 0)
+                for k in Int(c.synStart[r.lo])..<Int(c.synStart[r.hi]) where c.synTarget[k] < 0 || Int(c.synTarget[k]) >= size {
+                    throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): a synapse targets compartment \(c.synTarget[k]) of \(size)")
+                }
+            }
         }
         // Every routed entry must name an existing core and axon.
         for (ci, c) in cores.enumerated() {
@@ -312,6 +371,15 @@ public enum ArtefactReader {
         return EmuNetwork(model: root["model"]?.string ?? "", profile: root["profile"]?.string ?? "", numerics: numerics, layers: layers,
                           cores: cores, dendrites: dendrites, outputOf: outputOf)
     }
+}
+
+/// A Double as Int64, saturated at the limits (NaN → 0): nothing read from a file may trap.
+@inline(__always)
+func saturatingInt64(_ d: Double) -> Int64 {
+    if d.isNaN { return 0 }
+    if d >= 9.2e18 { return Int64.max }
+    if d <= -9.2e18 { return Int64.min }
+    return Int64(d)
 }
 
 /// 2^e, exactly.

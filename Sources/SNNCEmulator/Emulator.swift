@@ -107,6 +107,8 @@ public final class Emulator: Sendable {
         // Readout (host side, float).
         var rI = L.map { $0.kind == .readout ? [Double](repeating: 0, count: $0.compartments) : [] }
         var rS = rI, racc = rI
+        // Dendrite blocks of the readout accumulate in float.
+        var rdacc = net.dendrites.map { L[$0.layer].kind == .readout ? [Double](repeating: 0, count: $0.compartments) : [] }
         // Host currents of input layers: round(x·scale + shift) / 2^s, once per image.
         var host: [[Int64]] = L.map { _ in [] }
         for (li, l) in L.enumerated() where l.kind == .injected {
@@ -115,7 +117,7 @@ public final class Emulator: Sendable {
                 let x = j < image.count ? image[j] : 0
                 let ch = j % l.c
                 let v = l.hostScale.isEmpty ? x : x * l.hostScale[ch % l.hostScale.count] + l.hostShift[ch % l.hostShift.count]
-                return Int64((v / lsb).rounded(.toNearestOrEven))
+                return saturatingInt64((v / lsb).rounded(.toNearestOrEven))
             }
         }
         // Readout constants: the source layer's τ_β (as its k-bit multiplier), its own τ_φ.
@@ -154,9 +156,20 @@ public final class Emulator: Sendable {
                                 case .partial:
                                     for k in lo..<hi { acc[base + Int(tg[k])] &+= payload }
                                 case .readoutBinary(let scale):
-                                    for k in lo..<hi { racc[range.target][Int(tg[k])] += Double(wt[k]) * scale }
+                                    if range.target >= 0 {
+                                        for k in lo..<hi { racc[range.target][Int(tg[k])] += Double(wt[k]) * scale }
+                                    } else {
+                                        for k in lo..<hi { rdacc[-1 - range.target][Int(tg[k])] += Double(wt[k]) * scale }
+                                    }
                                 case .readoutGraded(let scale):
-                                    for k in lo..<hi { racc[range.target][Int(tg[k])] += Double(wt[k]) * scale * Double(payload) }
+                                    if range.target >= 0 {
+                                        for k in lo..<hi { racc[range.target][Int(tg[k])] += Double(wt[k]) * scale * Double(payload) }
+                                    } else {
+                                        for k in lo..<hi { rdacc[-1 - range.target][Int(tg[k])] += Double(wt[k]) * scale * Double(payload) }
+                                    }
+                                case .readoutPartial:
+                                    let v = Double(bitPattern: UInt64(bitPattern: payload))
+                                    for k in lo..<hi { racc[range.target][Int(tg[k])] += v }
                                 }
                             }
                         }
@@ -167,6 +180,15 @@ public final class Emulator: Sendable {
             // Dendrite blocks send this step's partial currents to their somas.
             for (d, db) in net.dendrites.enumerated() {
                 let core = net.cores[db.core]
+                if L[db.layer].kind == .readout {
+                    for j in 0..<db.compartments where rdacc[d][j] != 0 {
+                        let o = db.firstOutput + j
+                        let bits = Int64(bitPattern: rdacc[d][j].bitPattern)
+                        for e in Int(core.outStart[o])..<Int(core.outStart[o + 1]) { nextInbox[Int(core.outCore[e])].append((core.outAxon[e], bits)) }
+                        rdacc[d][j] = 0
+                    }
+                    continue
+                }
                 let off = dendriteOffset[d]
                 for j in 0..<db.compartments where accAll[off + j] != 0 {
                     let o = db.firstOutput + j

@@ -129,3 +129,46 @@ enum DataLoaderShim {
         return text.split(separator: "\n").dropFirst().prefix(30).map { line in line.split(separator: ",").dropLast().compactMap { Double($0) } }
     }
 }
+
+/// Damaged artefacts — a digit changed in a JSON file, a byte changed in a binary — are refused
+/// or run; never a crash.
+@Suite struct EmulatorRobustnessTests {
+    @Test func damagedArtefactsNeverCrash() throws {
+        let dir = tempPath("fuzz")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = Compile.Options(modelPath: repoRoot + "/Examples/handwritten/model.json")
+        o.profile = repoRoot + "/Tests/SNNCDriverTests/Profiles/tiny-mesh-fan-in.json"
+        o.output = dir
+        #expect(Compile.run(o).status == .success)
+        let names = ["cores.json", "layers.json", "axon-tables.bin", "weights.bin"]
+        let originals = try names.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/" + $0)) }
+        var rng = SeededRandom(seed: 42)
+        var refused = 0, ran = 0
+        for trial in 0..<240 {
+            let f = trial % names.count
+            var bytes = [UInt8](originals[f])
+            if names[f].hasSuffix(".json") {
+                let digits = bytes.indices.filter { bytes[$0] >= 48 && bytes[$0] <= 57 }
+                let k = digits[Int(rng.next() % UInt64(digits.count))]
+                bytes[k] = UInt8(48 + Int(rng.next() % 10))
+                if rng.next() % 4 == 0 { bytes.insert(UInt8(48 + Int(rng.next() % 10)), at: k) }
+                if rng.next() % 8 == 0 { bytes.insert(45, at: k) }  // a minus sign
+            } else {
+                let k = Int(rng.next() % UInt64(bytes.count))
+                bytes[k] = UInt8(truncatingIfNeeded: rng.next())
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + names[f]))
+            do {
+                let net = try ArtefactReader.load(dir)
+                var eo = EmulationOptions()
+                eo.durationMs = 20
+                _ = Emulator(net, options: eo).emulate([Double](repeating: 0.5, count: 36))
+                ran += 1
+            } catch {
+                refused += 1
+            }
+            try originals[f].write(to: URL(fileURLWithPath: dir + "/" + names[f]))
+        }
+        #expect(refused + ran == 240 && refused > 0)
+    }
+}

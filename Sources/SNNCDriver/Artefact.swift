@@ -271,8 +271,21 @@ public enum Artefact {
     static func coresJSON(_ unit: CompileUnit, _ offsets: [Int]) -> JSONOutput {
         let part = unit.partition!, place = unit.placement!, r = unit.routing!, g = unit.graph!
         let geo = MeshGeometry(unit.profile)
+        let pr = unit.profile
+        var timing: [(String, JSONOutput)] = [("clock_hz", .double(pr.clockHz)), ("timestep_us", .double(pr.timestepUs))]
+        if let c = pr.cycles {
+            timing.append(("cycles", .object([("axon_event", .double(c.axonEvent)), ("synaptic_op", .double(c.synapticOp)), ("neuron_update", .double(c.neuronUpdate)),
+                                              ("spike_out", .double(c.spikeOut)), ("step_overhead", .double(c.stepOverhead))])))
+        }
+        timing += [("hop_latency_ns", .double(pr.router.hopLatencyNs)), ("link_spikes_per_step", .int(pr.router.linkSpikesPerStep)),
+                   ("packet_bits", .int(pr.router.packetBits)), ("payload_bits", .int(pr.spikes.payloadBits)),
+                   ("energy_pj", .object([("synaptic_op", .double(pr.energy.synapticOpPJ)), ("neuron_update", .double(pr.energy.neuronUpdatePJ)),
+                                          ("spike_hop", .double(pr.energy.spikeHopPJ)), ("payload_bit", .double(pr.energy.payloadBitPJ))])),
+                   ("mesh", .object([("chip_mesh", .array([.int(pr.chipMesh.rows), .int(pr.chipMesh.cols)])), ("core_mesh", .array([.int(pr.coreMesh.rows), .int(pr.coreMesh.cols)])),
+                                     ("application_cores", .int(pr.applicationCoresPerChip))]))]
         return .object([
             ("profile", .string(unit.profile.name)), ("router", .string(unit.profile.router.scheme.rawValue)),
+            ("timing", .object(timing)),
             ("cores", .array(part.cores.enumerated().map { c, bs in
                 let slot = place.slotOfCore[c]
                 let k = geo.coordinates(slot)

@@ -73,11 +73,13 @@ public enum Emulate {
         let mFixed = SimulationMetrics.compute(network: refNet, results: asResults, labels: data.labels, annClasses: ann, durationMs: o.durationMs, hopDelay: 1)
         var overflows = [String: Int]()
         for (li, l) in net.layers.enumerated() { overflows[l.name] = fixed.reduce(0) { $0 + $1.overflowsPerLayer[li] } }
+        let cyc = cycles(net, fixed, steps: o.durationMs)
         guard o.check else {
-            r.stdout = o.json ? metricsJSON(mFixed, overflows).serialized()
+            r.stdout = o.json ? JSONOutput.object([("fixed", metricsJSON(mFixed, overflows)), ("cycle_model", cycleJSON(cyc))]).serialized()
                 : "emulated '\(net.model)' on '\(net.profile)': \(data.count) samples, \(o.durationMs) steps, \(fmt(wallFixed, 1)) s\n"
                 + "fixed-point accuracy \(Simulate.pct(mFixed.snnAccuracy)), FR \(fmt(mFixed.firingRateHz, 1)) Hz, MT \(mFixed.matchingTimeMs) ms, "
                 + "\(groupedDigits(Int(mFixed.synapticEventsPerImage))) synaptic events per image, overflows \(overflows.values.reduce(0, +))\n"
+                + cycleText(cyc, net)
             return r
         }
         var so = SimulationOptions()
@@ -102,7 +104,7 @@ public enum Emulate {
                 ("model", .string(net.model)), ("profile", .string(net.profile)), ("images", .int(data.count)), ("duration_ms", .int(o.durationMs)),
                 ("pass", .bool(pass)), ("float", metricsJSON(mFloat, [:])), ("fixed", metricsJSON(mFixed, overflows)),
                 ("accuracy_drop_points", .double(drop)), ("max_accuracy_drop", .double(o.maxAccuracyDrop)),
-                ("images_classified_differently", .int(differ)),
+                ("images_classified_differently", .int(differ)), ("cycle_model", cycleJSON(cyc)),
                 ("layers", .array(layers.map { .object([("layer", .string($0.name)), ("float_spikes", .int($0.float)), ("fixed_spikes", .int($0.fixed)),
                                                         ("deviation_percent", .double($0.deviationPercent)), ("overflows", .int($0.overflows)), ("ok", .bool($0.ok))]) })),
             ]).serialized()
@@ -120,6 +122,7 @@ public enum Emulate {
             r.stdout = "check of '\(net.model)' on '\(net.profile)': \(data.count) samples × \(o.durationMs) steps, hop delay 1, \(fmt(wall, 1)) s\n\n"
                 + m.render() + "\n" + t.render()
                 + "\naccuracy drop \(fmt(drop, 2)) points (limit \(fmt(o.maxAccuracyDrop, 2)))\(accOK ? "" : " — FAIL"); images classified differently: \(differ)\n"
+                + cycleText(cyc, net)
                 + (pass ? "check passed\n" : "check FAILED\n")
         }
         if let path = o.junitPath {
@@ -132,6 +135,51 @@ public enum Emulate {
             r.stderr += "\(o.directory): error[check-failed]: the fixed-point network departs from the float reference (accuracy drop \(fmt(drop, 2)) points; see the table)\n"
         }
         return r
+    }
+
+    public struct CycleSummary: Sendable {
+        public var available: Bool
+        public var meanStepUs: Double, worstStepUs: Double, worstStepHops: Int, stepsOverBudget: Int, steps: Int
+        public var realTimeFactor: Double
+        public var energyPerImageUJ: Double
+        public var slowestCores: [(core: Int, share: Double)]
+    }
+
+    /// The cycle model over a run (Docs/core-timing.md).
+    public static func cycles(_ net: EmuNetwork, _ runs: [EmulatedImage], steps: Int) -> CycleSummary {
+        let t = net.timing
+        let n = max(1, runs.count)
+        let totalSteps = Double(n * steps)
+        let slowest = runs.reduce(0) { $0 + $1.slowestCoreCycles }
+        let meanStepUs = slowest / totalSteps / t.clockHz * 1e6
+        let worst = runs.max { $0.worstStepCycles < $1.worstStepCycles }
+        let graded = net.layers.contains { $0.graded }
+        let energy = runs.reduce(0.0) { acc, r in
+            acc + Double(r.synapticEvents) * t.synapticOpPJ + Double(r.neuronUpdates) * t.neuronUpdatePJ
+                + Double(r.packetHops) * (t.spikeHopPJ + (graded ? Double(t.payloadBits) * t.payloadBitPJ : 0))
+        } / Double(n) * 1e-6
+        var perCore = [Double](repeating: 0, count: net.cores.count)
+        for r in runs { for (c, v) in r.coreCycles.enumerated() { perCore[c] += v } }
+        let total = max(1e-300, perCore.reduce(0, +))
+        let top = perCore.enumerated().sorted { $0.element > $1.element }.prefix(3).map { (core: $0.offset, share: $0.element / total) }
+        return CycleSummary(available: t.hasCycles, meanStepUs: meanStepUs, worstStepUs: (worst?.worstStepCycles ?? 0) / t.clockHz * 1e6,
+                            worstStepHops: worst?.worstStepHops ?? 0, stepsOverBudget: runs.reduce(0) { $0 + $1.stepsOverBudget }, steps: n * steps,
+                            realTimeFactor: meanStepUs / t.timestepUs, energyPerImageUJ: energy, slowestCores: top)
+    }
+
+    static func cycleText(_ c: CycleSummary, _ net: EmuNetwork) -> String {
+        guard c.available else { return "cycle model: the profile gives no timing.cycles\n" }
+        var s = "cycle model (profile costs, Docs/core-timing.md): mean step \(fmt(c.meanStepUs, 2)) µs on the slowest core, worst step \(fmt(c.worstStepUs, 2)) µs (\(c.worstStepHops) hops), "
+        s += "\(c.stepsOverBudget) of \(c.steps) steps over the \(fmt(net.timing.timestepUs, 0)) µs timestep; real-time factor \(fmt(c.realTimeFactor, 4)); energy \(fmt(c.energyPerImageUJ, 2)) µJ per image\n"
+        s += "busiest cores: " + c.slowestCores.map { "core \($0.core) \(fmt($0.share * 100, 1)) %" }.joined(separator: ", ") + " of all core cycles\n"
+        return s
+    }
+
+    static func cycleJSON(_ c: CycleSummary) -> JSONOutput {
+        .object([("available", .bool(c.available)), ("mean_step_us", .double(c.meanStepUs)), ("worst_step_us", .double(c.worstStepUs)),
+                 ("worst_step_hops", .int(c.worstStepHops)), ("steps_over_timestep", .int(c.stepsOverBudget)), ("real_time_factor", .double(c.realTimeFactor)),
+                 ("energy_per_image_uj", .double(c.energyPerImageUJ)),
+                 ("busiest_cores", .array(c.slowestCores.map { .object([("core", .int($0.core)), ("share", .double($0.share))]) }))])
     }
 
     static func metricsJSON(_ m: SimulationMetrics, _ overflows: [String: Int]) -> JSONOutput {

@@ -69,7 +69,22 @@ public struct DendriteBlock: Sendable {
     public var compartments: Int
 }
 
+/// The profile's timing and energy numbers (cores.json "timing"), for the cycle model.
+public struct EmuTiming: Sendable {
+    public var clockHz: Double, timestepUs: Double
+    public var axonEvent: Double, synapticOp: Double, neuronUpdate: Double, spikeOut: Double, stepOverhead: Double
+    public var hasCycles: Bool
+    public var hopLatencyNs: Double
+    public var payloadBits: Int
+    public var synapticOpPJ: Double, neuronUpdatePJ: Double, spikeHopPJ: Double, payloadBitPJ: Double
+}
+
 public struct EmuNetwork: Sendable {
+    public var timing: EmuTiming
+    /// Per core: global mesh position (row, column) and chip (row, column), for hop counts.
+    public var position: [(row: Int, col: Int, chipRow: Int, chipCol: Int)]
+    /// Per core: compartments it updates every step.
+    public var compartmentsOnCore: [Int]
     public var model: String
     public var profile: String
     public var numerics: FixedNumerics
@@ -121,6 +136,10 @@ public enum ArtefactReader {
         let numerics = FixedNumerics(rounding: rounding, wrap: nv["overflow"]?.string == "wrap", currentBits: nv["current_bits"]?.int ?? 32,
                                      activationBits: nv["activation_bits"]?.int ?? 32, refractoryBits: nv["refractory_bits"]?.int ?? 32,
                                      thresholdBits: nv["threshold_bits"]?.int ?? 32, payloadBits: nv["payload_bits"]?.int ?? 0)
+        let widths = [numerics.currentBits, numerics.activationBits, numerics.refractoryBits, numerics.thresholdBits]
+        guard widths.allSatisfy({ (2...62).contains($0) }), (0...62).contains(numerics.payloadBits) else {
+            throw ArtefactError(file: dir + "/layers.json", message: "numerics: state widths must be 2 … 62 bits, payload 0 … 62")
+        }
         var layers: [EmuLayer] = []
         var index: [String: Int] = [:]
         for lv in root["layers"]?.elements ?? [] {
@@ -131,7 +150,11 @@ public enum ArtefactReader {
             var pool: (Int, Int, Int, Int, Int, Int)? = nil
             if let p = lv["max_pool"] {
                 let sz = (p["size"]?.elements ?? []).compactMap(\.int), st = (p["stride"]?.elements ?? []).compactMap(\.int), pd = (p["padding"]?.elements ?? []).compactMap(\.int)
-                if sz.count == 2 && st.count == 2 && pd.count == 2 { pool = (sz[0], sz[1], st[0], st[1], pd[0], pd[1]) }
+                guard sz.count == 2, st.count == 2, pd.count == 2, sz.allSatisfy({ (1...64).contains($0) }), st.allSatisfy({ (1...64).contains($0) }),
+                      pd.allSatisfy({ (0...64).contains($0) }) else {
+                    throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': a malformed max-pool window")
+                }
+                pool = (sz[0], sz[1], st[0], st[1], pd[0], pd[1])
             }
             let nf = lv["neuron"]
             let k = nf?["decay_bits"]?.int ?? 12
@@ -142,6 +165,9 @@ public enum ArtefactReader {
             if let he = lv["host_encoding"], he["op"]?.string == "affine" {
                 scale = (he["scale"]?.elements ?? []).compactMap(\.double)
                 shift = (he["shift"]?.elements ?? []).compactMap(\.double)
+                guard scale.count == shift.count, !scale.isEmpty else {
+                    throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': the host encoding's scale and shift differ in length")
+                }
             } else if let he = lv["host_encoding"], he["op"]?.string != "identity" {
                 throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': the host encoding '\(he["op"]?.string ?? "?")' is not one the emulator computes (affine batch-norm or identity)")
             }
@@ -167,16 +193,20 @@ public enum ArtefactReader {
                     p.kernel = pair("kernel"); p.stride = pair("stride"); p.dilation = pair("dilation")
                     let pd = (pv["padding"]?.elements ?? []).compactMap(\.int)
                     p.padding = pd.count == 2 ? (pd[0], pd[1]) : (0, 0)
+                    guard p.kernel.0 >= 1, p.kernel.1 >= 1, p.kernel.0 <= 1024, p.kernel.1 <= 1024, p.stride.0 >= 1, p.stride.1 >= 1, p.dilation.0 >= 1, p.dilation.1 >= 1,
+                          abs(p.padding.0) <= 1 << 20, abs(p.padding.1) <= 1 << 20, p.stride.0 <= 1 << 20, p.stride.1 <= 1 << 20, p.dilation.0 <= 1 << 20, p.dilation.1 <= 1 << 20 else {
+                        throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': a malformed convolution")
+                    }
                 default: p.kind = .identity
                 }
                 if let wb = pv["weights_bin"], let off = wb["offset"]?.int, let cnt = wb["count"]?.int {
-                    guard off >= 8, off + 4 * cnt <= weights.count else { throw ArtefactError(file: dir + "/weights.bin", message: "layer '\(name)': weights out of range") }
+                    guard off >= 8, cnt >= 0, cnt <= 1 << 30, off + 4 * cnt <= weights.count else { throw ArtefactError(file: dir + "/weights.bin", message: "layer '\(name)': weights out of range") }
                     p.mantissas = (0..<cnt).map { i32(weights, off + 4 * $0) }
                     p.exponent = wb["exponent"]?.int ?? 0
                     p.weightShape = (wb["shape"]?.elements ?? []).compactMap(\.int)
                     if let bo = wb["bias_offset"]?.int, let bc = wb["bias_count"]?.int, bc > 0 {
                         let isFloat = wb["bias_float64"]?.bool ?? false
-                        guard bo + (isFloat ? 8 : 4) * bc <= weights.count else { throw ArtefactError(file: dir + "/weights.bin", message: "bias out of range") }
+                        guard bo >= 8, bc <= 1 << 28, bo + (isFloat ? 8 : 4) * bc <= weights.count else { throw ArtefactError(file: dir + "/weights.bin", message: "bias out of range") }
                         for j in 0..<layer.compartments {
                             if isFloat { layer.biasFloat[j] += f64(weights, bo + 8 * (j % bc)) } else { layer.bias[j] += Int64(i32(weights, bo + 4 * (j % bc))) }
                         }
@@ -199,7 +229,7 @@ public enum ArtefactReader {
                 guard let l = index[bv["layer"]?.string ?? ""], let b = bv["block"]?.int else { continue }
                 let rows = (bv["compartment_rows"]?.elements ?? []).count, cols = (bv["compartment_cols"]?.elements ?? []).count
                 let chs = (bv["channels"]?.elements ?? []).compactMap(\.int)
-                guard (bv["first_output"]?.int ?? 0) >= 0 else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): negative first_output") }
+                guard (bv["first_output"]?.int ?? 0) >= 0, chs.count == 2, chs[0] <= chs[1], chs[0] >= 0, rows * cols * (chs[1] - chs[0]) <= 1 << 28 else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): negative first_output") }
                 dendriteOfBlock[b] = dendrites.count
                 dendrites.append(DendriteBlock(layer: l, core: ci, firstOutput: bv["first_output"]?.int ?? 0, compartments: rows * cols * (chs.count == 2 ? chs[1] - chs[0] : 0)))
             }
@@ -267,7 +297,7 @@ public enum ArtefactReader {
                         ranges.append(AxonRange(lo: lo, hi: lists.count, mode: L.kind == .readout ? .readoutPartial : .partial, target: tgt))
                         continue
                     }
-                    guard let pi = av["projection"]?.int, pi < L.inputs.count else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): axon group without projection") }
+                    guard let pi = av["projection"]?.int, pi >= 0, pi < L.inputs.count else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): axon group without projection") }
                     let p = L.inputs[pi]
                     let S = layers[p.source]
                     switch p.kind {
@@ -334,7 +364,7 @@ public enum ArtefactReader {
                 start.append(Int32(tg.count))
             }
             // Output table.
-            guard let off = cv["axon_table_offset"]?.int, off + 8 <= tables.count else { throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): table offset out of range") }
+            guard let off = cv["axon_table_offset"]?.int, off >= 8, off + 8 <= tables.count else { throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): table offset out of range") }
             let outs = Int(i32(tables, off)), entries = Int(i32(tables, off + 4))
             guard outs >= 0, entries >= 0, off + 8 + 4 * (outs + 1) + 8 * entries <= tables.count else {
                 throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): table runs past the file")
@@ -368,7 +398,33 @@ public enum ArtefactReader {
                 throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): entry \(k) names core \(c.outCore[k]) axon \(c.outAxon[k]), which does not exist")
             }
         }
-        return EmuNetwork(model: root["model"]?.string ?? "", profile: root["profile"]?.string ?? "", numerics: numerics, layers: layers,
+        let tv = coresDoc.root["timing"]
+        let cyc = tv?["cycles"], en = tv?["energy_pj"]
+        let timing = EmuTiming(clockHz: tv?["clock_hz"]?.double ?? 1e9, timestepUs: tv?["timestep_us"]?.double ?? 1000,
+                               axonEvent: cyc?["axon_event"]?.double ?? 0, synapticOp: cyc?["synaptic_op"]?.double ?? 0,
+                               neuronUpdate: cyc?["neuron_update"]?.double ?? 0, spikeOut: cyc?["spike_out"]?.double ?? 0,
+                               stepOverhead: cyc?["step_overhead"]?.double ?? 0, hasCycles: cyc != nil, hopLatencyNs: tv?["hop_latency_ns"]?.double ?? 0,
+                               payloadBits: tv?["payload_bits"]?.int ?? 0, synapticOpPJ: en?["synaptic_op"]?.double ?? 0,
+                               neuronUpdatePJ: en?["neuron_update"]?.double ?? 0, spikeHopPJ: en?["spike_hop"]?.double ?? 0, payloadBitPJ: en?["payload_bit"]?.double ?? 0)
+        let coreMesh = (tv?["mesh"]?["core_mesh"]?.elements ?? []).compactMap(\.int), chipMesh = (tv?["mesh"]?["chip_mesh"]?.elements ?? []).compactMap(\.int)
+        let cmr = coreMesh.count == 2 ? max(1, coreMesh[0]) : 1, cmc = coreMesh.count == 2 ? max(1, coreMesh[1]) : 1
+        let chc = chipMesh.count == 2 ? max(1, chipMesh[1]) : 1
+        var position: [(row: Int, col: Int, chipRow: Int, chipCol: Int)] = []
+        var compsOnCore: [Int] = []
+        for cv in coreList {
+            let chip = cv["chip"]?.int ?? 0
+            let cc = (cv["chip_core"]?.elements ?? []).compactMap(\.int)
+            let (r, c) = cc.count == 2 ? (cc[0], cc[1]) : (0, 0)
+            position.append(((chip / chc) * cmr + r, (chip % chc) * cmc + c, chip / chc, chip % chc))
+            var n = 0
+            for bv in cv["blocks"]?.elements ?? [] {
+                let rows = (bv["compartment_rows"]?.elements ?? []).count, cols = (bv["compartment_cols"]?.elements ?? []).count
+                let chs = (bv["channels"]?.elements ?? []).compactMap(\.int)
+                n += rows * cols * (chs.count == 2 ? max(0, chs[1] - chs[0]) : 0)
+            }
+            compsOnCore.append(n)
+        }
+        return EmuNetwork(timing: timing, position: position, compartmentsOnCore: compsOnCore, model: root["model"]?.string ?? "", profile: root["profile"]?.string ?? "", numerics: numerics, layers: layers,
                           cores: cores, dendrites: dendrites, outputOf: outputOf)
     }
 }

@@ -24,6 +24,17 @@ public struct EmulatedImage: Sendable {
     public var strictFailure: (layer: String, step: Int)?
     /// Per layer, every spike as (step, neuron) — only when asked (tests).
     public var raster: [[(Int, Int)]]?
+    /// Cycle model (Docs/core-timing.md): per core, cycles summed over steps; Σ over steps of
+    /// the slowest core's cycles; the slowest step's cycles; steps whose time exceeds the
+    /// profile's timestep; packets sent and their hops; neuron updates; payload bits × hops.
+    public var coreCycles: [Double] = []
+    public var slowestCoreCycles: Double = 0
+    public var worstStepCycles: Double = 0
+    public var worstStepHops: Int = 0
+    public var stepsOverBudget: Int = 0
+    public var packets: Int = 0
+    public var packetHops: Int = 0
+    public var neuronUpdates: Int = 0
 }
 
 public final class Emulator: Sendable {
@@ -126,6 +137,17 @@ public final class Emulator: Sendable {
             let s = L[src].constants
             return (Double(s.alphaBeta) / Double(1 << s.k), exp(-1 / l.readoutTauPhi))
         }
+        let nc = net.cores.count
+        var axonEvents = [Int](repeating: 0, count: nc), synOps = [Int](repeating: 0, count: nc), spikesOut = [Int](repeating: 0, count: nc)
+        var coreCycles = [Double](repeating: 0, count: nc)
+        var slowestSum = 0.0, worstStep = 0.0, worstHops = 0, overBudget = 0, packets = 0, packetHops = 0, neuronUpdates = 0
+        let tm = net.timing
+        let budget = tm.timestepUs * 1e-6 * tm.clockHz
+        func hops(_ a: Int, _ b: Int) -> Int {
+            let p = net.position[a], q = net.position[b]
+            return abs(p.row - q.row) + abs(p.col - q.col)
+        }
+        var stepMaxHops = 0
         var inbox = [[(Int32, Int64)]](repeating: [], count: net.cores.count)
         var nextInbox = inbox
         var classes = [Int32](repeating: 0, count: options.durationMs)
@@ -139,6 +161,8 @@ public final class Emulator: Sendable {
             for c in 0..<net.cores.count where !inbox[c].isEmpty {
                 let core = net.cores[c]
                 let ranges = rangeOfAxon[c]
+                let eventsBefore = events
+                axonEvents[c] += inbox[c].count
                 accAll.withUnsafeMutableBufferPointer { acc in
                     core.synTarget.withUnsafeBufferPointer { tg in
                         core.synWeight.withUnsafeBufferPointer { wt in
@@ -175,6 +199,7 @@ public final class Emulator: Sendable {
                         }
                     }
                 }
+                synOps[c] += events - eventsBefore
                 inbox[c].removeAll(keepingCapacity: true)
             }
             // Dendrite blocks send this step's partial currents to their somas.
@@ -184,7 +209,12 @@ public final class Emulator: Sendable {
                     for j in 0..<db.compartments where rdacc[d][j] != 0 {
                         let o = db.firstOutput + j
                         let bits = Int64(bitPattern: rdacc[d][j].bitPattern)
-                        for e in Int(core.outStart[o])..<Int(core.outStart[o + 1]) { nextInbox[Int(core.outCore[e])].append((core.outAxon[e], bits)) }
+                        for e in Int(core.outStart[o])..<Int(core.outStart[o + 1]) {
+                            nextInbox[Int(core.outCore[e])].append((core.outAxon[e], bits))
+                            let hh = hops(db.core, Int(core.outCore[e]))
+                            packetHops += hh; stepMaxHops = max(stepMaxHops, hh)
+                        }
+                        spikesOut[db.core] += Int(core.outStart[o + 1] - core.outStart[o])
                         rdacc[d][j] = 0
                     }
                     continue
@@ -192,7 +222,12 @@ public final class Emulator: Sendable {
                 let off = dendriteOffset[d]
                 for j in 0..<db.compartments where accAll[off + j] != 0 {
                     let o = db.firstOutput + j
-                    for e in Int(core.outStart[o])..<Int(core.outStart[o + 1]) { nextInbox[Int(core.outCore[e])].append((core.outAxon[e], accAll[off + j])) }
+                    for e in Int(core.outStart[o])..<Int(core.outStart[o + 1]) {
+                        nextInbox[Int(core.outCore[e])].append((core.outAxon[e], accAll[off + j]))
+                        let hh = hops(db.core, Int(core.outCore[e]))
+                        packetHops += hh; stepMaxHops = max(stepMaxHops, hh)
+                    }
+                    spikesOut[db.core] += Int(core.outStart[o + 1] - core.outStart[o])
                     accAll[off + j] = 0
                 }
             }
@@ -229,10 +264,10 @@ public final class Emulator: Sendable {
                         a = Int64.min
                         for q in Int(poolStart[li][n])..<Int(poolStart[li][n + 1]) {
                             let ci = Int(poolIndex[li][q])
-                            a = max(a, l.bias[ci] + S[li][ci])
+                            a = max(a, l.bias[ci] &+ S[li][ci])
                         }
                     } else {
-                        a = l.bias[n] + S[li][n]
+                        a = l.bias[n] &+ S[li][n]
                     }
                     guard let payload = FixedPointASN.fire(sHat: &sHat[li][n], thetaDyn: &thDyn[li][n], theta: &theta[li][n], activation: a, k, num, &over) else { continue }
                     spikes[li] += 1
@@ -245,18 +280,42 @@ public final class Emulator: Sendable {
                         var ignored = false
                         p = FixedPointASN.fit(payload, bits: num.payloadBits, wrap: false, &ignored)
                     }
-                    for e in Int(core.outStart[Int(o)])..<Int(core.outStart[Int(o) + 1]) { nextInbox[Int(core.outCore[e])].append((core.outAxon[e], p)) }
+                    for e in Int(core.outStart[Int(o)])..<Int(core.outStart[Int(o) + 1]) {
+                        nextInbox[Int(core.outCore[e])].append((core.outAxon[e], p))
+                        let hh = hops(Int(c), Int(core.outCore[e]))
+                        packetHops += hh; stepMaxHops = max(stepMaxHops, hh)
+                    }
+                    spikesOut[Int(c)] += Int(core.outStart[Int(o) + 1] - core.outStart[Int(o)])
                 }
                 if over {
                     overflows[li] += 1
                     if options.strict && failure == nil { failure = (l.name, t) }
                 }
             }
+            // Cycle model: each core's work this step; the step takes the slowest core plus the
+            // longest route's hops.
+            var slowest = 0.0
+            for c in 0..<nc {
+                let cyc = tm.stepOverhead + tm.axonEvent * Double(axonEvents[c]) + tm.synapticOp * Double(synOps[c])
+                    + tm.neuronUpdate * Double(net.compartmentsOnCore[c]) + tm.spikeOut * Double(spikesOut[c])
+                coreCycles[c] += cyc
+                slowest = max(slowest, cyc)
+                packets += spikesOut[c]
+                neuronUpdates += net.compartmentsOnCore[c]
+                axonEvents[c] = 0; synOps[c] = 0; spikesOut[c] = 0
+            }
+            let stepCycles = slowest + Double(stepMaxHops) * tm.hopLatencyNs * 1e-9 * tm.clockHz
+            slowestSum += slowest
+            if stepCycles > worstStep { worstStep = stepCycles; worstHops = stepMaxHops }
+            if tm.hasCycles && stepCycles > budget { overBudget += 1 }
+            stepMaxHops = 0
             swap(&inbox, &nextInbox)
             if options.strict && failure != nil { break }
         }
         return EmulatedImage(classes: classes, spikesPerLayer: spikes, synapticEvents: events, overflowsPerLayer: overflows,
-                             strictFailure: failure.map { (layer: $0.0, step: $0.1) }, raster: raster)
+                             strictFailure: failure.map { (layer: $0.0, step: $0.1) }, raster: raster, coreCycles: coreCycles,
+                             slowestCoreCycles: slowestSum, worstStepCycles: worstStep, worstStepHops: worstHops, stepsOverBudget: overBudget,
+                             packets: packets, packetHops: packetHops, neuronUpdates: neuronUpdates)
     }
 }
 

@@ -44,20 +44,20 @@ public enum FixedPointASN {
     public static func rshift(_ x: Int64, _ n: Int, _ mode: ShiftRounding) -> Int64 {
         if n <= 0 { return x << Int64(-n) }
         let q = x >> Int64(n)  // floor
-        let r = x - (q << Int64(n))  // 0 ≤ r < 2^n
+        let r = x &- (q << Int64(n))  // 0 ≤ r < 2^n
         switch mode {
         case .floor: return q
-        case .towardZero: return (x < 0 && r != 0) ? q + 1 : q
+        case .towardZero: return (x < 0 && r != 0) ? q &+ 1 : q
         case .nearestAway:
             let half = Int64(1) << Int64(n - 1)
-            if r > half { return q + 1 }
+            if r > half { return q &+ 1 }
             if r < half { return q }
-            return x < 0 ? q : q + 1
+            return x < 0 ? q : q &+ 1
         case .nearestEven:
             let half = Int64(1) << Int64(n - 1)
-            if r > half { return q + 1 }
+            if r > half { return q &+ 1 }
             if r < half { return q }
-            return q & 1 == 0 ? q : q + 1
+            return q & 1 == 0 ? q : q &+ 1
         }
     }
 
@@ -73,18 +73,18 @@ public enum FixedPointASN {
         overflowed = true
         if !wrap { return x > hi ? hi : lo }
         let m = Int64(1) << Int64(b)
-        var w = (x - lo) % m
-        if w < 0 { w += m }
-        return w + lo
+        var w = (x &- lo) % m
+        if w < 0 { w = w &+ m }
+        return w &+ lo
     }
 
     /// Steps 1–2: current and filtered current of one compartment. `host` is the injected
     /// current of an input layer (nil: synaptic input `input`).
     @inline(__always)
     public static func integrate(I: inout Int64, S: inout Int64, input: Int64, host: Int64?, _ c: FixedConstants, _ n: FixedNumerics, _ overflowed: inout Bool) {
-        I = fit(host ?? (mul(c.alphaBeta, I, c.k, n.rounding) + input), bits: n.currentBits, wrap: n.wrap, &overflowed)
+        I = fit(host ?? (mul(c.alphaBeta, I, c.k, n.rounding) &+ input), bits: n.currentBits, wrap: n.wrap, &overflowed)
         let one = Int64(1) << Int64(c.k)
-        S = fit(rshift((one - c.alphaPhi) &* I + c.alphaPhi &* S, c.k, n.rounding), bits: n.activationBits, wrap: n.wrap, &overflowed)
+        S = fit(rshift((one &- c.alphaPhi) &* I &+ c.alphaPhi &* S, c.k, n.rounding), bits: n.activationBits, wrap: n.wrap, &overflowed)
     }
 
     /// Steps 4–6 on activation A (step 3: bias + S, or the max over a pooled neuron's
@@ -93,15 +93,15 @@ public enum FixedPointASN {
     public static func fire(sHat: inout Int64, thetaDyn: inout Int64, theta: inout Int64, activation A: Int64, _ c: FixedConstants, _ n: FixedNumerics, _ overflowed: inout Bool) -> Int64? {
         sHat = mul(c.alphaEta, sHat, c.k, n.rounding)
         var payload: Int64? = nil
-        if 2 &* (A - sHat) > theta {
+        if 2 &* (A &- sHat) > theta {
             payload = theta
-            sHat += theta
-            thetaDyn += mul(c.mf, theta, c.k, n.rounding)
+            sHat = sHat &+ theta
+            thetaDyn = thetaDyn &+ mul(c.mf, theta, c.k, n.rounding)
         }
         thetaDyn = mul(c.alphaGamma, thetaDyn, c.k, n.rounding)
         sHat = fit(sHat, bits: n.refractoryBits, wrap: n.wrap, &overflowed)
-        theta = fit(c.theta0 + thetaDyn, bits: n.thresholdBits, wrap: n.wrap, &overflowed)
-        thetaDyn = theta - c.theta0
+        theta = fit(c.theta0 &+ thetaDyn, bits: n.thresholdBits, wrap: n.wrap, &overflowed)
+        thetaDyn = theta &- c.theta0
         return payload
     }
 }

@@ -72,6 +72,16 @@ public struct Router: Sendable, Equatable {
     public var packetBits: Int
 }
 
+/// Cycles a core spends per unit of work in one step (the emulator's cycle model,
+/// Docs/core-timing.md).
+public struct CycleCosts: Sendable, Equatable {
+    public var axonEvent: Double
+    public var synapticOp: Double
+    public var neuronUpdate: Double
+    public var spikeOut: Double
+    public var stepOverhead: Double
+}
+
 public struct Energy: Sendable, Equatable {
     public var synapticOpPJ: Double
     public var neuronUpdatePJ: Double
@@ -100,6 +110,8 @@ public struct HardwareProfile: Sendable {
     public var spikes: Spikes
     public var router: Router
     public var clockHz: Double
+    /// Cycle costs for the cycle model (nil: the profile gives none).
+    public var cycles: CycleCosts? = nil
     public var timestepUs: Double
     public var energy: Energy
     public var sources: [String]
@@ -390,10 +402,16 @@ struct ProfileReader {
             }
         }
         // timing and energy
-        var clock: Double?, step: Double?
+        var clock: Double?, step: Double?, cycles: CycleCosts?
         if let t = section(root, "timing") {
             clock = number(t["clock_hz"], "timing.clock_hz", min: 1)
             step = number(t["timestep_us"], "timing.timestep_us", min: 1e-3)
+            if let c = t["cycles"] {
+                let a = number(c["axon_event"], "timing.cycles.axon_event"), sy = number(c["synaptic_op"], "timing.cycles.synaptic_op")
+                let n = number(c["neuron_update"], "timing.cycles.neuron_update"), so = number(c["spike_out"], "timing.cycles.spike_out")
+                let o = number(c["step_overhead"], "timing.cycles.step_overhead")
+                if let a, let sy, let n, let so, let o { cycles = CycleCosts(axonEvent: a, synapticOp: sy, neuronUpdate: n, spikeOut: so, stepOverhead: o) }
+            }
         }
         var energy: Energy?
         if let e = section(root, "energy") {
@@ -410,6 +428,7 @@ struct ProfileReader {
                                       interChipHopCost: hop, cores: cores, sharedWeights: shared, numerics: numerics, spikes: spikes,
                                       router: router, clockHz: clock, timestepUs: step, energy: energy, sources: sources)
         profile.layersPerCore = lpc ?? 1
+        profile.cycles = cycles
         return profile
     }
 }

@@ -151,7 +151,7 @@ public enum Artefact {
             }
             var fields: [(String, JSONOutput)] = [("offset", .int(offset)), ("count", .int(count)), ("shape", .array(shape.map { .int($0) })),
                                                   ("bits", .int(lq.bits)), ("exponent", .int(lq.exponent))]
-            if let b = bias, let target = firstASN(after: n.name, unit) {
+            if let b = bias, let target = unit.drivenLayer(by: n.name, includingReadout: true) {
                 let bo = out.count
                 if let f = unit.neuronFormats[target] {
                     let blsb = pow2(f.stateExponent)
@@ -169,20 +169,6 @@ public enum Artefact {
             index[n.name] = .object(fields)
         }
         return (out, index)
-    }
-
-    static func firstASN(after name: String, _ unit: CompileUnit) -> String? {
-        var frontier = [name]
-        var seen = Set<String>()
-        while let x = frontier.popLast() {
-            for c in unit.consumers(of: x) {
-                let cn = unit.model.nodes[c]
-                if !seen.insert(cn.name).inserted { continue }
-                if cn.op == .asn || cn.op == .relu || cn.op == .readout { return cn.name }
-                if [.batchnorm, .add, .flatten].contains(cn.op) { frontier.append(cn.name) }
-            }
-        }
-        return nil
     }
 
     static func layersJSON(_ unit: CompileUnit, _ weightIndex: [String: JSONOutput]) -> JSONOutput {

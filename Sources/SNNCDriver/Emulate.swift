@@ -42,13 +42,12 @@ public enum Emulate {
             return .failure([Diagnostic(.error, .artefactInvalid, file: error.file, error.message)])
         }
         // The source model (copied into the artefact) gives the data check and the float reference.
-        let prepared: (Model, Dataset, SpikingNetwork)
-        switch Simulate.prepare(modelPath: o.directory + "/source-model.json", dataPath: o.dataPath, limit: o.limit) {
-        case .success(let p): prepared = p
+        let run: Simulate.Run
+        switch Simulate.start(modelPath: o.directory + "/source-model.json", dataPath: o.dataPath, limit: o.limit, threads: o.threads) {
+        case .success(let r): run = r
         case .failure(let e): return .failure(e.diagnostics)
         }
-        let (model, data, refNet) = prepared
-        let threads = o.threads > 0 ? o.threads : activeCoreCount()
+        let (data, refNet, threads, ann) = (run.data, run.network, run.threads, run.ann)
         var eo = EmulationOptions()
         eo.durationMs = o.durationMs
         eo.threads = threads
@@ -69,7 +68,6 @@ public enum Emulate {
             for (li, l) in net.layers.enumerated() { if let ri = refIndex[l.name] { spikes[ri] = e.spikesPerLayer[li] } }
             return ImageResult(classes: e.classes, spikesPerLayer: spikes, synapticEvents: e.synapticEvents)
         }
-        let ann = Simulate.annClasses(refNet.prepared, data, threads: threads)
         let mFixed = SimulationMetrics.compute(network: refNet, results: asResults, labels: data.labels, annClasses: ann, durationMs: o.durationMs, hopDelay: 1)
         var overflows = [String: Int]()
         for (li, l) in net.layers.enumerated() { overflows[l.name] = fixed.reduce(0) { $0 + $1.overflowsPerLayer[li] } }

@@ -44,6 +44,25 @@ public enum Simulate {
         return .success((model, data, net))
     }
 
+    /// What a run over a data set starts from: the model, the data, the spiking network, the
+    /// worker threads (0: all cores) and the ANN's class of every sample.
+    public struct Run: Sendable {
+        public var model: Model
+        public var data: Dataset
+        public var network: SpikingNetwork
+        public var threads: Int
+        public var ann: [Int]
+    }
+
+    public static func start(modelPath: String, dataPath: String, limit: Int?, threads: Int) -> Result<Run, DiagnosticsError> {
+        switch prepare(modelPath: modelPath, dataPath: dataPath, limit: limit) {
+        case .failure(let e): return .failure(e)
+        case .success(let (model, data, net)):
+            let t = threads > 0 ? threads : activeCoreCount()
+            return .success(Run(model: model, data: data, network: net, threads: t, ann: annClasses(net.prepared, data, threads: t)))
+        }
+    }
+
     /// ANN classes of every sample, in parallel, deterministic.
     public static func annClasses(_ pm: PreparedModel, _ data: Dataset, threads: Int) -> [Int] {
         let out = UnsafeMutableBufferPointer<Int>.allocate(capacity: data.count)

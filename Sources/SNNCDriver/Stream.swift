@@ -25,14 +25,12 @@ public enum Stream {
             r.status = .usage
             return r
         }
-        let prepared: (Model, Dataset, SpikingNetwork)
-        switch Simulate.prepare(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit) {
-        case .success(let p): prepared = p
+        let run: Simulate.Run
+        switch Simulate.start(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit, threads: o.simulation.threads) {
+        case .success(let r): run = r
         case .failure(let e): return .failure(e.diagnostics)
         }
-        let (model, data, net) = prepared
-        let threads = o.simulation.threads > 0 ? o.simulation.threads : activeCoreCount()
-        let ann = Simulate.annClasses(net.prepared, data, threads: threads)
+        let (model, data, net, ann) = (run.model, run.data, run.network, run.ann)
         let sim = Simulator(network: net, options: o.simulation)
         let (res, epf) = sim.stream(frames: data.samples, stepsPerFrame: stepsPerFrame)
         let s = summarize(classes: res.classes, labels: data.labels, ann: ann, eventsPerFrame: epf, stepsPerFrame: stepsPerFrame, macs: annMACs(model))

@@ -39,14 +39,12 @@ public enum Sweep {
 
     public static func run(_ o: Options) -> CommandResult {
         var r = CommandResult()
-        let prepared: (Model, Dataset, SpikingNetwork)
-        switch Simulate.prepare(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit) {
-        case .success(let p): prepared = p
+        let run: Simulate.Run
+        switch Simulate.start(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit, threads: o.simulation.threads) {
+        case .success(let r): run = r
         case .failure(let e): return .failure(e.diagnostics)
         }
-        let (model, data, net0) = prepared
-        let threads = o.simulation.threads > 0 ? o.simulation.threads : activeCoreCount()
-        let ann = Simulate.annClasses(net0.prepared, data, threads: threads)
+        let (model, data, ann) = (run.model, run.data, run.ann)
         var rows: [(Double, SimulationMetrics)] = []
         let bar = ProgressBar(total: o.theta0s.count * data.count, label: "sweep", enabled: isTerminal(2))
         for (k, t) in o.theta0s.enumerated() {

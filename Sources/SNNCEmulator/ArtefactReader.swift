@@ -438,6 +438,3 @@ func saturatingInt64(_ d: Double) -> Int64 {
     return Int64(d)
 }
 
-/// 2^e, exactly.
-@inline(__always)
-func pow2(_ e: Int) -> Double { Double(sign: .plus, exponent: e, significand: 1) }

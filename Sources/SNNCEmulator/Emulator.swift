@@ -6,6 +6,7 @@
 // results are bit-identical for any thread count.
 import Dispatch
 import Synchronization
+import SNNCIR
 
 public struct EmulationOptions: Sendable {
     public var durationMs = 500

@@ -11,15 +11,6 @@ public struct FixedConstants: Sendable, Equatable {
     public var k: Int
     public var alphaBeta: Int64, alphaPhi: Int64, alphaEta: Int64, alphaGamma: Int64, mf: Int64
     public var theta0: Int64
-    public init(k: Int, alphaBeta: Int64, alphaPhi: Int64, alphaEta: Int64, alphaGamma: Int64, mf: Int64, theta0: Int64) {
-        self.k = k
-        self.alphaBeta = alphaBeta
-        self.alphaPhi = alphaPhi
-        self.alphaEta = alphaEta
-        self.alphaGamma = alphaGamma
-        self.mf = mf
-        self.theta0 = theta0
-    }
 }
 
 /// Widths, rounding and overflow rule (layers.json "numerics").
@@ -27,15 +18,6 @@ public struct FixedNumerics: Sendable, Equatable {
     public var rounding: ShiftRounding
     public var wrap: Bool
     public var currentBits: Int, activationBits: Int, refractoryBits: Int, thresholdBits: Int, payloadBits: Int
-    public init(rounding: ShiftRounding, wrap: Bool, currentBits: Int, activationBits: Int, refractoryBits: Int, thresholdBits: Int, payloadBits: Int) {
-        self.rounding = rounding
-        self.wrap = wrap
-        self.currentBits = currentBits
-        self.activationBits = activationBits
-        self.refractoryBits = refractoryBits
-        self.thresholdBits = thresholdBits
-        self.payloadBits = payloadBits
-    }
 }
 
 public enum FixedPointASN {

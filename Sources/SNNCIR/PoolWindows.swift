@@ -1,4 +1,8 @@
-// Pooling windows, shared by the ANN evaluator, the spiking network and the compiler.
+// Pooling windows, shared by the ANN evaluator, the spiking network and the compiler; and 2^e.
+
+/// 2^e, exactly (the LSB of a fixed-point format with exponent e).
+@inline(__always)
+public func pow2(_ e: Int) -> Double { Double(sign: .plus, exponent: e, significand: 1) }
 
 /// For each pooled output position, the input positions (channels-last flat indices) of its
 /// window that lie inside the input.

@@ -59,6 +59,22 @@ public struct CompileUnit: Sendable {
         return out
     }
 
+    /// The layer a node drives through linear nodes (batch-norm, add, flatten, average pooling):
+    /// the first ASN or ReLU — or the readout, when `includingReadout`.
+    public func drivenLayer(by name: String, includingReadout: Bool = false) -> String? {
+        var frontier = [name]
+        var seen = Set<String>()
+        while let x = frontier.popLast() {
+            for c in consumers(of: x) {
+                let cn = model.nodes[c]
+                if !seen.insert(cn.name).inserted { continue }
+                if cn.op == .asn || cn.op == .relu || (includingReadout && cn.op == .readout) { return cn.name }
+                if [.batchnorm, .add, .flatten, .avgpool2d].contains(cn.op) { frontier.append(cn.name) }
+            }
+        }
+        return nil
+    }
+
     /// Removes node `i`, rewiring its consumers to its (single) input.
     public mutating func bypass(_ i: Int) {
         let n = model.nodes[i]

@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import SNNCHardware
+import SNNCIR
 
 public struct WeightFormat: Sendable, Equatable {
     public var bits: Int
@@ -55,6 +56,3 @@ public enum FixedPoint {
     public static func decay(_ alpha: Double, bits: Int) -> Int { Int((alpha * Double(1 << bits)).rounded()) }
 }
 
-/// 2^e, exactly.
-@inline(__always)
-public func pow2(_ e: Int) -> Double { Double(sign: .plus, exponent: e, significand: 1) }

@@ -133,7 +133,7 @@ public struct Quantize: Pass {
             let n = unit.model.nodes[i]
             guard let q = quantized[n.name], let qi = unit.quantization.firstIndex(where: { $0.node == n.name }) else { continue }
             // A binary spike adds the weight; a graded one adds it times ϑ(t_s), bounded by 16·ϑ0.
-            let target = firstASN(after: n.name, unit)
+            let target = unit.drivenLayer(by: n.name)
             let sExp = target.flatMap { unit.neuronFormats[$0]?.stateExponent } ?? exponentOf[n.name]!
             let worst = (target.map { t in incomingWeighted(of: t, unit).reduce(0.0) { $0 + (absSum[$1] ?? 0) } } ?? absSum[n.name]!) / pow2(sExp)
             unit.quantization[qi].worstCaseInput = worst
@@ -157,7 +157,7 @@ public struct Quantize: Pass {
         // Biases add to S in the target layer's state LSB; they and ϑ0 must fit their widths.
         for i in unit.model.nodes.indices {
             let n = unit.model.nodes[i]
-            guard let target = firstASN(after: n.name, unit), let fmt = unit.neuronFormats[target] else { continue }
+            guard let target = unit.drivenLayer(by: n.name), let fmt = unit.neuronFormats[target] else { continue }
             let lsb = pow2(fmt.stateExponent)
             let limit = Double((1 << (num.activationBits - 1)) - 1)
             func roundBias(_ b: Tensor?) -> Tensor? {
@@ -189,22 +189,6 @@ public struct Quantize: Pass {
                                                "the profile shares exponents per core; until the mapper assigns cores, one exponent per layer is used (a per-core exponent is never coarser)"))
         }
         if !problems.isEmpty { throw DiagnosticsError(problems + unit.diagnostics.filter { $0.severity == .error }) }
-    }
-
-    /// The ASN a weighted node drives (through linear nodes).
-    func firstASN(after name: String, _ unit: CompileUnit) -> String? {
-        var frontier = [name]
-        var seen = Set<String>()
-        while let x = frontier.popLast() {
-            for c in unit.consumers(of: x) {
-                let cn = unit.model.nodes[c]
-                if seen.contains(cn.name) { continue }
-                seen.insert(cn.name)
-                if cn.op == .asn || cn.op == .relu { return cn.name }
-                if [.batchnorm, .add, .flatten, .avgpool2d].contains(cn.op) { frontier.append(cn.name) }
-            }
-        }
-        return nil
     }
 
     /// For a weighted node fed by graded spikes: the bound used for the payload ϑ(t_s) (16·ϑ0).

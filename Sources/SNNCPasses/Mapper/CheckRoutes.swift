@@ -53,8 +53,8 @@ public struct CheckRoutes: Pass {
         var blocksOf = [[Int]](repeating: [], count: graph.layers.count)
         for (i, b) in part.blocks.enumerated() { blocksOf[b.layer].append(i) }
         // Per (target layer, projection): for each source row the target blocks whose rows it
-        // reaches, and for each source column a mask of the blocks whose columns it reaches — a
-        // prefilter; `reaches` decides each candidate in full.
+        // reaches, and for each source column a mask of the blocks whose columns it reaches;
+        // `channelReaches` then decides the channel.
         var hits: [Int: (rows: [[Int]], cols: [[Bool]])] = [:]
         func hitTable(_ p: MapProjection, target t: Int, source l: Int) -> (rows: [[Int]], cols: [[Bool]]) {
             let (sh, sw, _) = graph.layers[l].hwc
@@ -107,8 +107,8 @@ public struct CheckRoutes: Pass {
                                 let h = hits[key]!
                                 for k in h.rows[y] where h.cols[x][k] {
                                     let tb = blocksOf[t][k]
-                                    if reaches(p, y: y, x: x, ch: ch, target: part.blocks[tb], layer: graph.layers[t], source: graph.layers[blk.layer],
-                                               dendrites: part.layerPlans[t].dendriteGroups > 1) {
+                                    if channelReaches(p, ch: ch, target: part.blocks[tb], source: graph.layers[blk.layer],
+                                                      dendrites: part.layerPlans[t].dendriteGroups > 1) {
                                         need.insert(loc.coreOf[tb])
                                     }
                                 }
@@ -138,38 +138,23 @@ public struct CheckRoutes: Pass {
         return (b.rows.lowerBound + rest / b.cols.count, b.cols.lowerBound + rest % b.cols.count, ch)
     }
 
-    /// Whether source neuron (y, x, ch) feeds a compartment of target block `tb` — derived
-    /// forward from the projection: which output rows/columns a source row/column reaches.
-    static func reaches(_ p: MapProjection, y: Int, x: Int, ch: Int, target tb: Block, layer: MapLayer, source: MapLayer, dendrites: Bool) -> Bool {
+    /// Whether a source neuron of channel `ch` feeds target block `tb`, given that its row and
+    /// column reach the block (the hit table, derived forward from the projection's geometry):
+    /// the channel groups of dendrite blocks, the channels of identity inputs, and somas of
+    /// dendrite layers taking only identity inputs.
+    static func channelReaches(_ p: MapProjection, ch: Int, target tb: Block, source: MapLayer, dendrites: Bool) -> Bool {
         // With dendrite blocks, weighted inputs go to the dendrites; the soma sums their partials.
         if dendrites && tb.role == .soma && p.kind != .identity { return false }
-        var chansOK = true
-        if case .dendrite(let g, let n, _) = tb.role {
-            let total: Int
-            switch p.kind {
-            case .conv(let cs): total = cs.inC
-            case .dense: total = source.hwc.c
-            case .identity: return false
-            }
-            let per = (total + n - 1) / n
-            chansOK = ch >= g * per && ch < (g + 1) * per
-        }
-        guard chansOK else { return false }
-        switch p.kind {
-        case .dense: return true
-        case .identity:
-            if case .dendrite = tb.role { return false }
-            return tb.channels.contains(ch) && tb.compRows.contains(y) && tb.compCols.contains(x)
-        case .conv(let cs):
-            func hit(_ v: Int, k: Int, s: Int, d: Int, pad: Int, out: Int, held: [Int]) -> Bool {
-                for kk in 0..<k {
-                    let num = v + pad - kk * d
-                    if num >= 0 && num % s == 0 && num / s < out && held.contains(num / s) { return true }
-                }
-                return false
-            }
-            return hit(y, k: cs.kh, s: cs.sh, d: cs.dh, pad: cs.padTop, out: cs.outH, held: tb.compRows)
-                && hit(x, k: cs.kw, s: cs.sw, d: cs.dw, pad: cs.padLeft, out: cs.outW, held: tb.compCols)
+        switch (p.kind, tb.role) {
+        case (.identity, .dendrite): return false
+        case (.identity, .soma): return tb.channels.contains(ch)
+        case (.dense, .soma), (.conv, .soma): return true
+        case (.conv(let cs), .dendrite(let g, let n, _)):
+            let per = (cs.inC + n - 1) / n
+            return ch >= g * per && ch < (g + 1) * per
+        case (.dense, .dendrite(let g, let n, _)):
+            let per = (source.hwc.c + n - 1) / n
+            return ch >= g * per && ch < (g + 1) * per
         }
     }
 

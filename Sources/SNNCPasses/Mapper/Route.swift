@@ -55,7 +55,7 @@ public struct RouteSpikes: Pass {
 
     public func run(_ unit: inout CompileUnit) throws(DiagnosticsError) {
         guard let graph = unit.graph, let part = unit.partition, let place = unit.placement else { return }
-        var r = try Router(unit: unit, graph: graph, part: part, place: place).build()
+        var r = try RouteBuilder(unit: unit, graph: graph, part: part, place: place).build()
         r.linkLoad = Self.linkLoad(place, MeshGeometry(unit.profile), unit.profile)
         unit.routing = r
     }
@@ -123,7 +123,7 @@ struct NeuronLocator {
     }
 }
 
-struct Router {
+struct RouteBuilder {
     let unit: CompileUnit
     let graph: MapGraph
     let part: PartitionResult

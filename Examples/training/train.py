@@ -54,15 +54,17 @@ def accuracy(net, x, y):
         return (net(torch.as_tensor(x, dtype=torch.float32)).argmax(1).numpy() == y).mean()
 
 
-def train_mlp(name, x, y, hidden, theta0, epochs, lr, split_seed, test_fraction, classes):
+def train_mlp(name, x, y, hidden, theta0, epochs, lr, split_seed, test_fraction, classes, relu=False):
+    """relu=False: the paper's pattern (BN + ASN input layer, Linear + BN + ASN hidden layers).
+    relu=True: a plain ReLU MLP (Linear + BN + ReLU), run by snnc as graded-spike ASNs."""
     t0 = time.time()
     seed(1)
     train, test = stratified_split(y, test_fraction, split_seed)
     p = ASNParams(theta0=theta0, m_f=theta0)
-    layers = [nn.BatchNorm1d(x.shape[1]), ASNActivation(p)]
+    layers = [] if relu else [nn.BatchNorm1d(x.shape[1]), ASNActivation(p)]
     n_in = x.shape[1]
     for h in hidden:
-        layers += [nn.Linear(n_in, h), nn.BatchNorm1d(h), ASNActivation(p)]
+        layers += [nn.Linear(n_in, h), nn.BatchNorm1d(h), nn.ReLU() if relu else ASNActivation(p)]
         n_in = h
     layers += [nn.Linear(n_in, classes)]
     net = nn.Sequential(*layers)
@@ -78,6 +80,7 @@ def train_mlp(name, x, y, hidden, theta0, epochs, lr, split_seed, test_fraction,
         opt.step()
     out = os.path.join(EXAMPLES, name)
     log = {"example": name, "theta0": theta0, "m_f": theta0, "epochs": epochs, "lr": lr,
+           "network": "ReLU + BN (runs as graded-spike ASNs)" if relu else "ASN + BN",
            "split": f"stratified, seed {split_seed}, {int(test_fraction * 100)} % test per class",
            "train_samples": int(len(train)), "test_samples": int(len(test)),
            "pytorch_accuracy_train": float(accuracy(net, x[train], y[train])),
@@ -133,13 +136,29 @@ def paper_mnist_net(p, channels=1):
     )
 
 
-def train_images(name, x_train, y_train, x_test, y_test, scale, theta0, epochs, data_note):
-    """x_*: uint8 [N, 28, 28]; the network sees x * scale."""
+def relu_cnn(p, channels=1):
+    """A standard ReLU CNN, nothing spiking about its training:
+    28x28 - c32 - c32 - m2 - c64 - c64 - m2 - d128 - 10, BN after every weighted layer.
+    Exported, every ReLU becomes a graded-spike ASN (payload = the sender's threshold)."""
+    return nn.Sequential(
+        nn.Conv2d(channels, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.Conv2d(32, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.Conv2d(64, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(7 * 7 * 64, 128), nn.BatchNorm1d(128), nn.ReLU(),
+        nn.Linear(128, 10),
+    )
+
+
+def train_images(name, x_train, y_train, x_test, y_test, scale, theta0, epochs, data_note, build=None, test_data_from=None):
+    """x_*: uint8 [N, 28, 28]; the network sees x * scale. build(p) makes the network (default:
+    the paper's ASN net); test_data_from names an example folder whose test files are reused."""
     t0 = time.time()
     seed(1)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     p = ASNParams(theta0=theta0, m_f=theta0)
-    net = paper_mnist_net(p)
+    net = (build or paper_mnist_net)(p)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     steps_per_epoch = (len(x_train) + 127) // 128
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=epochs * steps_per_epoch)
@@ -169,22 +188,29 @@ def train_images(name, x_train, y_train, x_test, y_test, scale, theta0, epochs, 
         print(f"{name} epoch {epoch + 1}/{epochs}: test accuracy {acc:.4f} ({time.time() - t0:.0f} s)", flush=True)
     out = os.path.join(EXAMPLES, name)
     log = {"example": name, "theta0": theta0, "m_f": theta0, "epochs": epochs, "optimizer": "Adam, one-cycle max lr 3e-3, batch 128",
+           "network": "ReLU + BN (no ASN-aware training; runs as graded-spike ASNs)" if build else "ASN + BN (the paper's net)",
            "augmentation": "random shift up to 2 px per batch", "data": data_note,
            "train_samples": int(len(x_train)), "test_samples": int(len(x_test)),
            "pytorch_accuracy_test": float(acc), "train_seconds": round(time.time() - t0, 1)}
     export_sequential(net, (1, 28, 28), out, name, p.to_json(), metadata={"trained_by": "Examples/training/train.py", "data": name})
-    write_test_data(out, x_test, y_test, scale, data_note)
+    write_test_data(out, x_test, y_test, scale, data_note, test_data_from)
     with open(os.path.join(out, "train-log.json"), "w") as f:
         json.dump(log, f, indent=1)
     print(json.dumps(log))
 
 
-def write_test_data(out, x_test, y_test, scale, data_note):
-    write_idx(os.path.join(out, "t10k-images-idx3-ubyte.gz"), x_test)
-    write_idx(os.path.join(out, "t10k-labels-idx1-ubyte.gz"), y_test)
+def write_test_data(out, x_test, y_test, scale, data_note, test_data_from=None):
+    """IDX .gz test files and a manifest; with test_data_from the manifest points at that
+    sibling example's files instead of committing the same 10k images twice."""
+    prefix = ""
+    if test_data_from:
+        prefix = f"../{test_data_from}/"
+    else:
+        write_idx(os.path.join(out, "t10k-images-idx3-ubyte.gz"), x_test)
+        write_idx(os.path.join(out, "t10k-labels-idx1-ubyte.gz"), y_test)
     with open(os.path.join(out, "test-data.json"), "w") as f:
         json.dump({"format": "snnc-data", "version": 1, "kind": "idx",
-                   "images": "t10k-images-idx3-ubyte.gz", "labels": "t10k-labels-idx1-ubyte.gz",
+                   "images": prefix + "t10k-images-idx3-ubyte.gz", "labels": prefix + "t10k-labels-idx1-ubyte.gz",
                    "scale": scale, "shape": [28, 28, 1], "comment": data_note}, f, indent=1)
         f.write("\n")
 
@@ -216,17 +242,46 @@ def read_idx_gz(path):
     return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
 
 
-def fashion_mnist():
+FASHION_NOTE = "Fashion-MNIST official 10k test set (Debian dataset-fashion-mnist), pixels scaled by 1/256"
+
+
+def load_fashion():
     d = "/usr/share/datasets/fashion-mnist"
     x_train = read_idx_gz(os.path.join(d, "train-images-idx3-ubyte.gz"))
     y_train = read_idx_gz(os.path.join(d, "train-labels-idx1-ubyte.gz")).astype(np.int64)
     x_test = read_idx_gz(os.path.join(d, "t10k-images-idx3-ubyte.gz"))
     y_test = read_idx_gz(os.path.join(d, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
-    train_images("fashion-mnist", x_train, y_train, x_test, y_test, 1 / 256, theta0=0.1, epochs=3,
-                 data_note="Fashion-MNIST official 10k test set (Debian dataset-fashion-mnist), pixels scaled by 1/256")
+    return x_train, y_train, x_test, y_test
 
+
+def fashion_mnist():
+    x_train, y_train, x_test, y_test = load_fashion()
+    train_images("fashion-mnist", x_train, y_train, x_test, y_test, 1 / 256, theta0=0.1, epochs=3, data_note=FASHION_NOTE)
+
+
+def iris_relu():
+    from sklearn.datasets import load_iris
+    d = load_iris()
+    train_mlp("iris-relu", d.data.astype(np.float64), d.target.astype(np.int64), [60, 60], theta0=0.1,
+              epochs=1500, lr=0.01, split_seed=0, test_fraction=0.2, classes=3, relu=True)
+
+
+def mnist_relu():
+    x_train, y_train, x_test, y_test = load_mnist()
+    train_images("mnist-relu", x_train, y_train, x_test, y_test, 1 / 256, theta0=0.1, epochs=4, data_note=MNIST_NOTE,
+                 build=relu_cnn, test_data_from="mnist")
+
+
+def fashion_mnist_relu():
+    x_train, y_train, x_test, y_test = load_fashion()
+    train_images("fashion-mnist-relu", x_train, y_train, x_test, y_test, 1 / 256, theta0=0.1, epochs=4, data_note=FASHION_NOTE,
+                 build=relu_cnn, test_data_from="fashion-mnist")
+
+
+EXAMPLES_BY_NAME = {"iris": iris, "sonar": sonar, "mnist": mnist, "fashion-mnist": fashion_mnist,
+                    "iris-relu": iris_relu, "mnist-relu": mnist_relu, "fashion-mnist-relu": fashion_mnist_relu}
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["iris", "sonar", "mnist", "fashion-mnist"]
+    which = sys.argv[1:] or list(EXAMPLES_BY_NAME)
     for w in which:
-        {"iris": iris, "sonar": sonar, "mnist": mnist, "fashion-mnist": fashion_mnist}[w]()
+        EXAMPLES_BY_NAME[w]()

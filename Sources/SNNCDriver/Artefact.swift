@@ -31,7 +31,7 @@ public enum Artefact {
     public static func files(_ unit: CompileUnit, modelBytes: [UInt8], weightsBytes: [UInt8]?, profileBytes: [UInt8]) -> [(String, [UInt8])] {
         var out: [(String, [UInt8])] = []
         out.append((sourceModel, modelBytes))
-        let reserved: Set<String> = [sourceModel, "manifest.json", "layers.json", "cores.json", "axon-tables.bin", "weights.bin", "routing.json",
+        let reserved: Set<String> = [sourceModel, "manifest.json", "layers.json", "cores.json", "axon-tables.bin", "weights.bin", "host.bin", "routing.json",
                                      "routing.txt", "quantization.json", "report.json", "report.md", "report.svg"]
         // Copied under its own file name: the model refers to it by name, beside the JSON.
         if let w = weightsBytes, let path = unit.model.weightsFile, let name = path.split(separator: "/").last.map(String.init),
@@ -39,11 +39,13 @@ public enum Artefact {
             out.append((name, w))
         }
         let (weightsBin, weightIndex) = weights(unit)
-        out.append(("layers.json", Array(layersJSON(unit, weightIndex).serialized().utf8)))
+        var hostBin: [UInt8] = Array("SNNCHST1".utf8)
+        out.append(("layers.json", Array(layersJSON(unit, weightIndex, &hostBin).serialized().utf8)))
         let (tables, offsets) = axonTables(unit)
         out.append(("cores.json", Array(coresJSON(unit, offsets).serialized().utf8)))
         out.append(("axon-tables.bin", tables))
         out.append(("weights.bin", weightsBin))
+        if hostBin.count > 8 { out.append(("host.bin", hostBin)) }
         out.append(("routing.json", Array(routingJSON(unit).serialized().utf8)))
         out.append(("routing.txt", Array(routingText(unit).utf8)))
         out.append(("quantization.json", Array(Compile.quantizationJSON(unit).serialized().utf8)))
@@ -171,7 +173,7 @@ public enum Artefact {
         return (out, index)
     }
 
-    static func layersJSON(_ unit: CompileUnit, _ weightIndex: [String: JSONOutput]) -> JSONOutput {
+    static func layersJSON(_ unit: CompileUnit, _ weightIndex: [String: JSONOutput], _ hostBin: inout [UInt8]) -> JSONOutput {
         let g = unit.graph!
         let num = unit.profile.numerics
         return .object([
@@ -181,7 +183,7 @@ public enum Artefact {
                                   ("refractory_bits", .int(num.refractoryBits)), ("threshold_bits", .int(num.thresholdBits)),
                                   ("decay_bits", .int(num.decayBits)), ("weight_bits", .int(num.weightBits)),
                                   ("payload_bits", .int(unit.profile.spikes.payloadBits))])),
-            ("layers", .array(g.layers.map { l in
+            ("layers", .array(g.layers.map { (l: MapLayer) -> JSONOutput in
                 var f: [(String, JSONOutput)] = [("name", .string(l.name)), ("kind", .string(l.kind.rawValue)),
                                                  ("shape", .array(l.shape.map { .int($0) })), ("compartment_shape", .array(l.compartmentShape.map { .int($0) })),
                                                  ("spikes", .string(l.graded ? "graded" : "binary"))]
@@ -196,10 +198,11 @@ public enum Artefact {
                 if let nf = unit.neuronFormats[l.name] {
                     f.append(("neuron", .object([("state_exponent", .int(nf.stateExponent)), ("theta0", .int(nf.theta0)), ("m_f", .int(nf.mf)),
                                                   ("decay_bits", .int(nf.decayBits)), ("alpha_beta", .int(nf.alphaBeta)), ("alpha_phi", .int(nf.alphaPhi)),
-                                                  ("alpha_eta", .int(nf.alphaEta)), ("alpha_gamma", .int(nf.alphaGamma))])))
+                                                  ("alpha_eta", .int(nf.alphaEta)), ("alpha_gamma", .int(nf.alphaGamma))]
+                                                 + (l.graded ? [("payload_shift", .int(nf.payloadShift))] : []))))
                 }
                 if case .readout(let tau) = unit.model.node(named: l.name)?.attributes { f.append(("readout_tau_phi", .double(tau))) }
-                if l.kind == .injected { f.append(("host_encoding", hostEncoding(l.name, unit))) }
+                if l.kind == .injected { f.append(("host_encoding", hostEncoding(l.name, unit, &hostBin))) }
                 f.append(("inputs", .array(l.inputs.map { p in
                     var pf: [(String, JSONOutput)] = [("source", .string(g.layers[p.source].name))]
                     switch p.kind {
@@ -219,20 +222,73 @@ public enum Artefact {
     }
 
     /// How the host computes an input layer's current from the data: the per-feature affine of
-    /// the batch-norm before it (x·scale + shift), or the identity.
-    static func hostEncoding(_ layer: String, _ unit: CompileUnit) -> JSONOutput {
+    /// the batch-norm before it (x·scale + shift), the identity, or a chain of float64 host
+    /// steps (dense, conv, affine; weights and biases in host.bin) — a standard network's first
+    /// weighted layer, which reads the analog input and so stays on the host.
+    static func hostEncoding(_ layer: String, _ unit: CompileUnit, _ hostBin: inout [UInt8]) -> JSONOutput {
         guard let n = unit.model.node(named: layer), let src = unit.model.node(named: n.inputs[0]) else { return .null }
         switch src.attributes {
         case .input: return .object([("op", .string("identity"))])
-        case .batchnorm(let b):
-            guard unit.model.node(named: src.inputs[0])?.op == .input else { break }
-            let g = b.gamma.toDoubles(), be = b.beta.toDoubles(), m = b.mean.toDoubles(), v = b.variance.toDoubles()
-            let scale = g.indices.map { g[$0] / (v[$0] + b.eps).squareRoot() }
-            let shift = g.indices.map { be[$0] - m[$0] * scale[$0] }
+        case .batchnorm(let b) where unit.model.node(named: src.inputs[0])?.op == .input:
+            let (scale, shift) = affine(b)
             return .object([("op", .string("affine")), ("scale", .array(scale.map { .double($0) })), ("shift", .array(shift.map { .double($0) }))])
         default: break
         }
-        return .object([("op", .string("host-graph")), ("note", .string("computed by the host from the model's nodes \(unit.hostNodes.joined(separator: ", "))"))])
+        // A chain of single-input nodes back to the input.
+        var chain: [Node] = []
+        var cur: Node? = src
+        while let c = cur, c.op != .input {
+            guard c.inputs.count == 1, [.dense, .conv2d, .batchnorm, .flatten].contains(c.op) else { chain = []; break }
+            chain.insert(c, at: 0)
+            cur = unit.model.node(named: c.inputs[0])
+        }
+        guard !chain.isEmpty else {
+            return .object([("op", .string("host-graph")), ("note", .string("computed by the host from the model's nodes \(unit.hostNodes.joined(separator: ", "))"))])
+        }
+        func put(_ values: [Double]) -> Int {
+            let offset = hostBin.count
+            for v in values { let u = v.bitPattern; for k in 0..<8 { hostBin.append(UInt8((u >> (8 * UInt64(k))) & 0xFF)) } }
+            return offset
+        }
+        var steps: [JSONOutput] = []
+        for c in chain {
+            switch c.attributes {
+            case .dense(let d):
+                var w: [Double] = []
+                w.reserveCapacity(d.outFeatures * d.inFeatures)
+                for o in 0..<d.outFeatures { for i in 0..<d.inFeatures { w.append(d.weight(out: o, in: i)) } }
+                let bias = d.bias?.toDoubles() ?? [Double](repeating: 0, count: d.outFeatures)
+                steps.append(.object([("op", .string("dense")), ("in_features", .int(d.inFeatures)), ("out_features", .int(d.outFeatures)),
+                                      ("weights_offset", .int(put(w))), ("bias_offset", .int(put(bias)))]))
+            case .conv2d(let cv):
+                let inShape = unit.model.node(named: c.inputs[0])?.shape ?? []
+                guard inShape.count == 3, c.shape.count == 3 else { continue }
+                var w: [Double] = []
+                w.reserveCapacity(cv.outChannels * cv.kernelH * cv.kernelW * cv.inChannels)
+                for o in 0..<cv.outChannels { for ky in 0..<cv.kernelH { for kx in 0..<cv.kernelW { for i in 0..<cv.inChannels {
+                    w.append(cv.weight(out: o, in: i, ky: ky, kx: kx))
+                } } } }
+                let bias = cv.bias?.toDoubles() ?? [Double](repeating: 0, count: cv.outChannels)
+                steps.append(.object([("op", .string("conv")), ("in", .array(inShape.map { .int($0) })), ("out", .array(c.shape.map { .int($0) })),
+                                      ("kernel", .array([.int(cv.kernelH), .int(cv.kernelW)])), ("stride", .array([.int(cv.strideH), .int(cv.strideW)])),
+                                      ("dilation", .array([.int(cv.dilationH), .int(cv.dilationW)])), ("padding", .array([.int(cv.padding.top), .int(cv.padding.left)])),
+                                      ("weights_offset", .int(put(w))), ("bias_offset", .int(put(bias)))]))
+            case .batchnorm(let b):
+                let (scale, shift) = affine(b)
+                steps.append(.object([("op", .string("affine")), ("scale", .array(scale.map { .double($0) })), ("shift", .array(shift.map { .double($0) }))]))
+            default: break  // flatten: channels-last data is already flat
+            }
+        }
+        return .object([("op", .string("chain")), ("steps", .array(steps)),
+                        ("note", .string("float64 on the host, weights in host.bin (little-endian float64; dense [out][in], conv [out][ky][kx][in])"))])
+    }
+
+    /// A batch-norm as x·scale + shift per channel.
+    static func affine(_ b: BatchNorm) -> ([Double], [Double]) {
+        let g = b.gamma.toDoubles(), be = b.beta.toDoubles(), m = b.mean.toDoubles(), v = b.variance.toDoubles()
+        let scale = g.indices.map { g[$0] / (v[$0] + b.eps).squareRoot() }
+        let shift = g.indices.map { be[$0] - m[$0] * scale[$0] }
+        return (scale, shift)
     }
 
     /// axon-tables.bin: "SNNCAXT1", then per core: u32 outputs, u32 entries, (outputs+1) u32

@@ -102,7 +102,17 @@ public enum Compile {
                        return "\(groupedDigits(comps)) compartments for \(groupedDigits(neurons)) neurons: \(humanBytes(comps * bits / 8)) of state instead of \(humanBytes(neurons * bits / 8))"
                    } ?? ""])
         }
-        return s + "\n" + n.render()
+        var out = s + "\n" + n.render()
+        if !unit.payloads.isEmpty {
+            var p = TextTable(headers: ["graded layer", "payload bits", "shift", "ϑ0 … bound (LSBs)", "SQNR dB", "max rel. error"],
+                              alignments: [.left, .right, .right, .right, .right, .right])
+            for q in unit.payloads {
+                p.add([q.layer, "\(q.bits)", "\(q.shift)", "\(groupedDigits(q.theta0)) … \(groupedDigits(q.bound))", q.sqnrDB.isFinite ? fmt(q.sqnrDB, 1) : "exact",
+                       fmt(q.maxRelativeError * 100, 4) + " %"])
+            }
+            out += "\npayload ϑ(t_s) of graded spikes (shifted right to fit the payload; SQNR over thresholds ϑ0 … 16·ϑ0)\n\n" + p.render()
+        }
+        return out
     }
 
     static func quantizationJSON(_ unit: CompileUnit) -> JSONOutput {
@@ -113,6 +123,11 @@ public enum Compile {
                          ("max_abs_error", .double(q.maxAbsError)), ("sqnr_db", q.sqnrDB.isFinite ? .double(q.sqnrDB) : .null),
                          ("zeroed", .int(q.zeroed)), ("zeroed_percent", .double(q.zeroedPercent)), ("clipped", .int(q.clipped)),
                          ("worst_case_input", .double(q.worstCaseInput)), ("accumulator_limit", .double(q.accumulatorLimit))])
+            })),
+            ("payloads", .array(unit.payloads.map { q in
+                .object([("layer", .string(q.layer)), ("bits", .int(q.bits)), ("shift", .int(q.shift)), ("theta0_lsbs", .int(q.theta0)),
+                         ("bound_lsbs", .int(q.bound)), ("sqnr_db", q.sqnrDB.isFinite ? .double(q.sqnrDB) : .null),
+                         ("max_relative_error", .double(q.maxRelativeError))])
             })),
         ])
     }

@@ -4,6 +4,8 @@
 // (class at the end of each frame), the latency to the new class after each switch (steps until
 // the readout settles on the frame's label for the rest of the frame), and the network updates
 // used — synaptic events per frame — against an ANN recomputed every frame (its MACs).
+import Dispatch
+import SNNCEmulator
 import SNNCIR
 import SNNCJSON
 import SNNCReference
@@ -39,6 +41,71 @@ public enum Stream {
         return r
     }
 
+    /// `snnc emulate DIR --data D --stream STEPS`: the same sequence through the fixed-point
+    /// emulator (spikes through the emitted tables) and the float reference with the hardware's
+    /// hop delay (1), side by side; the two run concurrently, each on one thread.
+    public static func runEmulated(_ o: Emulate.Options, stepsPerFrame: Int) -> CommandResult {
+        guard stepsPerFrame >= 1 && stepsPerFrame <= 1_000_000 else {
+            var r = CommandResult()
+            r.stderr = "snnc: --stream takes the steps per frame, 1 … 1000000\n"
+            r.status = .usage
+            return r
+        }
+        let net: EmuNetwork
+        do { net = try ArtefactReader.load(o.directory) } catch {
+            return .failure([Diagnostic(.error, .artefactInvalid, file: error.file, error.message)])
+        }
+        let run: Simulate.Run
+        switch Simulate.start(modelPath: o.directory + "/" + Artefact.sourceModel, dataPath: o.dataPath, limit: o.limit, threads: 1) {
+        case .success(let r): run = r
+        case .failure(let e): return .failure(e.diagnostics)
+        }
+        let t0 = monotonicSeconds()
+        var so = SimulationOptions()
+        so.hopDelay = 1
+        so.threads = 1
+        var eo = EmulationOptions()
+        eo.threads = 1
+        let emulator = Emulator(net, options: eo), sim = Simulator(network: run.network, options: so)
+        let frames = run.data.samples
+        nonisolated(unsafe) var fixed: EmulatedImage? = nil
+        nonisolated(unsafe) var float: (result: ImageResult, eventsPerFrame: [Int])? = nil
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            if i == 0 { fixed = emulator.emulate(frames: frames, stepsPerFrame: stepsPerFrame) } else { float = sim.stream(frames: frames, stepsPerFrame: stepsPerFrame) }
+        }
+        let macs = annMACs(run.model)
+        let sFixed = summarize(classes: fixed!.classes, labels: run.data.labels, ann: run.ann, eventsPerFrame: fixed!.eventsPerFrame, stepsPerFrame: stepsPerFrame, macs: macs)
+        let sFloat = summarize(classes: float!.result.classes, labels: run.data.labels, ann: run.ann, eventsPerFrame: float!.eventsPerFrame, stepsPerFrame: stepsPerFrame, macs: macs)
+        var r = CommandResult()
+        if o.json {
+            r.stdout = JSONOutput.object([("model", .string(net.model)), ("profile", .string(net.profile)), ("hop_delay", .int(1)),
+                                          ("fixed", json(sFixed, model: run.model)), ("float", json(sFloat, model: run.model))]).serialized()
+        } else {
+            r.stdout = "model '\(net.model)' on '\(net.profile)', streaming \(run.data.description), hop delay 1, \(fmt(monotonicSeconds() - t0, 1)) s\n\n"
+                + table([("float reference", sFloat), ("fixed point (emulator)", sFixed)]).render()
+        }
+        return r
+    }
+
+    /// The streaming measures, one column per run.
+    static func table(_ runs: [(String, Summary)]) -> TextTable {
+        var t = TextTable(headers: ["measure"] + runs.map(\.0), alignments: [.left] + runs.map { _ in .right })
+        func row(_ name: String, _ f: (Summary) -> String) { t.add([name] + runs.map { f($0.1) }) }
+        func events(_ s: Summary) -> Double { Double(s.eventsPerFrame.reduce(0, +)) / Double(max(1, s.frames)) }
+        func latency(_ s: Summary) -> (mean: Double, median: Int, settled: Int) {
+            let reached = s.latencies.compactMap { $0 }.sorted()
+            return (reached.isEmpty ? 0 : Double(reached.reduce(0, +)) / Double(reached.count), reached.isEmpty ? 0 : reached[reached.count / 2], reached.count)
+        }
+        row("frames × steps") { "\($0.frames) × \($0.stepsPerFrame) (no reset between frames)" }
+        row("accuracy, class at frame end") { "\(Simulate.pct(Double($0.snnCorrect) / Double(max(1, $0.frames)))) (\($0.snnCorrect)/\($0.frames))" }
+        row("ANN accuracy, per frame") { "\(Simulate.pct(Double($0.annCorrect) / Double(max(1, $0.frames)))) (\($0.annCorrect)/\($0.frames))" }
+        row("latency to the new class (mean / median)") { s in let l = latency(s); return "\(fmt(l.mean, 1)) / \(l.median) steps, settled in \(l.settled) of \(s.frames) frames" }
+        row("synaptic events per frame (mean)") { groupedDigits(Int(events($0).rounded())) }
+        row("ANN MACs per frame (recomputed each frame)") { groupedDigits($0.annMACsPerFrame) }
+        row("updates / ANN cost") { fmt(events($0) / Double(max(1, $0.annMACsPerFrame)), 3) }
+        return t
+    }
+
     /// MACs of one ANN evaluation: every weighted node's multiply-accumulates.
     public static func annMACs(_ model: Model) -> Int {
         var shapes: [String: [Int]] = [:]
@@ -67,20 +134,7 @@ public enum Stream {
     }
 
     static func text(_ s: Summary, model: Model, data: Dataset) -> String {
-        let reached = s.latencies.compactMap { $0 }
-        let mean = reached.isEmpty ? 0 : Double(reached.reduce(0, +)) / Double(reached.count)
-        let sorted = reached.sorted()
-        let median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-        let events = Double(s.eventsPerFrame.reduce(0, +)) / Double(max(1, s.frames))
-        var t = TextTable(headers: ["measure", "value"], alignments: [.left, .right])
-        t.add(["frames × steps", "\(s.frames) × \(s.stepsPerFrame) (no reset between frames)"])
-        t.add(["accuracy, class at frame end", "\(Simulate.pct(Double(s.snnCorrect) / Double(max(1, s.frames)))) (\(s.snnCorrect)/\(s.frames))"])
-        t.add(["ANN accuracy, per frame", "\(Simulate.pct(Double(s.annCorrect) / Double(max(1, s.frames)))) (\(s.annCorrect)/\(s.frames))"])
-        t.add(["latency to the new class (mean / median)", "\(fmt(mean, 1)) / \(median) steps, settled in \(reached.count) of \(s.frames) frames"])
-        t.add(["synaptic events per frame (mean)", groupedDigits(Int(events.rounded()))])
-        t.add(["ANN MACs per frame (recomputed each frame)", groupedDigits(s.annMACsPerFrame)])
-        t.add(["updates / ANN cost", fmt(events / Double(max(1, s.annMACsPerFrame)), 3)])
-        return "model '\(model.name)', streaming \(data.description)\n\n" + t.render()
+        "model '\(model.name)', streaming \(data.description)\n\n" + table([("value", s)]).render()
     }
 
     static func json(_ s: Summary, model: Model) -> JSONOutput {

@@ -32,6 +32,8 @@ public struct EmuLayer: Sendable {
     public var constants: FixedConstants
     public var readoutTauPhi: Double
     public var hostScale: [Double], hostShift: [Double]
+    /// A host chain (HostEncoding.swift) when the input layer's current is more than an affine.
+    public var hostSteps: [HostStep] = []
     public var inputs: [EmuProjection]
     /// Bias per compartment: integer LSBs (spiking) or float (readout).
     public var bias: [Int64]
@@ -103,6 +105,59 @@ public struct ArtefactError: Error, Sendable, CustomStringConvertible {
 }
 
 public enum ArtefactReader {
+    /// Reads a `host_encoding` of op `chain`: its steps, weights and biases from host.bin.
+    static func hostChain(_ he: JSONValue, layer name: String, dir: String) throws(ArtefactError) -> [HostStep] {
+        let path = dir + "/host.bin"
+        guard let bytes = try? readWholeFile(path, limit: 1 << 32), bytes.count >= 8, String(decoding: bytes[0..<8], as: UTF8.self) == "SNNCHST1" else {
+            throw ArtefactError(file: path, message: "layer '\(name)': a host chain needs host.bin (magic SNNCHST1)")
+        }
+        func doubles(_ offset: Int?, _ count: Int) throws(ArtefactError) -> [Double] {
+            guard let offset, offset >= 8, count >= 0, count <= 1 << 28, offset + 8 * count <= bytes.count else {
+                throw ArtefactError(file: path, message: "layer '\(name)': a host step's values lie outside host.bin")
+            }
+            return (0..<count).map { j in
+                var u: UInt64 = 0
+                for k in 0..<8 { u |= UInt64(bytes[offset + 8 * j + k]) << (8 * UInt64(k)) }
+                return Double(bitPattern: u)
+            }
+        }
+        var steps: [HostStep] = []
+        var size: Int? = nil  // values flowing between steps, once known
+        for sv in he["steps"]?.elements ?? [] {
+            let ints = { (k: String) in (sv[k]?.elements ?? []).compactMap(\.int) }
+            let step: HostStep
+            switch sv["op"]?.string {
+            case "affine":
+                let scale = (sv["scale"]?.elements ?? []).compactMap(\.double), shift = (sv["shift"]?.elements ?? []).compactMap(\.double)
+                guard !scale.isEmpty, scale.count == shift.count else { throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': a host affine's scale and shift differ in length") }
+                step = .affine(scale: scale, shift: shift)
+            case "dense":
+                guard let i = sv["in_features"]?.int, let o = sv["out_features"]?.int, (1...(1 << 24)).contains(i), (1...(1 << 24)).contains(o), i * o <= 1 << 28 else {
+                    throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': a malformed host dense step")
+                }
+                step = .dense(inFeatures: i, outFeatures: o, weights: try doubles(sv["weights_offset"]?.int, i * o), bias: try doubles(sv["bias_offset"]?.int, o))
+            case "conv":
+                let inS = ints("in"), outS = ints("out"), k = ints("kernel"), st = ints("stride"), dl = ints("dilation"), pd = ints("padding")
+                guard inS.count == 3, outS.count == 3, k.count == 2, st.count == 2, dl.count == 2, pd.count == 2,
+                      (inS + outS).allSatisfy({ (1...(1 << 16)).contains($0) }), (k + st + dl).allSatisfy({ (1...1024).contains($0) }),
+                      pd.allSatisfy({ (0...1024).contains($0) }), outS[0] * outS[1] * outS[2] <= 1 << 28, outS[2] * k[0] * k[1] * inS[2] <= 1 << 28 else {
+                    throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': a malformed host convolution")
+                }
+                step = .conv(inShape: inS, outShape: outS, kernel: (k[0], k[1]), stride: (st[0], st[1]), dilation: (dl[0], dl[1]), padding: (pd[0], pd[1]),
+                             weights: try doubles(sv["weights_offset"]?.int, outS[2] * k[0] * k[1] * inS[2]), bias: try doubles(sv["bias_offset"]?.int, outS[2]))
+            default:
+                throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': host step '\(sv["op"]?.string ?? "?")' is not one the emulator computes (affine, dense, conv)")
+            }
+            if let need = step.sizes.input, let have = size, need != have {
+                throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': a host step expects \(need) values, the one before gives \(have)")
+            }
+            if let out = step.sizes.output { size = out }
+            steps.append(step)
+        }
+        guard !steps.isEmpty else { throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': an empty host chain") }
+        return steps
+    }
+
     public static func load(_ dir: String) throws(ArtefactError) -> EmuNetwork {
         func json(_ name: String) throws(ArtefactError) -> JSONDocument {
             let path = dir + "/" + name
@@ -160,24 +215,34 @@ public enum ArtefactReader {
             let k = nf?["decay_bits"]?.int ?? 12
             let consts = FixedConstants(k: k, alphaBeta: Int64(nf?["alpha_beta"]?.int ?? 0), alphaPhi: Int64(nf?["alpha_phi"]?.int ?? 0),
                                         alphaEta: Int64(nf?["alpha_eta"]?.int ?? 0), alphaGamma: Int64(nf?["alpha_gamma"]?.int ?? 0),
-                                        mf: Int64(nf?["m_f"]?.int ?? 0), theta0: Int64(nf?["theta0"]?.int ?? 1))
+                                        mf: Int64(nf?["m_f"]?.int ?? 0), theta0: Int64(nf?["theta0"]?.int ?? 1),
+                                        payloadShift: nf?["payload_shift"]?.int ?? 0)
             var scale: [Double] = [], shift: [Double] = []
+            var hostSteps: [HostStep] = []
             if let he = lv["host_encoding"], he["op"]?.string == "affine" {
                 scale = (he["scale"]?.elements ?? []).compactMap(\.double)
                 shift = (he["shift"]?.elements ?? []).compactMap(\.double)
                 guard scale.count == shift.count, !scale.isEmpty else {
                     throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': the host encoding's scale and shift differ in length")
                 }
+            } else if let he = lv["host_encoding"], he["op"]?.string == "chain" {
+                hostSteps = try hostChain(he, layer: name, dir: dir)
             } else if let he = lv["host_encoding"], he["op"]?.string != "identity" {
-                throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': the host encoding '\(he["op"]?.string ?? "?")' is not one the emulator computes (affine batch-norm or identity)")
+                throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': the host encoding '\(he["op"]?.string ?? "?")' is not one the emulator computes (affine, chain or identity)")
             }
-            guard h >= 1, w >= 1, c >= 1, chh >= 1, cww >= 1, (-1000...1000).contains(nf?["state_exponent"]?.int ?? 0), h * w * c <= 1 << 28, chh * cww * c <= 1 << 28, consts.k >= 1, consts.k <= 30 else {
+            guard h >= 1, w >= 1, c >= 1, chh >= 1, cww >= 1, (-1000...1000).contains(nf?["state_exponent"]?.int ?? 0), h * w * c <= 1 << 28, chh * cww * c <= 1 << 28, consts.k >= 1, consts.k <= 30, (0...62).contains(consts.payloadShift) else {
                 throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': shape or constants out of range")
             }
             var layer = EmuLayer(name: name, kind: EmuLayer.Kind(rawValue: lv["kind"]?.string ?? "") ?? .spiking, h: h, w: w, c: c, ch: chh, cw: cww, pool: pool,
                                  graded: lv["spikes"]?.string == "graded", spikeHeight: lv["h"]?.double ?? 1, stateExponent: nf?["state_exponent"]?.int ?? 0,
                                  constants: consts, readoutTauPhi: lv["readout_tau_phi"]?.double ?? 50, hostScale: scale, hostShift: shift, inputs: [],
                                  bias: [], biasFloat: [])
+            if !hostSteps.isEmpty {
+                guard hostSteps.last?.sizes.output.map({ $0 == layer.compartments }) ?? true else {
+                    throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': the host chain's output does not match the layer's \(layer.compartments) compartments")
+                }
+                layer.hostSteps = hostSteps
+            }
             layer.bias = [Int64](repeating: 0, count: layer.compartments)
             layer.biasFloat = [Double](repeating: 0, count: layer.compartments)
             for pv in lv["inputs"]?.elements ?? [] {
@@ -349,9 +414,10 @@ public enum ArtefactReader {
                     } } }
                     let mode: AxonRange.Mode
                     if L.kind == .readout {
-                        mode = S.graded ? .readoutGraded(scale: pow2(p.exponent) * pow2(S.stateExponent)) : (p.kind == .identity ? .readoutBinary(scale: S.spikeHeight) : .readoutBinary(scale: pow2(p.exponent)))
+                        mode = S.graded ? .readoutGraded(scale: pow2(p.exponent) * pow2(S.stateExponent + S.constants.payloadShift)) : (p.kind == .identity ? .readoutBinary(scale: S.spikeHeight) : .readoutBinary(scale: pow2(p.exponent)))
                     } else if S.graded {
-                        mode = .graded(shift: p.kind == .identity ? S.stateExponent - sExp : p.exponent + S.stateExponent - sExp)
+                        let ps = S.constants.payloadShift
+                        mode = .graded(shift: p.kind == .identity ? S.stateExponent + ps - sExp : p.exponent + S.stateExponent + ps - sExp)
                     } else {
                         mode = .binary
                     }

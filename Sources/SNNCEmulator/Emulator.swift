@@ -36,6 +36,8 @@ public struct EmulatedImage: Sendable {
     public var packets: Int = 0
     public var packetHops: Int = 0
     public var neuronUpdates: Int = 0
+    /// Streaming (`emulate(frames:)`): synaptic events within each frame.
+    public var eventsPerFrame: [Int] = []
 }
 
 public final class Emulator: Sendable {
@@ -106,10 +108,40 @@ public final class Emulator: Sendable {
         return results.withLock { $0.map { $0! } }
     }
 
-    /// One image from a fresh state.
+    /// One image from a fresh state, for `options.durationMs` steps.
     public func emulate(_ image: [Double], recordRaster: Bool = false) -> EmulatedImage {
+        emulate(frames: [image], stepsPerFrame: options.durationMs, recordRaster: recordRaster)
+    }
+
+    /// The host currents of the input layers for one sample: round(host(x) / 2^s) per
+    /// compartment (`nearest-even`), host(x) the layer's host encoding.
+    func hostCurrents(_ image: [Double]) -> [[Int64]] {
+        net.layers.map { l in
+            guard l.kind == .injected else { return [] }
+            let lsb = pow2(l.stateExponent)
+            let chained = l.hostSteps.isEmpty ? [] : l.hostSteps.reduce(image) { $1.apply($0) }
+            return (0..<l.compartments).map { j in
+                let v: Double
+                if !l.hostSteps.isEmpty {
+                    v = j < chained.count ? chained[j] : 0
+                } else {
+                    let x = j < image.count ? image[j] : 0
+                    let ch = j % l.c
+                    v = l.hostScale.isEmpty ? x : x * l.hostScale[ch % l.hostScale.count] + l.hostShift[ch % l.hostShift.count]
+                }
+                return saturatingInt64((v / lsb).rounded(.toNearestOrEven))
+            }
+        }
+    }
+
+    /// A sequence of samples, each shown for `stepsPerFrame` steps, from a fresh state and
+    /// without any reset between frames (the streaming experiment): only the host currents
+    /// change at a frame boundary. `classes` has one entry per step of the whole sequence.
+    public func emulate(frames: [[Double]], stepsPerFrame: Int, recordRaster: Bool = false) -> EmulatedImage {
         let L = net.layers
         let num = net.numerics
+        let totalSteps = frames.count * stepsPerFrame
+        var eventsPerFrame: [Int] = []
         var I = L.map { [Int64](repeating: 0, count: $0.compartments) }
         var S = I
         var accAll = [Int64](repeating: 0, count: accumulators)
@@ -121,17 +153,8 @@ public final class Emulator: Sendable {
         var rS = rI, racc = rI
         // Dendrite blocks of the readout accumulate in float.
         var rdacc = net.dendrites.map { L[$0.layer].kind == .readout ? [Double](repeating: 0, count: $0.compartments) : [] }
-        // Host currents of input layers: round(x·scale + shift) / 2^s, once per image.
+        // Host currents of input layers, computed at the start of every frame.
         var host: [[Int64]] = L.map { _ in [] }
-        for (li, l) in L.enumerated() where l.kind == .injected {
-            let lsb = pow2(l.stateExponent)
-            host[li] = (0..<l.compartments).map { j in
-                let x = j < image.count ? image[j] : 0
-                let ch = j % l.c
-                let v = l.hostScale.isEmpty ? x : x * l.hostScale[ch % l.hostScale.count] + l.hostShift[ch % l.hostShift.count]
-                return saturatingInt64((v / lsb).rounded(.toNearestOrEven))
-            }
-        }
         // Readout constants: the source layer's τ_β (as its k-bit multiplier), its own τ_φ.
         let readoutAlpha: [(Double, Double)] = L.map { l in
             guard l.kind == .readout, let src = l.inputs.first?.source else { return (0, 0) }
@@ -151,13 +174,17 @@ public final class Emulator: Sendable {
         var stepMaxHops = 0
         var inbox = [[(Int32, Int64)]](repeating: [], count: net.cores.count)
         var nextInbox = inbox
-        var classes = [Int32](repeating: 0, count: options.durationMs)
+        var classes = [Int32](repeating: 0, count: totalSteps)
         var spikes = [Int](repeating: 0, count: L.count)
         var overflows = [Int](repeating: 0, count: L.count)
         var events = 0
         var failure: (String, Int)? = nil
         var raster: [[(Int, Int)]]? = recordRaster ? L.map { _ in [] } : nil
-        for t in 0..<options.durationMs {
+        for t in 0..<totalSteps {
+            if t % stepsPerFrame == 0 {
+                host = hostCurrents(frames[t / stepsPerFrame])
+                if t > 0 { eventsPerFrame.append(events - eventsPerFrame.reduce(0, +)) }
+            }
             // 1. Each core applies the spikes its axons received.
             for c in 0..<net.cores.count where !inbox[c].isEmpty {
                 let core = net.cores[c]
@@ -276,11 +303,7 @@ public final class Emulator: Sendable {
                     let (c, o) = net.outputOf[li][n]
                     if c < 0 { continue }
                     let core = net.cores[Int(c)]
-                    var p = payload
-                    if l.graded && num.payloadBits > 0 && num.payloadBits < 63 {
-                        var ignored = false
-                        p = FixedPointASN.fit(payload, bits: num.payloadBits, wrap: false, &ignored)
-                    }
+                    let p = l.graded ? FixedPointASN.payload(payload, k, num, &over) : payload
                     for e in Int(core.outStart[Int(o)])..<Int(core.outStart[Int(o) + 1]) {
                         nextInbox[Int(core.outCore[e])].append((core.outAxon[e], p))
                         let hh = hops(Int(c), Int(core.outCore[e]))
@@ -313,10 +336,11 @@ public final class Emulator: Sendable {
             swap(&inbox, &nextInbox)
             if options.strict && failure != nil { break }
         }
+        eventsPerFrame.append(events - eventsPerFrame.reduce(0, +))
         return EmulatedImage(classes: classes, spikesPerLayer: spikes, synapticEvents: events, overflowsPerLayer: overflows,
                              strictFailure: failure.map { (layer: $0.0, step: $0.1) }, raster: raster, coreCycles: coreCycles,
                              slowestCoreCycles: slowestSum, worstStepCycles: worstStep, worstStepHops: worstHops, stepsOverBudget: overBudget,
-                             packets: packets, packetHops: packetHops, neuronUpdates: neuronUpdates)
+                             packets: packets, packetHops: packetHops, neuronUpdates: neuronUpdates, eventsPerFrame: eventsPerFrame)
     }
 }
 

@@ -11,6 +11,19 @@ public struct FixedConstants: Sendable, Equatable {
     public var k: Int
     public var alphaBeta: Int64, alphaPhi: Int64, alphaEta: Int64, alphaGamma: Int64, mf: Int64
     public var theta0: Int64
+    /// Graded layers: the payload is rshift(ϑ, payloadShift).
+    public var payloadShift: Int = 0
+
+    public init(k: Int, alphaBeta: Int64, alphaPhi: Int64, alphaEta: Int64, alphaGamma: Int64, mf: Int64, theta0: Int64, payloadShift: Int = 0) {
+        self.k = k
+        self.alphaBeta = alphaBeta
+        self.alphaPhi = alphaPhi
+        self.alphaEta = alphaEta
+        self.alphaGamma = alphaGamma
+        self.mf = mf
+        self.theta0 = theta0
+        self.payloadShift = payloadShift
+    }
 }
 
 /// Widths, rounding and overflow rule (layers.json "numerics").
@@ -18,6 +31,16 @@ public struct FixedNumerics: Sendable, Equatable {
     public var rounding: ShiftRounding
     public var wrap: Bool
     public var currentBits: Int, activationBits: Int, refractoryBits: Int, thresholdBits: Int, payloadBits: Int
+
+    public init(rounding: ShiftRounding, wrap: Bool, currentBits: Int, activationBits: Int, refractoryBits: Int, thresholdBits: Int, payloadBits: Int) {
+        self.rounding = rounding
+        self.wrap = wrap
+        self.currentBits = currentBits
+        self.activationBits = activationBits
+        self.refractoryBits = refractoryBits
+        self.thresholdBits = thresholdBits
+        self.payloadBits = payloadBits
+    }
 }
 
 public enum FixedPointASN {
@@ -58,6 +81,14 @@ public enum FixedPointASN {
         var w = (x &- lo) % m
         if w < 0 { w = w &+ m }
         return w &+ lo
+    }
+
+    /// Step 5's payload on a graded spike: rshift(ϑ, payload_shift), saturated to the profile's
+    /// payload width (0: unlimited). A payload that does not fit counts as an overflow.
+    @inline(__always)
+    public static func payload(_ theta: Int64, _ c: FixedConstants, _ n: FixedNumerics, _ overflowed: inout Bool) -> Int64 {
+        let p = c.payloadShift > 0 ? rshift(theta, c.payloadShift, n.rounding) : theta
+        return n.payloadBits > 0 && n.payloadBits < 63 ? fit(p, bits: n.payloadBits, wrap: false, &overflowed) : p
     }
 
     /// Steps 1–2: current and filtered current of one compartment. `host` is the injected

@@ -139,6 +139,16 @@ public struct Node: Sendable {
     /// Channels-last output shape, set by shape inference.
     public var shape: [Int]
 
+    /// The adaptive spiking neuron this node runs as: an `asn` node's parameters, or a `relu`'s
+    /// graded ASN (payload ϑ(t_s)); nil for every other op and for a relu without ASN defaults.
+    public var spikingNeuron: ASNParameters? {
+        switch attributes {
+        case .asn(let p): return p
+        case .relu(let p): return p
+        default: return nil
+        }
+    }
+
     public init(name: String, op: OpKind, inputs: [String], attributes: NodeAttributes, shape: [Int] = []) {
         self.name = name
         self.op = op

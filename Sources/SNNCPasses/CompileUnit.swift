@@ -21,6 +21,8 @@ public struct CompileUnit: Sendable {
     /// quantize: the per-layer report.
     public var quantization: [LayerQuantization] = []
     public var neuronFormats: [String: NeuronFixedPoint] = [:]
+    /// quantize: the payload format of each graded layer.
+    public var payloads: [PayloadQuantization] = []
     /// partition: the layers as the mapper sees them, and their blocks and cores.
     public var graph: MapGraph?
     public var partition: PartitionResult?

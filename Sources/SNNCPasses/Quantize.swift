@@ -29,6 +29,22 @@ public struct NeuronFixedPoint: Sendable {
     public var mf: Int
     public var decayBits: Int
     public var alphaBeta: Int, alphaPhi: Int, alphaEta: Int, alphaGamma: Int
+    /// Graded layers: the payload is ϑ(t_s) shifted right by this many bits (Docs/fixed-point.md).
+    public var payloadShift: Int = 0
+}
+
+/// How a graded layer's payload ϑ(t_s) fits the profile's payload width.
+public struct PayloadQuantization: Sendable {
+    public var layer: String
+    /// The payload width used: min(payload_bits, multiplier_bits).
+    public var bits: Int
+    public var shift: Int
+    /// ϑ0 and the bound 16·ϑ0 in the layer's state LSBs.
+    public var theta0: Int, bound: Int
+    /// Over thresholds from ϑ0 to the bound (uniform): signal to quantisation noise, and the
+    /// worst relative error of one payload.
+    public var sqnrDB: Double
+    public var maxRelativeError: Double
 }
 
 public struct Quantize: Pass {
@@ -46,10 +62,12 @@ public struct Quantize: Pass {
         var exponentOf: [String: Int] = [:]
         var quantized: [String: [Double]] = [:]
         var absSum: [String: Double] = [:]  // worst-case |input| of one step, real units
+        // Nodes the host computes (encode-input) stay in float: they never reach the chip.
+        let host = Set(unit.hostNodes)
         // 1. Weights: b-bit mantissas with the finest exponent that holds the largest weight.
         //    The exponent is absolute here; the profile's range limits its distance to the
         //    state LSB of the layer the weights drive (step 2).
-        for n in unit.model.nodes {
+        for n in unit.model.nodes where !host.contains(n.name) {
             let w: Tensor
             switch n.attributes {
             case .dense(let d): w = d.weight
@@ -93,8 +111,14 @@ public struct Quantize: Pass {
         //    e in s + [min, max] of the profile's range; input layers: ϑ0 with 12 fraction bits.
         let k = num.decayBits
         for n in unit.model.nodes {
-            guard case .asn(let p) = n.attributes else { continue }
-            let incoming = incomingWeighted(of: n.name, unit)
+            guard let p = n.spikingNeuron else {
+                if case .relu(nil) = n.attributes {
+                    problems.append(Diagnostic(.error, .asnParamMissing, file: unit.model.file, object: "node '\(n.name)'",
+                                               "a relu runs as a graded-spike ASN, but the file's defaults.asn does not give all of tau_gamma, tau_eta, tau_beta, tau_phi, theta0, m_f"))
+                }
+                continue
+            }
+            let incoming = incomingWeighted(of: n.name, unit).filter { !host.contains($0) }
             let exps = incoming.compactMap { exponentOf[$0] }
             var sExp: Int
             if exps.isEmpty {
@@ -128,6 +152,20 @@ public struct Quantize: Pass {
                                                           mf: FixedPoint.decay(p.mf, bits: k), decayBits: k,
                                                           alphaBeta: a(p.tauBeta), alphaPhi: a(p.tauPhi), alphaEta: a(p.tauEta), alphaGamma: a(p.tauGamma))
         }
+        // 2b. Graded layers: the payload ϑ(t_s) (state LSBs, ϑ0 … 16·ϑ0) shifted right until the
+        //     bound fits the profile's payload width (and the multiplier's operand).
+        if unit.profile.spikes.graded {
+            let pb = min(unit.profile.spikes.payloadBits, unit.profile.spikes.multiplierBits)
+            for n in unit.model.nodes {
+                guard let p = n.spikingNeuron, p.spike == .graded, var f = unit.neuronFormats[n.name] else { continue }
+                let bound = 16 * max(1, f.theta0)
+                var shift = 0
+                while bound >> shift > (1 << (pb - 1)) - 1 { shift += 1 }
+                f.payloadShift = shift
+                unit.neuronFormats[n.name] = f
+                unit.payloads.append(Self.payloadReport(layer: n.name, theta0: f.theta0, bound: bound, bits: pb, shift: shift, rounding: num.rounding))
+            }
+        }
         // 3. Range analysis and the model's weights (dequantised, so the ANN shows the loss).
         for i in unit.model.nodes.indices {
             let n = unit.model.nodes[i]
@@ -155,7 +193,7 @@ public struct Quantize: Pass {
             }
         }
         // Biases add to S in the target layer's state LSB; they and ϑ0 must fit their widths.
-        for i in unit.model.nodes.indices {
+        for i in unit.model.nodes.indices where !host.contains(unit.model.nodes[i].name) {
             let n = unit.model.nodes[i]
             guard let target = unit.drivenLayer(by: n.name), let fmt = unit.neuronFormats[target] else { continue }
             let lsb = pow2(fmt.stateExponent)
@@ -189,6 +227,24 @@ public struct Quantize: Pass {
                                                "the profile shares exponents per core; until the mapper assigns cores, one exponent per layer is used (a per-core exponent is never coarser)"))
         }
         if !problems.isEmpty { throw DiagnosticsError(problems + unit.diagnostics.filter { $0.severity == .error }) }
+    }
+
+    /// SQNR of the payload over the integer thresholds ϑ0 … bound (at most 4,096 evenly spaced
+    /// samples): each is shifted right by `shift` with the profile's rounding and shifted back.
+    static func payloadReport(layer: String, theta0: Int, bound: Int, bits: Int, shift: Int, rounding: RoundingMode) -> PayloadQuantization {
+        let hi = (1 << (bits - 1)) - 1
+        let samples = min(4096, bound - theta0 + 1)
+        var signal = 0.0, noise = 0.0, worst = 0.0
+        for k in 0..<samples {
+            let v = theta0 + (samples > 1 ? (bound - theta0) * k / (samples - 1) : 0)
+            let q = min(Int(FixedPoint.round(Double(v) / pow2(shift), rounding)), hi) << shift
+            let e = Double(v - q)
+            signal += Double(v) * Double(v)
+            noise += e * e
+            worst = max(worst, abs(e) / Double(v))
+        }
+        return PayloadQuantization(layer: layer, bits: bits, shift: shift, theta0: theta0, bound: bound,
+                                   sqnrDB: noise > 0 ? 10 * log10(signal / noise) : .infinity, maxRelativeError: worst)
     }
 
     /// For a weighted node fed by graded spikes: the bound used for the payload ϑ(t_s) (16·ϑ0).

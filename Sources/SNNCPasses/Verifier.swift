@@ -41,9 +41,12 @@ public enum Verifier {
             for n in unit.model.nodes where n.op == .maxpool2d { bad.append("max-pool '\(n.name)' was not merged") }
         }
         if done.contains("quantize") {
-            let q = Set(unit.quantization.map(\.node))
-            for n in unit.model.nodes where (n.op == .dense || n.op == .conv2d) && !q.contains(n.name) {
+            let q = Set(unit.quantization.map(\.node)), host = Set(unit.hostNodes)
+            for n in unit.model.nodes where (n.op == .dense || n.op == .conv2d) && !q.contains(n.name) && !host.contains(n.name) {
                 bad.append("weighted node '\(n.name)' has no quantisation")
+            }
+            for n in unit.quantization where host.contains(n.node) {
+                bad.append("host-side node '\(n.node)' was quantised; the host computes it in float")
             }
         }
         if !bad.isEmpty {

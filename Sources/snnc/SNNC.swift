@@ -308,6 +308,7 @@ struct EmulateCommand: ParsableCommand {
     @Option(help: "Largest accepted per-layer spike count deviation, in percent.") var maxSpikeDeviation: Double = 5
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Write the check as JUnit XML to this file.") var junit: String?
+    @Option(help: "Streaming: show the samples one after another, this many steps each, without reset, in the emulator and the float reference (hop delay 1); report per-frame accuracy, latency to the new class and synaptic events per frame against the ANN's per-frame cost.") var stream: Int?
 
     func validate() throws {
         guard duration >= 1 && duration <= 1_000_000 else { throw ValidationError("--duration must be 1 … 1000000") }
@@ -326,6 +327,11 @@ struct EmulateCommand: ParsableCommand {
         o.maxSpikeDeviation = maxSpikeDeviation
         o.json = json
         o.junitPath = junit
+        if let steps = stream {
+            guard !check else { throw ValidationError("--stream and --check are separate runs; give one") }
+            try finish(Stream.runEmulated(o, stepsPerFrame: steps))
+            return
+        }
         try finish(Emulate.run(o))
     }
 }

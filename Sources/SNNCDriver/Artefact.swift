@@ -183,6 +183,11 @@ public enum Artefact {
                                   ("refractory_bits", .int(num.refractoryBits)), ("threshold_bits", .int(num.thresholdBits)),
                                   ("decay_bits", .int(num.decayBits)), ("weight_bits", .int(num.weightBits)),
                                   ("payload_bits", .int(unit.profile.spikes.payloadBits))])),
+            ("theta0_override", unit.theta0Override.map { .double($0) } ?? .null),
+            ("arousal", unit.arousal.map { a in
+                .object([("t_sa_ms", .int(a.startMs)), ("window_ms", .int(a.windowMs)), ("theta0_lp", .double(a.theta0Low)), ("theta0_hp", .double(a.theta0High)),
+                         ("p1", .double(a.p1)), ("p2", .double(a.p2))])
+            } ?? .null),
             ("layers", .array(g.layers.map { (l: MapLayer) -> JSONOutput in
                 var f: [(String, JSONOutput)] = [("name", .string(l.name)), ("kind", .string(l.kind.rawValue)),
                                                  ("shape", .array(l.shape.map { .int($0) })), ("compartment_shape", .array(l.compartmentShape.map { .int($0) })),
@@ -199,9 +204,13 @@ public enum Artefact {
                     f.append(("neuron", .object([("state_exponent", .int(nf.stateExponent)), ("theta0", .int(nf.theta0)), ("m_f", .int(nf.mf)),
                                                   ("decay_bits", .int(nf.decayBits)), ("alpha_beta", .int(nf.alphaBeta)), ("alpha_phi", .int(nf.alphaPhi)),
                                                   ("alpha_eta", .int(nf.alphaEta)), ("alpha_gamma", .int(nf.alphaGamma))]
-                                                 + (l.graded ? [("payload_shift", .int(nf.payloadShift))] : []))))
+                                                 + (l.graded ? [("payload_shift", .int(nf.payloadShift))] : [])
+                                                 + (nf.arousal.map { [("arousal", .object([("theta0", .int($0.theta0)), ("m_f", .int($0.mf)), ("input_gain", .int($0.inputGain))]))] } ?? []))))
                 }
-                if case .readout(let tau) = unit.model.node(named: l.name)?.attributes { f.append(("readout_tau_phi", .double(tau))) }
+                if case .readout(let tau) = unit.model.node(named: l.name)?.attributes {
+                    f.append(("readout_tau_phi", .double(tau)))
+                    if unit.arousal != nil { f.append(("arousal_input_gain", .double(Quantize.arousalGain(into: l.name, unit)))) }
+                }
                 if l.kind == .injected { f.append(("host_encoding", hostEncoding(l.name, unit, &hostBin))) }
                 f.append(("inputs", .array(l.inputs.map { p in
                     var pf: [(String, JSONOutput)] = [("source", .string(g.layers[p.source].name))]

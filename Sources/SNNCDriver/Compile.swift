@@ -21,6 +21,10 @@ public enum Compile {
         public var output: String?
         /// A `snnc simulate --json` result whose per-layer rates weight the placement.
         public var rates: String?
+        /// Compile every ASN at ϑ0 = m_f = this value.
+        public var theta0: Double?
+        /// Arousal: compile at ϑ0_lp with the ϑ0_hp registers for the switch.
+        public var arousal: Arousal?
         public init(modelPath: String) { self.modelPath = modelPath }
     }
 
@@ -32,14 +36,18 @@ public enum Compile {
             return r
         }
         let loaded = ModelLoader.load(path: o.modelPath)
-        guard let model = loaded.model else { return .failure(loaded.diagnostics) }
+        guard var model = loaded.model else { return .failure(loaded.diagnostics) }
         r.report(loaded.diagnostics)
+        let override = o.arousal?.theta0Low ?? o.theta0
+        if let t = override { model = Sweep.withThreshold(model, theta0: t) }
         let profile: HardwareProfile
         switch Profiles.load(o.profile) {
         case .success(let p): profile = p
         case .failure(let e): return .failure(e.diagnostics)
         }
         var unit = CompileUnit(model: model, profile: profile)
+        unit.arousal = o.arousal
+        unit.theta0Override = override
         if let rf = o.rates {
             switch readRates(rf) {
             case .success(let m): unit.measuredRates = m

@@ -47,7 +47,22 @@ public enum Emulate {
         case .success(let r): run = r
         case .failure(let e): return .failure(e.diagnostics)
         }
-        let (data, refNet, threads, ann) = (run.data, run.network, run.threads, run.ann)
+        let (data, threads, ann) = (run.data, run.threads, run.ann)
+        // The float reference at the ϑ0 the artefact was compiled at, and at ϑ0_hp for arousal.
+        var refNet = run.network
+        var refHigh: SpikingNetwork? = nil
+        if let t = net.theta0Override {
+            switch SpikingNetwork.lower(Sweep.withThreshold(run.model, theta0: t)) {
+            case .success(let n): refNet = n
+            case .failure(let e): return .failure(e.diagnostics)
+            }
+        }
+        if let a = net.arousal {
+            switch SpikingNetwork.lower(Sweep.withThreshold(run.model, theta0: a.theta0High)) {
+            case .success(let n): refHigh = n
+            case .failure(let e): return .failure(e.diagnostics)
+            }
+        }
         var eo = EmulationOptions()
         eo.durationMs = o.durationMs
         eo.threads = threads
@@ -73,9 +88,11 @@ public enum Emulate {
         for (li, l) in net.layers.enumerated() { overflows[l.name] = fixed.reduce(0) { $0 + $1.overflowsPerLayer[li] } }
         let cyc = cycles(net, fixed, steps: o.durationMs)
         guard o.check else {
-            r.stdout = o.json ? JSONOutput.object([("fixed", metricsJSON(mFixed, overflows)), ("cycle_model", cycleJSON(cyc))]).serialized()
+            let arousedText = net.arousal == nil ? "" : ", aroused \(fixed.filter(\.aroused).count) of \(data.count)"
+            r.stdout = o.json ? JSONOutput.object([("fixed", metricsJSON(mFixed, overflows)), ("cycle_model", cycleJSON(cyc)),
+                                                   ("aroused", .int(fixed.filter(\.aroused).count))]).serialized()
                 : "emulated '\(net.model)' on '\(net.profile)': \(data.count) samples, \(o.durationMs) steps, \(fmt(wallFixed, 1)) s\n"
-                + "fixed-point accuracy \(Simulate.pct(mFixed.snnAccuracy)), FR \(fmt(mFixed.firingRateHz, 1)) Hz, MT \(mFixed.matchingTimeMs) ms, "
+                + "fixed-point accuracy \(Simulate.pct(mFixed.snnAccuracy))\(arousedText), FR \(fmt(mFixed.firingRateHz, 1)) Hz, MT \(mFixed.matchingTimeMs) ms, "
                 + "\(groupedDigits(Int(mFixed.synapticEventsPerImage))) synaptic events per image, overflows \(overflows.values.reduce(0, +))\n"
                 + cycleText(cyc, net)
             return r
@@ -84,7 +101,8 @@ public enum Emulate {
         so.durationMs = o.durationMs
         so.hopDelay = 1
         so.threads = threads
-        let floatRes = Simulator(network: refNet, options: so).run(images: data.samples) { bar.update(data.count + $0) }
+        so.arousal = net.arousal
+        let floatRes = Simulator(network: refNet, options: so, aroused: refHigh).run(images: data.samples) { bar.update(data.count + $0) }
         let mFloat = SimulationMetrics.compute(network: refNet, results: floatRes, labels: data.labels, annClasses: ann, durationMs: o.durationMs, hopDelay: 1)
         let differ = zip(asResults, floatRes).filter { $0.classes.last != $1.classes.last }.count
         var layers: [LayerCheck] = []
@@ -103,6 +121,7 @@ public enum Emulate {
                 ("pass", .bool(pass)), ("float", metricsJSON(mFloat, [:])), ("fixed", metricsJSON(mFixed, overflows)),
                 ("accuracy_drop_points", .double(drop)), ("max_accuracy_drop", .double(o.maxAccuracyDrop)),
                 ("images_classified_differently", .int(differ)), ("cycle_model", cycleJSON(cyc)),
+                ("aroused_float", .int(floatRes.filter(\.aroused).count)), ("aroused_fixed", .int(fixed.filter(\.aroused).count)),
                 ("layers", .array(layers.map { .object([("layer", .string($0.name)), ("float_spikes", .int($0.float)), ("fixed_spikes", .int($0.fixed)),
                                                         ("deviation_percent", .double($0.deviationPercent)), ("overflows", .int($0.overflows)), ("ok", .bool($0.ok))]) })),
             ]).serialized()
@@ -117,6 +136,10 @@ public enum Emulate {
             m.add(["firing rate", fmt(mFloat.firingRateHz, 2) + " Hz", fmt(mFixed.firingRateHz, 2) + " Hz"])
             m.add(["matching time", "\(mFloat.matchingTimeMs) ms", "\(mFixed.matchingTimeMs) ms"])
             m.add(["synaptic events / image", groupedDigits(Int(mFloat.synapticEventsPerImage)), groupedDigits(Int(mFixed.synapticEventsPerImage))])
+            if net.arousal != nil {
+                let sf = floatRes.filter(\.aroused).count, sq = fixed.filter(\.aroused).count
+                m.add(["aroused (switched to ϑ0_hp)", "\(sf) of \(data.count)", "\(sq) of \(data.count)"])
+            }
             r.stdout = "check of '\(net.model)' on '\(net.profile)': \(data.count) samples × \(o.durationMs) steps, hop delay 1, \(fmt(wall, 1)) s\n\n"
                 + m.render() + "\n" + t.render()
                 + "\naccuracy drop \(fmt(drop, 2)) points (limit \(fmt(o.maxAccuracyDrop, 2)))\(accOK ? "" : " — FAIL"); images classified differently: \(differ)\n"

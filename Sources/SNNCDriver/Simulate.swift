@@ -16,6 +16,8 @@ public enum Simulate {
         public var progress = true
         /// Only evaluate the ANN (no spiking simulation).
         public var annOnly = false
+        /// Run every ASN (and graded relu) at ϑ0 = m_f = this value instead of the file's.
+        public var theta0: Double?
         public init(modelPath: String, dataPath: String) {
             self.modelPath = modelPath
             self.dataPath = dataPath
@@ -23,9 +25,10 @@ public enum Simulate {
     }
 
     /// Loads model and data and checks they fit each other.
-    public static func prepare(modelPath: String, dataPath: String, limit: Int?) -> Result<(Model, Dataset, SpikingNetwork), DiagnosticsError> {
+    public static func prepare(modelPath: String, dataPath: String, limit: Int?, theta0: Double? = nil) -> Result<(Model, Dataset, SpikingNetwork), DiagnosticsError> {
         let loaded = ModelLoader.load(path: modelPath)
-        guard let model = loaded.model else { return .failure(DiagnosticsError(loaded.diagnostics)) }
+        guard var model = loaded.model else { return .failure(DiagnosticsError(loaded.diagnostics)) }
+        if let theta0 { model = Sweep.withThreshold(model, theta0: theta0) }
         let net: SpikingNetwork
         switch SpikingNetwork.lower(model) {
         case .success(let n): net = n
@@ -54,8 +57,8 @@ public enum Simulate {
         public var ann: [Int]
     }
 
-    public static func start(modelPath: String, dataPath: String, limit: Int?, threads: Int) -> Result<Run, DiagnosticsError> {
-        switch prepare(modelPath: modelPath, dataPath: dataPath, limit: limit) {
+    public static func start(modelPath: String, dataPath: String, limit: Int?, threads: Int, theta0: Double? = nil) -> Result<Run, DiagnosticsError> {
+        switch prepare(modelPath: modelPath, dataPath: dataPath, limit: limit, theta0: theta0) {
         case .failure(let e): return .failure(e)
         case .success(let (model, data, net)):
             let t = threads > 0 ? threads : activeCoreCount()
@@ -83,7 +86,7 @@ public enum Simulate {
     public static func run(_ o: Options) -> CommandResult {
         var r = CommandResult()
         let prepared: (Model, Dataset, SpikingNetwork)
-        switch prepare(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit) {
+        switch prepare(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit, theta0: o.theta0) {
         case .success(let p): prepared = p
         case .failure(let e): return .failure(e.diagnostics)
         }

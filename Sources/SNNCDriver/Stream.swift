@@ -20,18 +20,19 @@ public enum Stream {
         public var frameClasses: [Int]
     }
 
-    public static func run(_ o: Simulate.Options, stepsPerFrame: Int) -> CommandResult {
+    public static func run(_ o: Simulate.Options, stepsPerFrame: Int, runs: Int = 1) -> CommandResult {
         guard stepsPerFrame >= 1 && stepsPerFrame <= 1_000_000 else {
             var r = CommandResult()
             r.stderr = "snnc: --stream takes the steps per frame, 1 … 1000000\n"
             r.status = .usage
             return r
         }
-        let run: Simulate.Run
-        switch Simulate.start(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit, threads: o.simulation.threads) {
+        var run: Simulate.Run
+        switch Simulate.start(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit, threads: o.simulation.threads, theta0: o.theta0) {
         case .success(let r): run = r
         case .failure(let e): return .failure(e.diagnostics)
         }
+        reorder(&run, runs: runs)
         let (model, data, net, ann) = (run.model, run.data, run.network, run.ann)
         let sim = Simulator(network: net, options: o.simulation)
         let (res, epf) = sim.stream(frames: data.samples, stepsPerFrame: stepsPerFrame)
@@ -44,7 +45,7 @@ public enum Stream {
     /// `snnc emulate DIR --data D --stream STEPS`: the same sequence through the fixed-point
     /// emulator (spikes through the emitted tables) and the float reference with the hardware's
     /// hop delay (1), side by side; the two run concurrently, each on one thread.
-    public static func runEmulated(_ o: Emulate.Options, stepsPerFrame: Int) -> CommandResult {
+    public static func runEmulated(_ o: Emulate.Options, stepsPerFrame: Int, runs: Int = 1) -> CommandResult {
         guard stepsPerFrame >= 1 && stepsPerFrame <= 1_000_000 else {
             var r = CommandResult()
             r.stderr = "snnc: --stream takes the steps per frame, 1 … 1000000\n"
@@ -55,11 +56,12 @@ public enum Stream {
         do { net = try ArtefactReader.load(o.directory) } catch {
             return .failure([Diagnostic(.error, .artefactInvalid, file: error.file, error.message)])
         }
-        let run: Simulate.Run
+        var run: Simulate.Run
         switch Simulate.start(modelPath: o.directory + "/" + Artefact.sourceModel, dataPath: o.dataPath, limit: o.limit, threads: 1) {
         case .success(let r): run = r
         case .failure(let e): return .failure(e.diagnostics)
         }
+        reorder(&run, runs: runs)
         let t0 = monotonicSeconds()
         var so = SimulationOptions()
         so.hopDelay = 1
@@ -99,11 +101,42 @@ public enum Stream {
         row("frames × steps") { "\($0.frames) × \($0.stepsPerFrame) (no reset between frames)" }
         row("accuracy, class at frame end") { "\(Simulate.pct(Double($0.snnCorrect) / Double(max(1, $0.frames)))) (\($0.snnCorrect)/\($0.frames))" }
         row("ANN accuracy, per frame") { "\(Simulate.pct(Double($0.annCorrect) / Double(max(1, $0.frames)))) (\($0.annCorrect)/\($0.frames))" }
-        row("latency to the new class (mean / median)") { s in let l = latency(s); return "\(fmt(l.mean, 1)) / \(l.median) steps, settled in \(l.settled) of \(s.frames) frames" }
+        row("latency to the new class (mean / median)") { s in let l = latency(s); return "\(fmt(l.mean, 1)) / \(l.median) steps, settled after \(l.settled) of \(s.latencies.count) switches" }
         row("synaptic events per frame (mean)") { groupedDigits(Int(events($0).rounded())) }
         row("ANN MACs per frame (recomputed each frame)") { groupedDigits($0.annMACsPerFrame) }
         row("updates / ANN cost") { fmt(events($0) / Double(max(1, $0.annMACsPerFrame)), 3) }
         return t
+    }
+
+    /// The data as a sequence of runs: `runs` consecutive samples of one class (file order within
+    /// a class), classes taking turns in order of first appearance — a camera that keeps seeing
+    /// one object while its frames change. `runs` ≤ 1 keeps the file order.
+    public static func sequence(_ data: Dataset, runs: Int) -> [Int] {
+        guard runs > 1 else { return Array(0..<data.count) }
+        var byClass: [Int: [Int]] = [:], order: [Int] = []
+        for (i, l) in data.labels.enumerated() {
+            if byClass[l] == nil { order.append(l) }
+            byClass[l, default: []].append(i)
+        }
+        var next = [Int: Int](), out: [Int] = []
+        while out.count < data.count {
+            for c in order {
+                let k = next[c, default: 0], list = byClass[c]!
+                guard k < list.count else { continue }
+                out += list[k..<min(k + runs, list.count)]
+                next[c] = k + runs
+            }
+        }
+        return out
+    }
+
+    static func reorder(_ run: inout Simulate.Run, runs: Int) {
+        guard runs > 1 else { return }
+        let order = sequence(run.data, runs: runs)
+        run.data.samples = order.map { run.data.samples[$0] }
+        run.data.labels = order.map { run.data.labels[$0] }
+        run.ann = order.map { run.ann[$0] }
+        run.data.description += ", in runs of \(runs) per class"
     }
 
     /// MACs of one ANN evaluation: every weighted node's multiply-accumulates.
@@ -119,15 +152,23 @@ public enum Stream {
         var frameClasses: [Int] = []
         var correct = 0
         for f in 0..<frames {
-            let lo = f * stepsPerFrame, hi = lo + stepsPerFrame
-            let last = Int(classes[hi - 1])
+            let last = Int(classes[f * stepsPerFrame + stepsPerFrame - 1])
             frameClasses.append(last)
             if last == labels[f] { correct += 1 }
-            // The first step from which the class stays the label to the end of the frame.
+        }
+        // A switch: a frame whose label differs from the previous frame's. Its latency: the first
+        // step from which the class stays the label to the end of the run of frames with that
+        // label (nil when it never settles).
+        var f = 0
+        while f < frames {
+            var end = f + 1
+            while end < frames && labels[end] == labels[f] { end += 1 }
+            let lo = f * stepsPerFrame
             var d: Int? = nil
-            var t = hi - 1
+            var t = end * stepsPerFrame - 1
             while t >= lo && Int(classes[t]) == labels[f] { d = t - lo; t -= 1 }
             latencies.append(d)
+            f = end
         }
         return Summary(frames: frames, stepsPerFrame: stepsPerFrame, snnCorrect: correct, annCorrect: zip(ann, labels).filter { $0 == $1 }.count,
                        latencies: latencies, eventsPerFrame: eventsPerFrame, annMACsPerFrame: macs, frameClasses: frameClasses)
@@ -144,8 +185,9 @@ public enum Stream {
             ("snn_accuracy", .double(Double(s.snnCorrect) / Double(max(1, s.frames)))), ("ann_accuracy", .double(Double(s.annCorrect) / Double(max(1, s.frames)))),
             ("synaptic_events_per_frame", .double(events)), ("ann_macs_per_frame", .int(s.annMACsPerFrame)),
             ("updates_over_ann", .double(events / Double(max(1, s.annMACsPerFrame)))),
-            ("per_frame", .array(s.latencies.indices.map { f in
-                .object([("class", .int(s.frameClasses[f])), ("latency_steps", s.latencies[f].map { .int($0) } ?? .null), ("synaptic_events", .int(s.eventsPerFrame[f]))])
+            ("latency_after_switch_steps", .array(s.latencies.map { $0.map { .int($0) } ?? .null })),
+            ("per_frame", .array(s.frameClasses.indices.map { f in
+                .object([("class", .int(s.frameClasses[f])), ("synaptic_events", .int(s.eventsPerFrame[f]))])
             })),
         ])
     }

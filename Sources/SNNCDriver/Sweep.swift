@@ -23,15 +23,22 @@ public enum Sweep {
         }
     }
 
-    /// The model with every ASN at ϑ0 = m_f = `theta0` and h normalised.
+    /// The model with every ASN (and every relu's graded ASN) at ϑ0 = m_f = `theta0`, binary
+    /// spike heights h normalised again.
     public static func withThreshold(_ model: Model, theta0: Double) -> Model {
         var m = model
         for i in m.nodes.indices {
-            if case .asn(var p) = m.nodes[i].attributes {
+            switch m.nodes[i].attributes {
+            case .asn(var p):
                 p.theta0 = theta0
                 p.mf = theta0
                 if p.spike == .binary { p.h = .normalize }
                 m.nodes[i].attributes = .asn(p)
+            case .relu(var p?):
+                p.theta0 = theta0
+                p.mf = theta0
+                m.nodes[i].attributes = .relu(p)
+            default: break
             }
         }
         return m

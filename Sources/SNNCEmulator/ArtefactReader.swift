@@ -34,6 +34,11 @@ public struct EmuLayer: Sendable {
     public var hostScale: [Double], hostShift: [Double]
     /// A host chain (HostEncoding.swift) when the input layer's current is more than an affine.
     public var hostSteps: [HostStep] = []
+    /// Arousal: the constants after the switch to ϑ0_hp, the k-bit gain on the summed input
+    /// (h_hp / h_lp), and the readout's float gain.
+    public var arousedConstants: FixedConstants?
+    public var arousalGain: Int64 = 0
+    public var readoutArousalGain = 1.0
     public var inputs: [EmuProjection]
     /// Bias per compartment: integer LSBs (spiking) or float (readout).
     public var bias: [Int64]
@@ -95,6 +100,9 @@ public struct EmuNetwork: Sendable {
     public var dendrites: [DendriteBlock]
     /// Per layer, per neuron: (core, output) its spikes leave from (-1: not routed).
     public var outputOf: [[(core: Int32, output: Int32)]]
+    /// Arousal policy compiled in (layers.json "arousal"), and the ϑ0 the network was compiled at.
+    public var arousal: Arousal?
+    public var theta0Override: Double?
     public var synapses: Int { cores.reduce(0) { $0 + $1.synTarget.count } }
 }
 
@@ -243,6 +251,18 @@ public enum ArtefactReader {
                 }
                 layer.hostSteps = hostSteps
             }
+            if let av = nf?["arousal"] {
+                guard let t0 = av["theta0"]?.int, let mf = av["m_f"]?.int, let g = av["input_gain"]?.int, (1...(1 << 40)).contains(t0), (0...(1 << 30)).contains(mf),
+                      (0...(1 << 40)).contains(g) else {
+                    throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': malformed arousal registers")
+                }
+                var c = consts
+                c.theta0 = Int64(t0)
+                c.mf = Int64(mf)
+                layer.arousedConstants = c
+                layer.arousalGain = Int64(g)
+            }
+            if let g = lv["arousal_input_gain"]?.double, g.isFinite, g >= 0 { layer.readoutArousalGain = g }
             layer.bias = [Int64](repeating: 0, count: layer.compartments)
             layer.biasFloat = [Double](repeating: 0, count: layer.compartments)
             for pv in lv["inputs"]?.elements ?? [] {
@@ -490,8 +510,17 @@ public enum ArtefactReader {
             }
             compsOnCore.append(n)
         }
+        var arousal: Arousal? = nil
+        if let a = root["arousal"], let tsa = a["t_sa_ms"]?.int, let w = a["window_ms"]?.int, let lp = a["theta0_lp"]?.double, let hp = a["theta0_hp"]?.double,
+           let p1 = a["p1"]?.double, let p2 = a["p2"]?.double {
+            guard (0...1_000_000).contains(tsa), (1...1_000_000).contains(w), lp > 0, hp > 0, p1.isFinite, p2.isFinite, layers.allSatisfy({ $0.kind == .readout || $0.arousedConstants != nil }) else {
+                throw ArtefactError(file: dir + "/layers.json", message: "a malformed arousal policy, or a layer without its arousal registers")
+            }
+            arousal = Arousal(startMs: tsa, windowMs: w, theta0Low: lp, theta0High: hp, p1: p1, p2: p2)
+        }
+        let override = root["theta0_override"]?.double.flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
         return EmuNetwork(timing: timing, position: position, compartmentsOnCore: compsOnCore, model: root["model"]?.string ?? "", profile: root["profile"]?.string ?? "", numerics: numerics, layers: layers,
-                          cores: cores, dendrites: dendrites, outputOf: outputOf)
+                          cores: cores, dendrites: dendrites, outputOf: outputOf, arousal: arousal, theta0Override: override)
     }
 }
 

@@ -38,6 +38,8 @@ public struct EmulatedImage: Sendable {
     public var neuronUpdates: Int = 0
     /// Streaming (`emulate(frames:)`): synaptic events within each frame.
     public var eventsPerFrame: [Int] = []
+    /// Arousal: whether this input switched the network to ϑ0_hp.
+    public var aroused = false
 }
 
 public final class Emulator: Sendable {
@@ -180,6 +182,11 @@ public final class Emulator: Sendable {
         var events = 0
         var failure: (String, Int)? = nil
         var raster: [[(Int, Int)]]? = recordRaster ? L.map { _ in [] } : nil
+        // Arousal (single inputs only; Docs/fixed-point.md): the host sums the readout gap over
+        // the window and, below θ_A, writes the ϑ0_hp registers and the input gains.
+        let arousal = frames.count == 1 ? net.arousal : nil
+        var evidence = 0.0, aroused = false
+        var readoutValues = [Double]()
         for t in 0..<totalSteps {
             if t % stepsPerFrame == 0 {
                 host = hostCurrents(frames[t / stepsPerFrame])
@@ -263,24 +270,32 @@ public final class Emulator: Sendable {
             for (li, l) in L.enumerated() {
                 if l.kind == .readout {
                     let (ab, ap) = readoutAlpha[li]
+                    let gain = aroused ? l.readoutArousalGain : 1
                     for j in 0..<l.compartments {
-                        rI[li][j] = ab * rI[li][j] + racc[li][j]
+                        rI[li][j] = ab * rI[li][j] + gain * racc[li][j]
                         racc[li][j] = 0
                         rS[li][j] = (1 - ap) * rI[li][j] + ap * rS[li][j]
                     }
                     var best = 0
                     for j in 1..<max(1, l.compartments) where l.biasFloat[j] + rS[li][j] > l.biasFloat[best] + rS[li][best] { best = j }
                     classes[t] = Int32(best)
+                    if let a = arousal, t >= a.startMs, t <= a.decisionStep {
+                        readoutValues = (0..<l.compartments).map { l.biasFloat[$0] + rS[li][$0] }
+                        evidence += Arousal.gap(readoutValues)
+                        if t == a.decisionStep && evidence <= a.threshold { aroused = true }
+                    }
                     continue
                 }
                 var over = false
-                let k = l.constants
+                let k = aroused ? (l.arousedConstants ?? l.constants) : l.constants
+                let gain: Int64? = aroused && l.arousedConstants != nil ? l.arousalGain : nil
                 let injected = l.kind == .injected
                 let off = layerOffset[li]
                 I[li].withUnsafeMutableBufferPointer { Ib in
                     S[li].withUnsafeMutableBufferPointer { Sb in
                         for j in 0..<l.compartments {
-                            FixedPointASN.integrate(I: &Ib[j], S: &Sb[j], input: accAll[off + j], host: injected ? host[li][j] : nil, k, num, &over)
+                            let input = gain.map { FixedPointASN.mul($0, accAll[off + j], k.k, num.rounding) } ?? accAll[off + j]
+                            FixedPointASN.integrate(I: &Ib[j], S: &Sb[j], input: input, host: injected ? host[li][j] : nil, k, num, &over)
                             accAll[off + j] = 0
                         }
                     }
@@ -340,7 +355,7 @@ public final class Emulator: Sendable {
         return EmulatedImage(classes: classes, spikesPerLayer: spikes, synapticEvents: events, overflowsPerLayer: overflows,
                              strictFailure: failure.map { (layer: $0.0, step: $0.1) }, raster: raster, coreCycles: coreCycles,
                              slowestCoreCycles: slowestSum, worstStepCycles: worstStep, worstStepHops: worstHops, stepsOverBudget: overBudget,
-                             packets: packets, packetHops: packetHops, neuronUpdates: neuronUpdates, eventsPerFrame: eventsPerFrame)
+                             packets: packets, packetHops: packetHops, neuronUpdates: neuronUpdates, eventsPerFrame: eventsPerFrame, aroused: aroused)
     }
 }
 

@@ -21,6 +21,10 @@ public struct CompileUnit: Sendable {
     /// quantize: the per-layer report.
     public var quantization: [LayerQuantization] = []
     public var neuronFormats: [String: NeuronFixedPoint] = [:]
+    /// Arousal: the network is compiled at ϑ0_lp; quantize adds each layer's ϑ0_hp registers.
+    public var arousal: Arousal?
+    /// ϑ0 (= m_f) every ASN was set to before compiling (--theta0 or arousal's ϑ0_lp).
+    public var theta0Override: Double?
     /// quantize: the payload format of each graded layer.
     public var payloads: [PayloadQuantization] = []
     /// partition: the layers as the mapper sees them, and their blocks and cores.

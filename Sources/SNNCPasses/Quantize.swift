@@ -31,6 +31,9 @@ public struct NeuronFixedPoint: Sendable {
     public var alphaBeta: Int, alphaPhi: Int, alphaEta: Int, alphaGamma: Int
     /// Graded layers: the payload is ϑ(t_s) shifted right by this many bits (Docs/fixed-point.md).
     public var payloadShift: Int = 0
+    /// Arousal: the registers written at the switch to ϑ0_hp — ϑ0 in LSBs, m_f, and the k-bit
+    /// gain on the summed synaptic input that turns the senders' h_lp into h_hp.
+    public var arousal: (theta0: Int, mf: Int, inputGain: Int)?
 }
 
 /// How a graded layer's payload ϑ(t_s) fits the profile's payload width.
@@ -151,6 +154,11 @@ public struct Quantize: Pass {
             unit.neuronFormats[n.name] = NeuronFixedPoint(stateExponent: sExp, theta0: Int((p.theta0 / pow2(sExp)).rounded()),
                                                           mf: FixedPoint.decay(p.mf, bits: k), decayBits: k,
                                                           alphaBeta: a(p.tauBeta), alphaPhi: a(p.tauPhi), alphaEta: a(p.tauEta), alphaGamma: a(p.tauGamma))
+            if let ar = unit.arousal {
+                let hp = ar.theta0High
+                unit.neuronFormats[n.name]!.arousal = (theta0: Int((hp / pow2(sExp)).rounded()), mf: FixedPoint.decay(hp, bits: k),
+                                                       inputGain: FixedPoint.decay(Self.arousalGain(into: n.name, unit), bits: k))
+            }
         }
         // 2b. Graded layers: the payload ϑ(t_s) (state LSBs, ϑ0 … 16·ϑ0) shifted right until the
         //     bound fits the profile's payload width (and the multiplier's operand).
@@ -227,6 +235,21 @@ public struct Quantize: Pass {
                                                "the profile shares exponents per core; until the mapper assigns cores, one exponent per layer is used (a per-core exponent is never coarser)"))
         }
         if !problems.isEmpty { throw DiagnosticsError(problems + unit.diagnostics.filter { $0.severity == .error }) }
+    }
+
+    /// h_hp / h_lp of the binary spikes arriving at `name` (1 for graded or injected inputs):
+    /// the factor arousal must apply to the summed input, since h is folded into the weights.
+    public static func arousalGain(into name: String, _ unit: CompileUnit) -> Double {
+        guard let a = unit.arousal else { return 1 }
+        // The spiking layers behind its weighted inputs, and behind identity (residual) inputs.
+        let weighted = unit.upstreamSources(of: name).filter { $0.op == .dense || $0.op == .conv2d }
+        for s in weighted.flatMap({ unit.upstreamSources(of: $0.name) }) + unit.upstreamSources(of: name) {
+            guard case .asn(let p) = s.attributes, p.spike == .binary else { continue }
+            let low = TransferFunction(theta0: p.theta0, mf: p.mf, tauGamma: p.tauGamma, tauEta: p.tauEta).resolve(p.h)
+            let high = TransferFunction(theta0: a.theta0High, mf: a.theta0High, tauGamma: p.tauGamma, tauEta: p.tauEta).resolve(.normalize)
+            return low > 0 ? high / low : 1
+        }
+        return 1
     }
 
     /// SQNR of the payload over the integer thresholds ϑ0 … bound (at most 4,096 evenly spaced

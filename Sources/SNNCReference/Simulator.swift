@@ -15,6 +15,8 @@ public struct SimulationOptions: Sendable {
     public var recordNeuronSpikes = false
     /// Keep every spike as (step, neuron) per layer (ImageResult.raster).
     public var recordRaster = false
+    /// Arousal (the paper's attention): with a Simulator given the network at ϑ0_hp.
+    public var arousal: Arousal?
     public init() {}
 }
 
@@ -31,6 +33,12 @@ public struct ImageResult: Sendable {
     public var raster: [[SpikeEvent]]?
     /// The readout's values at every step (only with `recordRaster`).
     public var readoutTrace: [[Double]]?
+    /// Arousal: whether this input switched the network to ϑ0_hp, and the summed readout gap
+    /// at the decision.
+    public var aroused = false
+    public var arousalEvidence = 0.0
+    /// The summed gap after each step of the window (for `snnc calibrate-arousal`).
+    public var arousalTrace: [Double] = []
 
     public init(classes: [Int32], spikesPerLayer: [Int], synapticEvents: Int, finalReadout: [Double] = [],
                 neuronSpikes: [[Int32]]? = nil, raster: [[SpikeEvent]]? = nil, readoutTrace: [[Double]]? = nil) {
@@ -57,10 +65,13 @@ public struct SpikeEvent: Sendable, Equatable, CustomStringConvertible {
 public final class Simulator: Sendable {
     public let network: SpikingNetwork
     public let options: SimulationOptions
+    /// With `options.arousal`: the same network at ϑ0_hp (same structure, other constants and h).
+    public let aroused: SpikingNetwork?
 
-    public init(network: SpikingNetwork, options: SimulationOptions) {
+    public init(network: SpikingNetwork, options: SimulationOptions, aroused: SpikingNetwork? = nil) {
         self.network = network
         self.options = options
+        self.aroused = aroused
     }
 
     /// Runs every image; `progress` is called with the number of images done so far.
@@ -104,8 +115,12 @@ public final class Simulator: Sendable {
 
     func simulate(frames: [[Double]], stepsPerFrame: Int, _ st: inout NetworkState) -> (result: ImageResult, eventsPerFrame: [Int]) {
         st.reset(network)
-        let layers = network.layers
+        var layers = network.layers
         let pm = network.prepared
+        // Arousal (single inputs only): the readout gap summed over the window, then the switch.
+        let arousal = frames.count == 1 && aroused != nil ? options.arousal : nil
+        var evidence = 0.0, switched = false
+        var trace: [Double] = []
         // Injected currents: the analog chain from the input, computed once per frame.
         func currents(_ image: [Double]) -> [[Double]] {
             var memo: [Int: [Double]] = [:]
@@ -139,6 +154,14 @@ public final class Simulator: Sendable {
                 if l.kind == .readout {
                     classes[t] = Int32(argmax(st.readoutS))
                     readoutTrace?.append(st.readoutS)
+                    if let a = arousal, t >= a.startMs, t <= a.decisionStep {
+                        evidence += Arousal.gap(st.readoutS)
+                        trace.append(evidence)
+                        if t == a.decisionStep && evidence <= a.threshold, let hp = aroused {
+                            switched = true
+                            layers = hp.layers
+                        }
+                    }
                     continue
                 }
                 spikes[li] += fired.count
@@ -152,8 +175,12 @@ public final class Simulator: Sendable {
             }
         }
         if !frames.isEmpty { eventsPerFrame[frames.count - 1] = events - eventsPerFrame.reduce(0, +) }
-        return (ImageResult(classes: classes, spikesPerLayer: spikes, synapticEvents: events, finalReadout: st.readoutS, neuronSpikes: perNeuron,
-                            raster: raster, readoutTrace: readoutTrace), eventsPerFrame)
+        var result = ImageResult(classes: classes, spikesPerLayer: spikes, synapticEvents: events, finalReadout: st.readoutS, neuronSpikes: perNeuron,
+                                 raster: raster, readoutTrace: readoutTrace)
+        result.aroused = switched
+        result.arousalEvidence = evidence
+        result.arousalTrace = trace
+        return (result, eventsPerFrame)
     }
 }
 

@@ -2,6 +2,7 @@
 // and prints what it returns; all behaviour lives in SNNCDriver so tests can run it in-process.
 import ArgumentParser
 import SNNCDriver
+import SNNCIR
 import SNNCReference
 import SNNCPasses
 #if canImport(Glibc)
@@ -14,7 +15,8 @@ struct SNNC: ParsableCommand {
         commandName: "snnc",
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
-        subcommands: [InspectCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, ProfileCommand.self, SynthesizeCommand.self, ReportCommand.self, EmulateCommand.self]
+        subcommands: [InspectCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, CalibrateArousalCommand.self,
+                      ProfileCommand.self, SynthesizeCommand.self, ReportCommand.self, EmulateCommand.self]
     )
 
     /// Exit codes: 0 success, 1 bad input (model, profile, data), 2 bad usage (command line).
@@ -150,16 +152,37 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Draw accuracy over time (with the ANN level and MT) into this SVG file.") var svg: String?
     @Option(help: "Streaming: show the samples one after another, this many steps each, without reset; report per-frame accuracy, latency to the new class and synaptic events per frame against the ANN's per-frame cost.") var stream: Int?
+    @Option(help: "Run every ASN and graded relu at ϑ0 = m_f = this value (binary spike heights normalised again) instead of the model file's.") var theta0: Double?
+    @Option(help: "With --stream: order the samples as runs of this many consecutive samples of one class (a camera that keeps seeing one object while its frames change).") var runs: Int = 1
+    @Option(help: "Arousal (the paper's attention): a Table SI4 preset (iris, sonar, mnist, cifar10, cifar100, ilsvrc2012) or t_sa,ϑ0_lp,ϑ0_hp,p1,p2; runs all at ϑ0_lp, all at ϑ0_hp and with arousal, and compares.") var arousal: String?
+
+    func validate() throws {
+        if let t = theta0, !(t > 0 && t <= 100) { throw ValidationError("--theta0 must be in (0, 100]") }
+        guard (1...100_000).contains(runs) else { throw ValidationError("--runs must be 1 … 100000") }
+        if let a = arousal, ArousalRun.parse(a) == nil {
+            throw ValidationError("--arousal takes a preset (\(Arousal.paper.keys.sorted().joined(separator: ", "))) or five numbers t_sa,theta0_lp,theta0_hp,p1,p2")
+        }
+        if arousal != nil && (stream != nil || annOnly || theta0 != nil) { throw ValidationError("--arousal runs on its own: without --stream, --ann-only or --theta0") }
+    }
 
     func run() throws {
+        if let a = arousal.flatMap(ArousalRun.parse) {
+            var ao = ArousalRun.Options(modelPath: common.model, dataPath: common.data, arousal: a)
+            ao.limit = common.limit
+            ao.simulation = common.simulation
+            ao.json = json
+            try finish(ArousalRun.run(ao))
+            return
+        }
         var o = Simulate.Options(modelPath: common.model, dataPath: common.data)
+        o.theta0 = theta0
         o.annOnly = annOnly
         o.limit = common.limit
         o.simulation = common.simulation
         o.json = json
         o.svgPath = svg
         if let steps = stream {
-            try finish(Stream.run(o, stepsPerFrame: steps))
+            try finish(Stream.run(o, stepsPerFrame: steps, runs: runs))
             return
         }
         try finish(Simulate.run(o))
@@ -264,9 +287,21 @@ struct CompileCommand: ParsableCommand {
     @Flag(help: "Print the placement report as JSON.") var json = false
     @Option(name: .shortAndLong, help: "The artefact directory (default: next to the model, MODEL.PROFILE.snnc).") var output: String?
     @Option(help: "A `snnc simulate --json` result: measured per-layer firing rates weight the placement.") var rates: String?
+    @Option(help: "Compile every ASN (and graded relu) at ϑ0 = m_f = this value instead of the model file's.") var theta0: Double?
+    @Option(help: "Arousal: a Table SI4 preset (iris, sonar, mnist, …) or t_sa,ϑ0_lp,ϑ0_hp,p1,p2; compiles at ϑ0_lp with the registers the switch to ϑ0_hp writes (snnc emulate then applies it).") var arousal: String?
+
+    func validate() throws {
+        if let t = theta0, !(t > 0 && t <= 100) { throw ValidationError("--theta0 must be in (0, 100]") }
+        if let a = arousal, ArousalRun.parse(a) == nil {
+            throw ValidationError("--arousal takes a preset (\(Arousal.paper.keys.sorted().joined(separator: ", "))) or five numbers t_sa,theta0_lp,theta0_hp,p1,p2")
+        }
+        if arousal != nil && theta0 != nil { throw ValidationError("--arousal sets ϑ0 to its ϑ0_lp; give --theta0 or --arousal") }
+    }
 
     func run() throws {
         var o = Compile.Options(modelPath: model)
+        o.theta0 = theta0
+        o.arousal = arousal.flatMap(ArousalRun.parse)
         o.output = output
         o.rates = rates
         o.profile = profile
@@ -309,10 +344,12 @@ struct EmulateCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Write the check as JUnit XML to this file.") var junit: String?
     @Option(help: "Streaming: show the samples one after another, this many steps each, without reset, in the emulator and the float reference (hop delay 1); report per-frame accuracy, latency to the new class and synaptic events per frame against the ANN's per-frame cost.") var stream: Int?
+    @Option(help: "With --stream: order the samples as runs of this many consecutive samples of one class.") var runs: Int = 1
 
     func validate() throws {
         guard duration >= 1 && duration <= 1_000_000 else { throw ValidationError("--duration must be 1 … 1000000") }
         guard threads >= 0 && threads <= 4096 else { throw ValidationError("--threads must be 0 … 4096") }
+        guard (1...100_000).contains(runs) else { throw ValidationError("--runs must be 1 … 100000") }
         if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
@@ -329,9 +366,44 @@ struct EmulateCommand: ParsableCommand {
         o.junitPath = junit
         if let steps = stream {
             guard !check else { throw ValidationError("--stream and --check are separate runs; give one") }
-            try finish(Stream.runEmulated(o, stepsPerFrame: steps))
+            try finish(Stream.runEmulated(o, stepsPerFrame: steps, runs: runs))
             return
         }
         try finish(Emulate.run(o))
+    }
+}
+
+struct CalibrateArousalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate-arousal",
+        abstract: "Fit arousal's θ_A = p1·t + p2 on a data set (the paper used its training set): the inputs wrong at ϑ0_lp but right at ϑ0_hp must be selected.",
+        discussion: "Prints the --arousal value for snnc simulate and snnc compile."
+    )
+
+    @OptionGroup var common: SimulationFlags
+    @Option(help: "Skip this many samples first (calibrate on samples you will not evaluate on).") var offset: Int = 0
+    @Option(help: "t_sa: when the readout gap starts being summed (ms).") var start: Int
+    @Option(help: "The window the gap is summed over (ms).") var window: Int = 50
+    @Option(help: "The low-precision ϑ0 (= m_f) the network runs at.") var theta0Low: Double
+    @Option(help: "The high-precision ϑ0 arousal switches to.") var theta0High: Double
+    @Option(help: "θ_A is this many times the largest gap among the inputs to catch (a maximum over a calibration set underestimates the one on new inputs).") var margin: Double = 2
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard offset >= 0 else { throw ValidationError("--offset must be ≥ 0") }
+        guard start >= 0 && start <= 1_000_000 && window >= 10 && window <= 1_000_000 else { throw ValidationError("--start must be ≥ 0 and --window 10 … 1000000") }
+        guard theta0Low > 0 && theta0Low <= 100 && theta0High > 0 && theta0High <= 100 else { throw ValidationError("--theta0-low and --theta0-high must be in (0, 100]") }
+        guard margin > 0 && margin <= 1000 else { throw ValidationError("--margin must be in (0, 1000]") }
+    }
+
+    func run() throws {
+        var o = ArousalRun.CalibrationOptions(modelPath: common.model, dataPath: common.data, startMs: start, theta0Low: theta0Low, theta0High: theta0High)
+        o.offset = offset
+        o.limit = common.limit
+        o.windowMs = window
+        o.margin = margin
+        o.simulation = common.simulation
+        o.json = json
+        try finish(ArousalRun.calibrate(o))
     }
 }

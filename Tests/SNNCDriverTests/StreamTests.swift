@@ -16,6 +16,27 @@ import Testing
         #expect(s.frameClasses == [1, 2, 2])
     }
 
+    /// Runs of one class: the latency after a switch may span frames; frames of the same label
+    /// in a row are one run.
+    @Test func latencyAfterASwitchSpansTheRun() {
+        // Labels 1 1 2 2, 2 steps per frame: run 1 = steps 0…3 (classes 0 0 0 1 → settles at 3),
+        // run 2 = steps 4…7 (classes 1 1 2 2 → settles at 2 steps after the switch).
+        let classes: [Int32] = [0, 0, 0, 1, 1, 1, 2, 2]
+        let s = Stream.summarize(classes: classes, labels: [1, 1, 2, 2], ann: [1, 1, 2, 2], eventsPerFrame: [1, 1, 1, 1], stepsPerFrame: 2, macs: 10)
+        #expect(s.latencies == [3, 2])
+        #expect(s.snnCorrect == 2 && s.frameClasses == [0, 1, 1, 2])
+    }
+
+    /// `--runs K`: K consecutive samples of one class, file order within a class, classes taking
+    /// turns in order of first appearance; every sample used once.
+    @Test func runsOfOneClass() {
+        let labels = [0, 1, 0, 2, 1, 0, 1, 2, 0]
+        let d = Dataset(samples: labels.map { [Double($0)] }, labels: labels, sampleShape: [1], classNames: nil, description: "t")
+        #expect(Stream.sequence(d, runs: 2) == [0, 2, 1, 4, 3, 7, 5, 8, 6])
+        #expect(Stream.sequence(d, runs: 1) == Array(0..<9))
+        #expect(Set(Stream.sequence(d, runs: 4)).count == 9)
+    }
+
     /// One frame of a stream is the ordinary simulation; events per frame add up to the total.
     @Test func streamOfOneFrameIsASimulation() throws {
         let model = ModelLoader.load(path: repoRoot + "/Examples/iris/model.json").model!

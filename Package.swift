@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "SNNCHardwareTests", dependencies: ["SNNCHardware", "SNNCIR"], exclude: ["Corpus"]),
         .testTarget(name: "SNNCPassesTests", dependencies: ["SNNCPasses", "SNNCHardware", "SNNCIR", "SNNCReference", "SNNCDriver"]),
         .testTarget(name: "SNNCReferenceTests", dependencies: ["SNNCReference", "SNNCIR", "SNNCJSON"], exclude: ["Fixtures"]),
-        .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCPasses", "SNNCHardware", "SNNCReference", "SNNCEmulator"],
+        .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON", "SNNCPasses", "SNNCHardware", "SNNCReference", "SNNCEmulator"],
                     exclude: ["Golden", "Profiles"]),
     ]
 )

@@ -21,12 +21,7 @@ public enum Stream {
     }
 
     public static func run(_ o: Simulate.Options, stepsPerFrame: Int, runs: Int = 1) -> CommandResult {
-        guard stepsPerFrame >= 1 && stepsPerFrame <= 1_000_000 else {
-            var r = CommandResult()
-            r.stderr = "snnc: --stream takes the steps per frame, 1 … 1000000\n"
-            r.status = .usage
-            return r
-        }
+        if let bad = badFrameLength(stepsPerFrame) { return bad }
         var run: Simulate.Run
         switch Simulate.start(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit, threads: o.simulation.threads, theta0: o.theta0) {
         case .success(let r): run = r
@@ -46,12 +41,7 @@ public enum Stream {
     /// emulator (spikes through the emitted tables) and the float reference with the hardware's
     /// hop delay (1), side by side; the two run concurrently, each on one thread.
     public static func runEmulated(_ o: Emulate.Options, stepsPerFrame: Int, runs: Int = 1) -> CommandResult {
-        guard stepsPerFrame >= 1 && stepsPerFrame <= 1_000_000 else {
-            var r = CommandResult()
-            r.stderr = "snnc: --stream takes the steps per frame, 1 … 1000000\n"
-            r.status = .usage
-            return r
-        }
+        if let bad = badFrameLength(stepsPerFrame) { return bad }
         let net: EmuNetwork
         do { net = try ArtefactReader.load(o.directory) } catch {
             return .failure([Diagnostic(.error, .artefactInvalid, file: error.file, error.message)])
@@ -106,6 +96,15 @@ public enum Stream {
         row("ANN MACs per frame (recomputed each frame)") { groupedDigits($0.annMACsPerFrame) }
         row("updates / ANN cost") { fmt(events($0) / Double(max(1, $0.annMACsPerFrame)), 3) }
         return t
+    }
+
+    /// The usage error for a frame length outside 1 … 1,000,000 steps (nil when it is fine).
+    static func badFrameLength(_ steps: Int) -> CommandResult? {
+        guard steps < 1 || steps > 1_000_000 else { return nil }
+        var r = CommandResult()
+        r.stderr = "snnc: --stream takes the steps per frame, 1 … 1000000\n"
+        r.status = .usage
+        return r
     }
 
     /// The data as a sequence of runs: `runs` consecutive samples of one class (file order within

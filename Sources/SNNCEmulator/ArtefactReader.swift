@@ -238,6 +238,9 @@ public enum ArtefactReader {
             } else if let he = lv["host_encoding"], he["op"]?.string != "identity" {
                 throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': the host encoding '\(he["op"]?.string ?? "?")' is not one the emulator computes (affine, chain or identity)")
             }
+            guard pool != nil || (chh == h && cww == w) else {
+                throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': \(chh)×\(cww) compartments for \(h)×\(w) neurons without a max-pool window")
+            }
             guard h >= 1, w >= 1, c >= 1, chh >= 1, cww >= 1, (-1000...1000).contains(nf?["state_exponent"]?.int ?? 0), h * w * c <= 1 << 28, chh * cww * c <= 1 << 28, consts.k >= 1, consts.k <= 30, (0...62).contains(consts.payloadShift) else {
                 throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': shape or constants out of range")
             }

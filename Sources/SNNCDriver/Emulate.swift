@@ -164,6 +164,8 @@ public enum Emulate {
         public var realTimeFactor: Double
         public var energyPerImageUJ: Double
         public var slowestCores: [(core: Int, share: Double)]
+        /// Per layer: mean cycles per step and share of all layers' cycles.
+        public var layers: [(name: String, cyclesPerStep: Double, share: Double)]
     }
 
     /// The cycle model over a run (Docs/core-timing.md).
@@ -183,9 +185,13 @@ public enum Emulate {
         for r in runs { for (c, v) in r.coreCycles.enumerated() { perCore[c] += v } }
         let total = max(1e-300, perCore.reduce(0, +))
         let top = perCore.enumerated().sorted { $0.element > $1.element }.prefix(3).map { (core: $0.offset, share: $0.element / total) }
+        var perLayer = [Double](repeating: 0, count: net.layers.count)
+        for r in runs { for (l, v) in r.layerCycles.enumerated() where l < perLayer.count { perLayer[l] += v } }
+        let layerTotal = max(1e-300, perLayer.reduce(0, +))
+        let layers = net.layers.indices.map { (name: net.layers[$0].name, cyclesPerStep: perLayer[$0] / totalSteps, share: perLayer[$0] / layerTotal) }
         return CycleSummary(available: t.hasCycles, meanStepUs: meanStepUs, worstStepUs: (worst?.worstStepCycles ?? 0) / t.clockHz * 1e6,
                             worstStepHops: worst?.worstStepHops ?? 0, stepsOverBudget: runs.reduce(0) { $0 + $1.stepsOverBudget }, steps: n * steps,
-                            realTimeFactor: meanStepUs / t.timestepUs, energyPerImageUJ: energy, slowestCores: top)
+                            realTimeFactor: meanStepUs / t.timestepUs, energyPerImageUJ: energy, slowestCores: top, layers: layers)
     }
 
     static func cycleText(_ c: CycleSummary, _ net: EmuNetwork) -> String {
@@ -193,6 +199,7 @@ public enum Emulate {
         var s = "cycle model (profile costs, Docs/core-timing.md): mean step \(fmt(c.meanStepUs, 2)) µs on the slowest core, worst step \(fmt(c.worstStepUs, 2)) µs (\(c.worstStepHops) hops), "
         s += "\(c.stepsOverBudget) of \(c.steps) steps over the \(fmt(net.timing.timestepUs, 0)) µs timestep; real-time factor \(fmt(c.realTimeFactor, 4)); energy \(fmt(c.energyPerImageUJ, 2)) µJ per image\n"
         s += "busiest cores: " + c.slowestCores.map { "core \($0.core) \(fmt($0.share * 100, 1)) %" }.joined(separator: ", ") + " of all core cycles\n"
+        s += "work per layer (cycles per step, share): " + c.layers.map { "\($0.name) \(groupedDigits(Int($0.cyclesPerStep.rounded()))) (\(fmt($0.share * 100, 1)) %)" }.joined(separator: ", ") + "\n"
         return s
     }
 
@@ -200,7 +207,8 @@ public enum Emulate {
         .object([("available", .bool(c.available)), ("mean_step_us", .double(c.meanStepUs)), ("worst_step_us", .double(c.worstStepUs)),
                  ("worst_step_hops", .int(c.worstStepHops)), ("steps_over_timestep", .int(c.stepsOverBudget)), ("real_time_factor", .double(c.realTimeFactor)),
                  ("energy_per_image_uj", .double(c.energyPerImageUJ)),
-                 ("busiest_cores", .array(c.slowestCores.map { .object([("core", .int($0.core)), ("share", .double($0.share))]) }))])
+                 ("busiest_cores", .array(c.slowestCores.map { .object([("core", .int($0.core)), ("share", .double($0.share))]) })),
+                 ("layers", .array(c.layers.map { .object([("layer", .string($0.name)), ("cycles_per_step", .double($0.cyclesPerStep)), ("share", .double($0.share))]) }))])
     }
 
     static func metricsJSON(_ m: SimulationMetrics, _ overflows: [String: Int]) -> JSONOutput {

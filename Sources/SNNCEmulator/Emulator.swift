@@ -40,6 +40,9 @@ public struct EmulatedImage: Sendable {
     public var eventsPerFrame: [Int] = []
     /// Arousal: whether this input switched the network to ϑ0_hp.
     public var aroused = false
+    /// Cycle model per layer: the cycles of its axon events, synaptic updates, neuron updates
+    /// (dendrite blocks included) and spikes sent, summed over steps (per-core overhead excluded).
+    public var layerCycles: [Double] = []
 }
 
 public final class Emulator: Sendable {
@@ -174,6 +177,8 @@ public final class Emulator: Sendable {
             return abs(p.row - q.row) + abs(p.col - q.col)
         }
         var stepMaxHops = 0
+        var layerWork = [Double](repeating: 0, count: L.count)
+        let layerOfRange = { (target: Int) -> Int in target >= 0 ? target : self.net.dendrites[-1 - target].layer }
         var inbox = [[(Int32, Int64)]](repeating: [], count: net.cores.count)
         var nextInbox = inbox
         var classes = [Int32](repeating: 0, count: totalSteps)
@@ -206,6 +211,7 @@ public final class Emulator: Sendable {
                                 let range = core.ranges[Int(ranges[a])]
                                 let lo = Int(core.synStart[a]), hi = Int(core.synStart[a + 1])
                                 events += hi - lo
+                                layerWork[layerOfRange(range.target)] += tm.axonEvent + tm.synapticOp * Double(hi - lo)
                                 let base = range.target >= 0 ? layerOffset[range.target] : dendriteOffset[-1 - range.target]
                                 switch range.mode {
                                 case .binary:
@@ -250,6 +256,7 @@ public final class Emulator: Sendable {
                             packetHops += hh; stepMaxHops = max(stepMaxHops, hh)
                         }
                         spikesOut[db.core] += Int(core.outStart[o + 1] - core.outStart[o])
+                        layerWork[db.layer] += tm.spikeOut * Double(core.outStart[o + 1] - core.outStart[o])
                         rdacc[d][j] = 0
                     }
                     continue
@@ -263,6 +270,7 @@ public final class Emulator: Sendable {
                         packetHops += hh; stepMaxHops = max(stepMaxHops, hh)
                     }
                     spikesOut[db.core] += Int(core.outStart[o + 1] - core.outStart[o])
+                    layerWork[db.layer] += tm.spikeOut * Double(core.outStart[o + 1] - core.outStart[o])
                     accAll[off + j] = 0
                 }
             }
@@ -325,6 +333,7 @@ public final class Emulator: Sendable {
                         packetHops += hh; stepMaxHops = max(stepMaxHops, hh)
                     }
                     spikesOut[Int(c)] += Int(core.outStart[Int(o) + 1] - core.outStart[Int(o)])
+                    layerWork[li] += tm.spikeOut * Double(core.outStart[Int(o) + 1] - core.outStart[Int(o)])
                 }
                 if over {
                     overflows[li] += 1
@@ -352,10 +361,13 @@ public final class Emulator: Sendable {
             if options.strict && failure != nil { break }
         }
         eventsPerFrame.append(events - eventsPerFrame.reduce(0, +))
+        let steps = Double(classes.count)
+        for (li, l) in L.enumerated() { layerWork[li] += tm.neuronUpdate * Double(l.compartments) * steps }
+        for d in net.dendrites { layerWork[d.layer] += tm.neuronUpdate * Double(d.compartments) * steps }
         return EmulatedImage(classes: classes, spikesPerLayer: spikes, synapticEvents: events, overflowsPerLayer: overflows,
                              strictFailure: failure.map { (layer: $0.0, step: $0.1) }, raster: raster, coreCycles: coreCycles,
                              slowestCoreCycles: slowestSum, worstStepCycles: worstStep, worstStepHops: worstHops, stepsOverBudget: overBudget,
-                             packets: packets, packetHops: packetHops, neuronUpdates: neuronUpdates, eventsPerFrame: eventsPerFrame, aroused: aroused)
+                             packets: packets, packetHops: packetHops, neuronUpdates: neuronUpdates, eventsPerFrame: eventsPerFrame, aroused: aroused, layerCycles: layerWork)
     }
 }
 

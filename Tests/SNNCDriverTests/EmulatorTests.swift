@@ -90,6 +90,21 @@ import Testing
         #expect(r1.map(\.classes) == r2.map(\.classes) && r1.map(\.spikesPerLayer) == r2.map(\.spikesPerLayer))
     }
 
+    /// The cycle model's per-layer work adds up to the per-core cycles less each core's fixed
+    /// overhead per step: the same events, counted by layer instead of by core.
+    @Test func perLayerCyclesAddUpToTheCores() throws {
+        let dir = compile(repoRoot + "/Examples/iris/model.json", "loihi")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let net = try ArtefactReader.load(dir)
+        var o = EmulationOptions()
+        o.durationMs = 120
+        let r = Emulator(net, options: o).emulate(try DataLoaderShim.iris()[3])
+        let overhead = net.timing.stepOverhead * Double(net.cores.count * 120)
+        let cores = r.coreCycles.reduce(0, +), layers = r.layerCycles.reduce(0, +)
+        #expect(r.layerCycles.count == net.layers.count && r.layerCycles.allSatisfy { $0 > 0 })
+        #expect(abs(cores - overhead - layers) <= 1e-9 * cores, "cores \(cores), overhead \(overhead), layers \(layers)")
+    }
+
     /// `snnc emulate --check` passes on IRIS (all 150) on loihi; redirecting one routing entry
     /// of the input layer makes it fail; JUnit XML is written.
     @Test func checkPassesAndABrokenRouteFailsIt() throws {

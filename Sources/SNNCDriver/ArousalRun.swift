@@ -32,6 +32,11 @@ public enum ArousalRun {
         return Arousal(startMs: Int(n[0]), theta0Low: n[1], theta0High: n[2], p1: n[3], p2: n[4])
     }
 
+    /// The model lowered at ϑ0_lp and at ϑ0_hp.
+    static func networks(_ model: Model, low: Double, high: Double) -> Result<(SpikingNetwork, SpikingNetwork), DiagnosticsError> {
+        Sweep.lowered(model, theta0: low).flatMap { l in Sweep.lowered(model, theta0: high).map { (l, $0) } }
+    }
+
     /// The three runs' metrics and selectivity.
     public struct Outcome: Sendable {
         public var low: SimulationMetrics, high: SimulationMetrics, aroused: SimulationMetrics
@@ -55,10 +60,9 @@ public enum ArousalRun {
         }
         let t0 = monotonicSeconds()
         let low: SpikingNetwork, high: SpikingNetwork
-        switch (SpikingNetwork.lower(Sweep.withThreshold(run.model, theta0: o.arousal.theta0Low)),
-                SpikingNetwork.lower(Sweep.withThreshold(run.model, theta0: o.arousal.theta0High))) {
-        case (.success(let l), .success(let h)): (low, high) = (l, h)
-        case (.failure(let e), _), (_, .failure(let e)): return .failure(e.diagnostics)
+        switch networks(run.model, low: o.arousal.theta0Low, high: o.arousal.theta0High) {
+        case .success(let n): (low, high) = n
+        case .failure(let e): return .failure(e.diagnostics)
         }
         let data = run.data
         let bar = ProgressBar(total: 3 * data.count, label: "arousal", enabled: isTerminal(2))
@@ -156,10 +160,9 @@ public enum ArousalRun {
         run.data.samples = Array(run.data.samples[o.offset...])
         run.data.labels = Array(run.data.labels[o.offset...])
         let low: SpikingNetwork, high: SpikingNetwork
-        switch (SpikingNetwork.lower(Sweep.withThreshold(run.model, theta0: o.theta0Low)),
-                SpikingNetwork.lower(Sweep.withThreshold(run.model, theta0: o.theta0High))) {
-        case (.success(let l), .success(let h)): (low, high) = (l, h)
-        case (.failure(let e), _), (_, .failure(let e)): return .failure(e.diagnostics)
+        switch networks(run.model, low: o.theta0Low, high: o.theta0High) {
+        case .success(let n): (low, high) = n
+        case .failure(let e): return .failure(e.diagnostics)
         }
         let data = run.data
         let bar = ProgressBar(total: 2 * data.count, label: "calibrate", enabled: isTerminal(2))

@@ -127,6 +127,11 @@ public enum Artefact {
         out += [UInt8(u & 0xFF), UInt8((u >> 8) & 0xFF), UInt8((u >> 16) & 0xFF), UInt8(u >> 24)]
     }
 
+    static func le64(_ v: Double, _ out: inout [UInt8]) {
+        let u = v.bitPattern
+        for k in 0..<8 { out.append(UInt8((u >> (8 * UInt64(k))) & 0xFF)) }
+    }
+
     /// weights.bin: per weighted node, int32 mantissas (dense [out][in], conv [out][ky][kx][in]),
     /// then int32 biases in the target layer's state LSBs.
     static func weights(_ unit: CompileUnit) -> ([UInt8], [String: JSONOutput]) {
@@ -161,10 +166,7 @@ public enum Artefact {
                     fields += [("bias_offset", .int(bo)), ("bias_count", .int(b.count)), ("bias_state_exponent", .int(f.stateExponent))]
                 } else {
                     // The readout (read by the host): float64 biases.
-                    for v in b.toDoubles() {
-                        let u = v.bitPattern
-                        for k in 0..<8 { out.append(UInt8((u >> (8 * UInt64(k))) & 0xFF)) }
-                    }
+                    for v in b.toDoubles() { le64(v, &out) }
                     fields += [("bias_offset", .int(bo)), ("bias_count", .int(b.count)), ("bias_float64", .bool(true))]
                 }
             }
@@ -256,7 +258,7 @@ public enum Artefact {
         }
         func put(_ values: [Double]) -> Int {
             let offset = hostBin.count
-            for v in values { let u = v.bitPattern; for k in 0..<8 { hostBin.append(UInt8((u >> (8 * UInt64(k))) & 0xFF)) } }
+            for v in values { le64(v, &hostBin) }
             return offset
         }
         var steps: [JSONOutput] = []

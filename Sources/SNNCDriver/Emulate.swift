@@ -48,20 +48,10 @@ public enum Emulate {
         case .failure(let e): return .failure(e.diagnostics)
         }
         let (data, threads, ann) = (run.data, run.threads, run.ann)
-        // The float reference at the ϑ0 the artefact was compiled at, and at ϑ0_hp for arousal.
-        var refNet = run.network
-        var refHigh: SpikingNetwork? = nil
-        if let t = net.theta0Override {
-            switch SpikingNetwork.lower(Sweep.withThreshold(run.model, theta0: t)) {
-            case .success(let n): refNet = n
-            case .failure(let e): return .failure(e.diagnostics)
-            }
-        }
-        if let a = net.arousal {
-            switch SpikingNetwork.lower(Sweep.withThreshold(run.model, theta0: a.theta0High)) {
-            case .success(let n): refHigh = n
-            case .failure(let e): return .failure(e.diagnostics)
-            }
+        let refNet: SpikingNetwork, refHigh: SpikingNetwork?
+        switch reference(net, run) {
+        case .success(let r): (refNet, refHigh) = r
+        case .failure(let e): return .failure(e.diagnostics)
         }
         var eo = EmulationOptions()
         eo.durationMs = o.durationMs
@@ -156,6 +146,20 @@ public enum Emulate {
             r.stderr += "\(o.directory): error[check-failed]: the fixed-point network departs from the float reference (accuracy drop \(fmt(drop, 2)) points; see the table)\n"
         }
         return r
+    }
+
+    /// The float reference of an artefact: the source model at the ϑ0 the artefact was compiled
+    /// at (`--theta0`, or arousal's ϑ0_lp), and at ϑ0_hp when arousal is compiled in.
+    public static func reference(_ net: EmuNetwork, _ run: Simulate.Run) -> Result<(SpikingNetwork, SpikingNetwork?), DiagnosticsError> {
+        var low = run.network
+        if let t = net.theta0Override {
+            switch Sweep.lowered(run.model, theta0: t) {
+            case .success(let n): low = n
+            case .failure(let e): return .failure(e)
+            }
+        }
+        guard let a = net.arousal else { return .success((low, nil)) }
+        return Sweep.lowered(run.model, theta0: a.theta0High).map { (low, $0) }
     }
 
     public struct CycleSummary: Sendable {

@@ -58,7 +58,12 @@ public enum Stream {
         so.threads = 1
         var eo = EmulationOptions()
         eo.threads = 1
-        let emulator = Emulator(net, options: eo), sim = Simulator(network: run.network, options: so)
+        let reference: SpikingNetwork
+        switch Emulate.reference(net, run) {
+        case .success(let r): reference = r.0
+        case .failure(let e): return .failure(e.diagnostics)
+        }
+        let emulator = Emulator(net, options: eo), sim = Simulator(network: reference, options: so)
         let frames = run.data.samples
         nonisolated(unsafe) var fixed: EmulatedImage? = nil
         nonisolated(unsafe) var float: (result: ImageResult, eventsPerFrame: [Int])? = nil

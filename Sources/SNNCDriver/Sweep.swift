@@ -44,6 +44,11 @@ public enum Sweep {
         return m
     }
 
+    /// The spiking network of `model` at ϑ0 = m_f = `theta0`.
+    public static func lowered(_ model: Model, theta0: Double) -> Result<SpikingNetwork, DiagnosticsError> {
+        SpikingNetwork.lower(withThreshold(model, theta0: theta0))
+    }
+
     public static func run(_ o: Options) -> CommandResult {
         var r = CommandResult()
         let run: Simulate.Run
@@ -55,7 +60,7 @@ public enum Sweep {
         var rows: [(Double, SimulationMetrics)] = []
         let bar = ProgressBar(total: o.theta0s.count * data.count, label: "sweep", enabled: isTerminal(2))
         for (k, t) in o.theta0s.enumerated() {
-            guard case .success(let net) = SpikingNetwork.lower(withThreshold(model, theta0: t)) else { continue }
+            guard case .success(let net) = lowered(model, theta0: t) else { continue }
             let done = k * data.count
             let results = Simulator(network: net, options: o.simulation).run(images: data.samples) { bar.update(done + $0) }
             rows.append((t, SimulationMetrics.compute(network: net, results: results, labels: data.labels, annClasses: ann,

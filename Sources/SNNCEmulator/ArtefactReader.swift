@@ -123,11 +123,7 @@ public enum ArtefactReader {
             guard let offset, offset >= 8, count >= 0, count <= 1 << 28, offset + 8 * count <= bytes.count else {
                 throw ArtefactError(file: path, message: "layer '\(name)': a host step's values lie outside host.bin")
             }
-            return (0..<count).map { j in
-                var u: UInt64 = 0
-                for k in 0..<8 { u |= UInt64(bytes[offset + 8 * j + k]) << (8 * UInt64(k)) }
-                return Double(bitPattern: u)
-            }
+            return (0..<count).map { f64(bytes, offset + 8 * $0) }
         }
         var steps: [HostStep] = []
         var size: Int? = nil  // values flowing between steps, once known
@@ -186,11 +182,6 @@ public enum ArtefactReader {
         }
         func i32(_ b: [UInt8], _ o: Int) -> Int32 {
             Int32(bitPattern: UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24)
-        }
-        func f64(_ b: [UInt8], _ o: Int) -> Double {
-            var u: UInt64 = 0
-            for k in 0..<8 { u |= UInt64(b[o + k]) << (8 * UInt64(k)) }
-            return Double(bitPattern: u)
         }
         let root = layersDoc.root
         guard let nv = root["numerics"], let rounding = ShiftRounding(rawValue: nv["rounding"]?.string ?? "") else {
@@ -525,6 +516,13 @@ public enum ArtefactReader {
         return EmuNetwork(timing: timing, position: position, compartmentsOnCore: compsOnCore, model: root["model"]?.string ?? "", profile: root["profile"]?.string ?? "", numerics: numerics, layers: layers,
                           cores: cores, dendrites: dendrites, outputOf: outputOf, arousal: arousal, theta0Override: override)
     }
+}
+
+/// The little-endian float64 at byte offset o (the caller checks the bounds).
+func f64(_ b: [UInt8], _ o: Int) -> Double {
+    var u: UInt64 = 0
+    for k in 0..<8 { u |= UInt64(b[o + k]) << (8 * UInt64(k)) }
+    return Double(bitPattern: u)
 }
 
 /// A Double as Int64, saturated at the limits (NaN → 0): nothing read from a file may trap.

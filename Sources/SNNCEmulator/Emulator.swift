@@ -147,6 +147,7 @@ public final class Emulator: Sendable {
         let num = net.numerics
         let totalSteps = frames.count * stepsPerFrame
         var eventsPerFrame: [Int] = []
+        var eventsAtFrameStart = 0
         var I = L.map { [Int64](repeating: 0, count: $0.compartments) }
         var S = I
         var accAll = [Int64](repeating: 0, count: accumulators)
@@ -195,7 +196,7 @@ public final class Emulator: Sendable {
         for t in 0..<totalSteps {
             if t % stepsPerFrame == 0 {
                 host = hostCurrents(frames[t / stepsPerFrame])
-                if t > 0 { eventsPerFrame.append(events - eventsPerFrame.reduce(0, +)) }
+                if t > 0 { eventsPerFrame.append(events - eventsAtFrameStart); eventsAtFrameStart = events }
             }
             // 1. Each core applies the spikes its axons received.
             for c in 0..<net.cores.count where !inbox[c].isEmpty {
@@ -360,7 +361,7 @@ public final class Emulator: Sendable {
             swap(&inbox, &nextInbox)
             if options.strict && failure != nil { break }
         }
-        eventsPerFrame.append(events - eventsPerFrame.reduce(0, +))
+        eventsPerFrame.append(events - eventsAtFrameStart)
         let steps = Double(classes.count)
         for (li, l) in L.enumerated() { layerWork[li] += tm.neuronUpdate * Double(l.compartments) * steps }
         for d in net.dendrites { layerWork[d.layer] += tm.neuronUpdate * Double(d.compartments) * steps }

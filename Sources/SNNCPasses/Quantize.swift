@@ -55,6 +55,9 @@ public struct Quantize: Pass {
     public let summary = "weights, decays and thresholds to the profile's fixed point, with a per-layer loss report"
     public init() {}
 
+    /// The threshold's working range: ϑ(t_s) ≤ 16·ϑ0 (state sizing, graded payloads).
+    public static let thresholdBound = 16
+
     /// Share of a layer's non-zero weights that may round to zero before a warning.
     public static let zeroedWarningPercent = 5.0
 
@@ -142,7 +145,7 @@ public struct Quantize: Pass {
                 }.max() ?? 0
                 let actLimit = Double((1 << (num.activationBits - 1)) - 1) / 2
                 let thLimit = Double((1 << (num.thresholdBits - 1)) - 1) / 2
-                while sExp < high && (total / pow2(sExp) > limit || maxBias / pow2(sExp) > actLimit || 16 * p.theta0 / pow2(sExp) > thLimit) {
+                while sExp < high && (total / pow2(sExp) > limit || maxBias / pow2(sExp) > actLimit || Double(Self.thresholdBound) * p.theta0 / pow2(sExp) > thLimit) {
                     sExp += 1
                 }
                 if sExp > high {
@@ -166,7 +169,7 @@ public struct Quantize: Pass {
             let pb = min(unit.profile.spikes.payloadBits, unit.profile.spikes.multiplierBits)
             for n in unit.model.nodes {
                 guard let p = n.spikingNeuron, p.spike == .graded, var f = unit.neuronFormats[n.name] else { continue }
-                let bound = 16 * max(1, f.theta0)
+                let bound = Self.thresholdBound * max(1, f.theta0)
                 var shift = 0
                 while bound >> shift > (1 << (pb - 1)) - 1 { shift += 1 }
                 f.payloadShift = shift
@@ -274,8 +277,8 @@ public struct Quantize: Pass {
     func gradedPayloadBound(feeding name: String, _ unit: CompileUnit) -> Double? {
         unit.upstreamSources(of: name).compactMap { n -> Double? in
             switch n.attributes {
-            case .asn(let p) where p.spike == .graded: return 16 * p.theta0
-            case .relu(let p): return 16 * (p?.theta0 ?? 1)
+            case .asn(let p) where p.spike == .graded: return Double(Self.thresholdBound) * p.theta0
+            case .relu(let p): return Double(Self.thresholdBound) * (p?.theta0 ?? 1)
             default: return nil
             }
         }.max()

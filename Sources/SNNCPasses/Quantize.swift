@@ -57,6 +57,10 @@ public struct Quantize: Pass {
 
     /// The threshold's working range: ϑ(t_s) ≤ 16·ϑ0 (state sizing, graded payloads).
     public static let thresholdBound = 16
+    /// The state LSB is coarsened for the integrated worst-case current only while ϑ0 keeps this
+    /// many bits (s ≤ ⌊log2 ϑ0⌋ − 16); past it only one step's worst case is honoured, and the
+    /// emulator counts any real overflow.
+    public static let integratedPrecisionBits = 16
 
     /// Share of a layer's non-zero weights that may round to zero before a warning.
     public static let zeroedWarningPercent = 5.0
@@ -133,8 +137,12 @@ public struct Quantize: Pass {
                 sExp = exps.map { $0 - range.upperBound }.max()!
                 let high = exps.map { $0 - range.lowerBound }.min()!
                 // Coarsen the state LSB until the worst-case input fits the current's bits and
-                // the largest bias and 16·ϑ0 (the threshold's working range) fit with 2× headroom.
+                // the largest bias and 16·ϑ0 (the threshold's working range) fit with 2× headroom;
+                // then, while ϑ0 keeps `integratedPrecisionBits` bits, until the integrated
+                // current (that input every step, I = in/(1 − α_β)) fits too.
                 let total = incoming.reduce(0.0) { $0 + (absSum[$1] ?? 0) }
+                let integrated = total / (1 - exp(-1 / p.tauBeta))
+                let coarsestForIntegrated = Int(log2(p.theta0).rounded(.down)) - Self.integratedPrecisionBits
                 let limit = Double((1 << (num.currentBits - 1)) - 1)
                 let maxBias = incoming.compactMap { unit.model.node(named: $0) }.map { m -> Double in
                     switch m.attributes {
@@ -145,7 +153,8 @@ public struct Quantize: Pass {
                 }.max() ?? 0
                 let actLimit = Double((1 << (num.activationBits - 1)) - 1) / 2
                 let thLimit = Double((1 << (num.thresholdBits - 1)) - 1) / 2
-                while sExp < high && (total / pow2(sExp) > limit || maxBias / pow2(sExp) > actLimit || Double(Self.thresholdBound) * p.theta0 / pow2(sExp) > thLimit) {
+                while sExp < high && (total / pow2(sExp) > limit || maxBias / pow2(sExp) > actLimit || Double(Self.thresholdBound) * p.theta0 / pow2(sExp) > thLimit
+                                      || (sExp < coarsestForIntegrated && integrated / pow2(sExp) > limit)) {
                     sExp += 1
                 }
                 if sExp > high {

@@ -193,6 +193,28 @@ func load(_ path: String) -> Model { ModelLoader.load(path: path).model! }
         #expect(FixedPoint.decay(0.1, bits: 12) == 410)
     }
 
+    /// The state LSB holds the integrated current (one step's worst case every step, ÷(1 − α_β))
+    /// where ϑ0 keeps 16 bits: on 32-bit `generic` every MNIST layer does (one step's bound alone
+    /// left it 50× short, and the emulator saturated); on 24-bit `loihi2` it would cost threshold
+    /// bits, so the exponents stay where one step's bound put them.
+    @Test func stateHoldsTheIntegratedCurrentWhereItCostsNoPrecision() throws {
+        let mnist = repoRoot + "/Examples/mnist/model.json"
+        var generic = CompileUnit(model: load(mnist), profile: profile("generic"))
+        _ = try Pipeline.run(&generic, clock: { 0 }, rss: { 0 })
+        let gain = 1 / (1 - exp(-1.0 / 50))
+        for q in generic.quantization {
+            #expect(q.worstCaseInput * gain <= q.accumulatorLimit, "\(q.node): \(q.worstCaseInput) × \(gain)")
+        }
+        for (layer, f) in generic.neuronFormats {
+            // ϑ0 keeps its 16 bits (the input layer has the host's 12 fraction bits).
+            #expect(f.theta0 >= 1 << (layer == "asn1" ? 12 : Quantize.integratedPrecisionBits), "\(layer): ϑ0 \(f.theta0) LSBs")
+        }
+        var loihi2 = CompileUnit(model: load(mnist), profile: profile("loihi2"))
+        _ = try Pipeline.run(&loihi2, clock: { 0 }, rss: { 0 })
+        let exps = ["asn1", "asn2", "asn3", "asn4", "asn5", "asn6"].map { loihi2.neuronFormats[$0]?.stateExponent }
+        #expect(exps == [-16, -14, -19, -20, -20, -18])
+    }
+
     @Test func reportFlagsZeroedWeights() throws {
         var unit = CompileUnit(model: load(repoRoot + "/Examples/iris/model.json"), profile: profile("loihi"))
         _ = try Pipeline.run(&unit, clock: { 0 }, rss: { 0 })

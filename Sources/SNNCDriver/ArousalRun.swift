@@ -147,24 +147,23 @@ public enum ArousalRun {
             r.status = .usage
             return r
         }
-        var run: Simulate.Run
-        switch Simulate.start(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit.map { $0 + o.offset }, threads: o.simulation.threads) {
-        case .success(let x): run = x
+        // No ANN pass: calibration compares the two spiking runs with the labels only.
+        let model: Model, all: Dataset
+        switch Simulate.prepare(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit.map { $0 + o.offset }) {
+        case .success(let (m, d, _)): (model, all) = (m, d)
         case .failure(let e): return .failure(e.diagnostics)
         }
-        guard o.offset < run.data.count else {
-            r.stderr = "snnc: --offset \(o.offset) leaves no sample of the \(run.data.count)\n"
+        guard o.offset < all.count else {
+            r.stderr = "snnc: --offset \(o.offset) leaves no sample of the \(all.count)\n"
             r.status = .usage
             return r
         }
-        run.data.samples = Array(run.data.samples[o.offset...])
-        run.data.labels = Array(run.data.labels[o.offset...])
+        let data = all.dropFirst(o.offset)
         let low: SpikingNetwork, high: SpikingNetwork
-        switch networks(run.model, low: o.theta0Low, high: o.theta0High) {
+        switch networks(model, low: o.theta0Low, high: o.theta0High) {
         case .success(let n): (low, high) = n
         case .failure(let e): return .failure(e.diagnostics)
         }
-        let data = run.data
         let bar = ProgressBar(total: 2 * data.count, label: "calibrate", enabled: isTerminal(2))
         // The low run records the summed gap; it never switches (θ_A = −∞).
         var lo = o.simulation
@@ -190,22 +189,23 @@ public enum ArousalRun {
         }
         let a = Arousal(startMs: o.startMs, windowMs: o.windowMs, theta0Low: o.theta0Low, theta0High: o.theta0High, p1: p1, p2: p2)
         let selected = rLow.filter { $0.arousalEvidence <= a.threshold }.count
+        let selectivity = Double(selected) / Double(max(1, data.count))
         let spec = "\(a.startMs),\(fmtShort(a.theta0Low)),\(fmtShort(a.theta0High)),\(fmt(a.p1, 6)),\(fmt(a.p2, 6))"
         if o.json {
-            r.stdout = JSONOutput.object([("model", .string(run.model.name)), ("images", .int(data.count)), ("offset", .int(o.offset)),
+            r.stdout = JSONOutput.object([("model", .string(model.name)), ("images", .int(data.count)), ("offset", .int(o.offset)),
                                           ("wrong_at_lp", .int(wrongLow.count)), ("to_catch", .int(catchThese.count)),
                                           ("p1", .double(p1)), ("p2", .double(p2)), ("theta_a", .double(a.threshold)),
-                                          ("selected", .int(selected)), ("selectivity", .double(Double(selected) / Double(max(1, data.count)))),
+                                          ("selected", .int(selected)), ("selectivity", .double(selectivity)),
                                           ("arousal", .string(spec))]).serialized()
         } else {
-            var s = "calibrated arousal for '\(run.model.name)' on \(data.count) samples of \(data.description) (from sample \(o.offset))\n"
+            var s = "calibrated arousal for '\(model.name)' on \(data.count) samples of \(data.description) (from sample \(o.offset))\n"
             s += "at ϑ0_lp \(fmtShort(o.theta0Low)): \(wrongLow.count) wrong; of them \(catchThese.count) right at ϑ0_hp \(fmtShort(o.theta0High)) — the inputs arousal must catch\n"
             if !theta.isEmpty {
                 s += "\(fmtShort(o.margin)) × the largest summed gap among them, by window: " + theta.map { "\(Int($0.t) - o.startMs) ms → \(fmt($0.v, 2))" }.joined(separator: ", ") + "\n"
             } else {
                 s += "nothing to catch: θ_A below every gap (arousal never switches)\n"
             }
-            s += "θ_A = \(fmt(p1, 4))·t + \(fmt(p2, 4)) (= \(fmt(a.threshold, 2)) at t = \(a.startMs + a.windowMs) ms); selects \(selected) of \(data.count) (\(Simulate.pct(Double(selected) / Double(max(1, data.count)))))\n"
+            s += "θ_A = \(fmt(p1, 4))·t + \(fmt(p2, 4)) (= \(fmt(a.threshold, 2)) at t = \(a.startMs + a.windowMs) ms); selects \(selected) of \(data.count) (\(Simulate.pct(selectivity)))\n"
             s += "use: --arousal \(spec)\n"
             r.stdout = s
         }

@@ -130,9 +130,11 @@ public struct Quantize: Pass {
             }
             let incoming = incomingWeighted(of: n.name, unit).filter { !host.contains($0) }
             let exps = incoming.compactMap { exponentOf[$0] }
+            // The coarsest state LSB that leaves ϑ0 `bits` bits: 2^(⌊log2 ϑ0⌋ − bits).
+            func keepingTheta0(_ bits: Int) -> Int { Int(log2(p.theta0).rounded(.down)) - bits }
             var sExp: Int
             if exps.isEmpty {
-                sExp = Int(log2(p.theta0).rounded(.down)) - 12
+                sExp = keepingTheta0(12)
             } else {
                 sExp = exps.map { $0 - range.upperBound }.max()!
                 let high = exps.map { $0 - range.lowerBound }.min()!
@@ -142,7 +144,7 @@ public struct Quantize: Pass {
                 // current (that input every step, I = in/(1 − α_β)) fits too.
                 let total = incoming.reduce(0.0) { $0 + (absSum[$1] ?? 0) }
                 let integrated = total / (1 - exp(-1 / p.tauBeta))
-                let coarsestForIntegrated = Int(log2(p.theta0).rounded(.down)) - Self.integratedPrecisionBits
+                let coarsestForIntegrated = keepingTheta0(Self.integratedPrecisionBits)
                 let limit = Double((1 << (num.currentBits - 1)) - 1)
                 let maxBias = incoming.compactMap { unit.model.node(named: $0) }.map { m -> Double in
                     switch m.attributes {

@@ -29,6 +29,14 @@ public struct Dataset: Sendable {
         d.labels = Array(labels.prefix(n))
         return d
     }
+
+    /// The samples after the first `n`.
+    public func dropFirst(_ n: Int) -> Dataset {
+        var d = self
+        d.samples = Array(samples.dropFirst(n))
+        d.labels = Array(labels.dropFirst(n))
+        return d
+    }
 }
 
 public enum DataLoader {

@@ -54,6 +54,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The fuzz targets (Docs/fuzzing.md): the readers and the compiler driven by one byte string,
+        // shared by the libFuzzer binary and the crash-corpus tests.
+        .target(name: "SNNCFuzz", dependencies: ["SNNCIR", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCEmulator"]),
+        // libFuzzer entry point (Tests/Fuzz/run.sh builds it with -DSNNC_FUZZ -sanitize=fuzzer,address);
+        // a replay/pack tool in normal builds.
+        .executableTarget(name: "snnc-fuzz", dependencies: ["SNNCFuzz", "SNNCIR"]),
         // Load/validate benchmark (prints seconds and peak RSS; never run by the test suite).
         .executableTarget(
             name: "snnc-bench",
@@ -65,6 +71,7 @@ let package = Package(
         .testTarget(name: "SNNCHardwareTests", dependencies: ["SNNCHardware", "SNNCIR"], exclude: ["Corpus"]),
         .testTarget(name: "SNNCPassesTests", dependencies: ["SNNCPasses", "SNNCHardware", "SNNCIR", "SNNCReference", "SNNCDriver"]),
         .testTarget(name: "SNNCReferenceTests", dependencies: ["SNNCReference", "SNNCIR", "SNNCJSON"], exclude: ["Fixtures"]),
+        .testTarget(name: "SNNCFuzzTests", dependencies: ["SNNCFuzz"], exclude: ["Corpus"]),
         .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON", "SNNCPasses", "SNNCHardware", "SNNCReference", "SNNCEmulator"],
                     exclude: ["Golden", "Profiles"]),
     ]

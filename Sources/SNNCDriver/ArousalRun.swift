@@ -28,7 +28,8 @@ public enum ArousalRun {
         let v = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard v.count == 5, v.allSatisfy({ $0 != nil && $0!.isFinite }) else { return nil }
         let n = v.map { $0! }
-        guard n[0] >= 0, n[0] <= 1_000_000, n[0] == n[0].rounded(), n[1] > 0, n[2] > 0 else { return nil }
+        guard n[0] >= 0, n[0] <= 1_000_000, n[0] == n[0].rounded(),
+              ASNParameters.theta0Range.contains(n[1]), ASNParameters.theta0Range.contains(n[2]) else { return nil }
         return Arousal(startMs: Int(n[0]), theta0Low: n[1], theta0High: n[2], p1: n[3], p2: n[4])
     }
 
@@ -90,8 +91,8 @@ public enum ArousalRun {
         t.add(["accuracy", Simulate.pct(x.low.snnAccuracy), Simulate.pct(x.high.snnAccuracy), Simulate.pct(x.aroused.snnAccuracy)])
         t.add(["firing rate", fmt(x.low.firingRateHz, 2) + " Hz", fmt(x.high.firingRateHz, 2) + " Hz", fmt(x.aroused.firingRateHz, 2) + " Hz"])
         t.add(["matching time", "\(x.low.matchingTimeMs) ms", "\(x.high.matchingTimeMs) ms", "\(x.aroused.matchingTimeMs) ms"])
-        t.add(["synaptic events / sample", groupedDigits(Int(x.low.synapticEventsPerImage)), groupedDigits(Int(x.high.synapticEventsPerImage)),
-               groupedDigits(Int(x.aroused.synapticEventsPerImage))])
+        t.add(["synaptic events / sample", groupedDigits(clampedInt(x.low.synapticEventsPerImage, .towardZero)), groupedDigits(clampedInt(x.high.synapticEventsPerImage, .towardZero)),
+               groupedDigits(clampedInt(x.aroused.synapticEventsPerImage, .towardZero))])
         t.add(["selected (switched to ϑ0_hp)", "—", "—", "\(x.selected) of \(x.images) (\(Simulate.pct(x.selectivity)))"])
         s += t.render()
         s += "\narousal against all at ϑ0_hp: firing rate \(fmt(x.rateSaving * 100, 1)) % lower, accuracy \(fmt(100 * (x.aroused.snnAccuracy - x.high.snnAccuracy), 2)) points\n"

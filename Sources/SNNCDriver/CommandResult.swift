@@ -23,6 +23,14 @@ public struct CommandResult: Sendable {
         for d in diags { stderr += d.description + "\n" }
     }
 
+    /// Writes an output file atomically; a failure becomes `error[output-unwritable]` (exit 1).
+    public mutating func write(_ path: String, _ text: String, what: String) {
+        do { try writeFileAtomically(path, text) } catch {
+            report([Diagnostic(.error, .outputUnwritable, file: path, "cannot write the \(what): \(error)")])
+            status = .badInput
+        }
+    }
+
     public static func failure(_ diags: [Diagnostic]) -> CommandResult {
         var r = CommandResult()
         r.report(diags)

@@ -39,7 +39,16 @@ public enum Compile {
         guard var model = loaded.model else { return .failure(loaded.diagnostics) }
         r.report(loaded.diagnostics)
         let override = o.arousal?.theta0Low ?? o.theta0
-        if let t = override { model = Sweep.withThreshold(model, theta0: t) }
+        if let t = override {
+            switch Sweep.withThreshold(model, theta0: t) {
+            case .success(let m): model = m
+            case .failure(let e): return .failure(loaded.diagnostics + e.diagnostics)
+            }
+        }
+        // Arousal's ϑ0_hp must leave every layer in range too (its h is normalised there).
+        if let a = o.arousal, case .failure(let e) = Sweep.withThreshold(model, theta0: a.theta0High) {
+            return .failure(loaded.diagnostics + e.diagnostics)
+        }
         let profile: HardwareProfile
         switch Profiles.load(o.profile) {
         case .success(let p): profile = p
@@ -74,7 +83,7 @@ public enum Compile {
             do {
                 try Artefact.write(files, to: dir)
             } catch {
-                var f = CommandResult.failure([Diagnostic(.error, .fileUnreadable, file: dir, "cannot write the artefact: \(error)")])
+                var f = CommandResult.failure([Diagnostic(.error, .outputUnwritable, file: dir, "cannot write the artefact: \(error)")])
                 f.stderr = r.stderr + f.stderr
                 return f
             }
@@ -94,7 +103,7 @@ public enum Compile {
         for q in unit.quantization {
             t.add([q.node, groupedDigits(q.weights), "\(q.bits)", "\(q.exponent)", fmt(q.maxAbsError, 6), q.sqnrDB.isFinite ? fmt(q.sqnrDB, 1) : "exact",
                    groupedDigits(q.zeroed), fmt(q.zeroedPercent, 2), groupedDigits(q.clipped),
-                   "\(groupedDigits(Int(q.worstCaseInput))) / \(groupedDigits(Int(q.accumulatorLimit)))"])
+                   "\(groupedDigits(clampedInt(q.worstCaseInput, .towardZero))) / \(groupedDigits(clampedInt(q.accumulatorLimit, .towardZero)))"])
         }
         let s = "quantisation of '\(unit.model.name)' for profile '\(unit.profile.name)' (\(unit.profile.numerics.weightBits)-bit weights, exponent per \(unit.profile.numerics.exponentScope), \(unit.profile.numerics.rounding.rawValue))\n\n" + t.render()
         var n = TextTable(headers: ["ASN layer", "state LSB", "ϑ0 (LSBs)", "m_f", "α_β", "α_φ", "α_η", "α_γ", "pooled"],

@@ -83,7 +83,7 @@ public enum Emulate {
                                                    ("aroused", .int(fixed.filter(\.aroused).count))]).serialized()
                 : "emulated '\(net.model)' on '\(net.profile)': \(data.count) samples, \(o.durationMs) steps, \(fmt(wallFixed, 1)) s\n"
                 + "fixed-point accuracy \(Simulate.pct(mFixed.snnAccuracy))\(arousedText), FR \(fmt(mFixed.firingRateHz, 1)) Hz, MT \(mFixed.matchingTimeMs) ms, "
-                + "\(groupedDigits(Int(mFixed.synapticEventsPerImage))) synaptic events per image, overflows \(overflows.values.reduce(0, +))\n"
+                + "\(groupedDigits(clampedInt(mFixed.synapticEventsPerImage, .towardZero))) synaptic events per image, overflows \(overflows.values.reduce(0, +))\n"
                 + cycleText(cyc, net)
             return r
         }
@@ -125,7 +125,7 @@ public enum Emulate {
             m.add(["accuracy", Simulate.pct(mFloat.snnAccuracy), Simulate.pct(mFixed.snnAccuracy)])
             m.add(["firing rate", fmt(mFloat.firingRateHz, 2) + " Hz", fmt(mFixed.firingRateHz, 2) + " Hz"])
             m.add(["matching time", "\(mFloat.matchingTimeMs) ms", "\(mFixed.matchingTimeMs) ms"])
-            m.add(["synaptic events / image", groupedDigits(Int(mFloat.synapticEventsPerImage)), groupedDigits(Int(mFixed.synapticEventsPerImage))])
+            m.add(["synaptic events / image", groupedDigits(clampedInt(mFloat.synapticEventsPerImage, .towardZero)), groupedDigits(clampedInt(mFixed.synapticEventsPerImage, .towardZero))])
             if net.arousal != nil {
                 let sf = floatRes.filter(\.aroused).count, sq = fixed.filter(\.aroused).count
                 m.add(["aroused (switched to ϑ0_hp)", "\(sf) of \(data.count)", "\(sq) of \(data.count)"])
@@ -138,7 +138,7 @@ public enum Emulate {
         }
         if let path = o.junitPath {
             do { try writeFileAtomically(path, junit(net: net, drop: drop, accOK: accOK, limit: o.maxAccuracyDrop, layers: layers, maxDev: o.maxSpikeDeviation, seconds: wall)) } catch {
-                return .failure([Diagnostic(.error, .fileUnreadable, file: path, "cannot write the JUnit report: \(error)")])
+                return .failure([Diagnostic(.error, .outputUnwritable, file: path, "cannot write the JUnit report: \(error)")])
             }
         }
         if !pass {
@@ -203,7 +203,7 @@ public enum Emulate {
         var s = "cycle model (profile costs, Docs/core-timing.md): mean step \(fmt(c.meanStepUs, 2)) µs on the slowest core, worst step \(fmt(c.worstStepUs, 2)) µs (\(c.worstStepHops) hops), "
         s += "\(c.stepsOverBudget) of \(c.steps) steps over the \(fmt(net.timing.timestepUs, 0)) µs timestep; real-time factor \(fmt(c.realTimeFactor, 4)); energy \(fmt(c.energyPerImageUJ, 2)) µJ per image\n"
         s += "busiest cores: " + c.slowestCores.map { "core \($0.core) \(fmt($0.share * 100, 1)) %" }.joined(separator: ", ") + " of all core cycles\n"
-        s += "work per layer (cycles per step, share): " + c.layers.map { "\($0.name) \(groupedDigits(Int($0.cyclesPerStep.rounded()))) (\(fmt($0.share * 100, 1)) %)" }.joined(separator: ", ") + "\n"
+        s += "work per layer (cycles per step, share): " + c.layers.map { "\($0.name) \(groupedDigits(clampedInt($0.cyclesPerStep))) (\(fmt($0.share * 100, 1)) %)" }.joined(separator: ", ") + "\n"
         return s
     }
 

@@ -24,7 +24,7 @@ public enum Report {
             try writeFileAtomically(directory + "/report.md", md)
             try writeFileAtomically(directory + "/report.svg", svg)
         } catch {
-            return .failure([Diagnostic(.error, .fileUnreadable, file: directory, "cannot write the report: \(error)")])
+            return .failure([Diagnostic(.error, .outputUnwritable, file: directory, "cannot write the report: \(error)")])
         }
         var r = CommandResult()
         r.stdout = format == "md" ? md : format == "svg" ? svg : String(decoding: bytes, as: UTF8.self)

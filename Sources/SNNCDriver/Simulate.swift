@@ -28,7 +28,12 @@ public enum Simulate {
     public static func prepare(modelPath: String, dataPath: String, limit: Int?, theta0: Double? = nil) -> Result<(Model, Dataset, SpikingNetwork), DiagnosticsError> {
         let loaded = ModelLoader.load(path: modelPath)
         guard var model = loaded.model else { return .failure(DiagnosticsError(loaded.diagnostics)) }
-        if let theta0 { model = Sweep.withThreshold(model, theta0: theta0) }
+        if let theta0 {
+            switch Sweep.withThreshold(model, theta0: theta0) {
+            case .success(let m): model = m
+            case .failure(let e): return .failure(e)
+            }
+        }
         let net: SpikingNetwork
         switch SpikingNetwork.lower(model) {
         case .success(let n): net = n
@@ -110,10 +115,7 @@ public enum Simulate {
                                           durationMs: o.simulation.durationMs, hopDelay: o.simulation.hopDelay)
         r.stdout = o.json ? json(m, model: model, data: data).serialized() : text(m, model: model, data: data, wall: wall)
         if let path = o.svgPath {
-            do { try writeFileAtomically(path, svg(m, title: "\(model.name): accuracy over time (\(m.images) images)")) } catch {
-                r.stderr += "snnc: \(error)\n"
-                r.status = .badInput
-            }
+            r.write(path, svg(m, title: "\(model.name): accuracy over time (\(m.images) images)"), what: "plot")
         }
         return r
     }
@@ -129,7 +131,7 @@ public enum Simulate {
         t.add(["matching time MT", "\(m.matchingTimeMs) ms"])
         t.add(["accuracy std after MT", pct(m.accuracyStdAfterMT)])
         t.add(["firing rate FR", fmt(m.firingRateHz, 2) + " Hz"])
-        t.add(["synaptic events / sample", groupedDigits(Int(m.synapticEventsPerImage.rounded()))])
+        t.add(["synaptic events / sample", groupedDigits(clampedInt(m.synapticEventsPerImage))])
         t.add(["final class ≠ ANN class", "\(m.disagreementsWithANN) of \(m.images)"])
         t.add(["wall time", fmt(wall, 2) + " s"])
         s += t.render() + "\n"

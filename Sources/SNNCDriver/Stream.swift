@@ -97,7 +97,7 @@ public enum Stream {
         row("accuracy, class at frame end") { "\(Simulate.pct(Double($0.snnCorrect) / Double(max(1, $0.frames)))) (\($0.snnCorrect)/\($0.frames))" }
         row("ANN accuracy, per frame") { "\(Simulate.pct(Double($0.annCorrect) / Double(max(1, $0.frames)))) (\($0.annCorrect)/\($0.frames))" }
         row("latency to the new class (mean / median)") { s in let l = latency(s); return "\(fmt(l.mean, 1)) / \(l.median) steps, settled after \(l.settled) of \(s.latencies.count) switches" }
-        row("synaptic events per frame (mean)") { groupedDigits(Int(events($0).rounded())) }
+        row("synaptic events per frame (mean)") { groupedDigits(clampedInt(events($0))) }
         row("ANN MACs per frame (recomputed each frame)") { groupedDigits($0.annMACsPerFrame) }
         row("updates / ANN cost") { fmt(events($0) / Double(max(1, $0.annMACsPerFrame)), 3) }
         return t

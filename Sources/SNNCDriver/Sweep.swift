@@ -24,29 +24,32 @@ public enum Sweep {
     }
 
     /// The model with every ASN (and every relu's graded ASN) at ϑ0 = m_f = `theta0`, binary
-    /// spike heights h normalised again.
-    public static func withThreshold(_ model: Model, theta0: Double) -> Model {
+    /// spike heights h normalised again; refused (`param-range`) where that leaves a layer's
+    /// parameters out of range (e.g. ϑ0 so high that h "normalize" has no f(1) to normalise).
+    public static func withThreshold(_ model: Model, theta0: Double) -> Result<Model, DiagnosticsError> {
         var m = model
+        var problems: [Diagnostic] = []
         for i in m.nodes.indices {
+            var p: ASNParameters
             switch m.nodes[i].attributes {
-            case .asn(var p):
-                p.theta0 = theta0
-                p.mf = theta0
-                if p.spike == .binary { p.h = .normalize }
-                m.nodes[i].attributes = .asn(p)
-            case .relu(var p?):
-                p.theta0 = theta0
-                p.mf = theta0
-                m.nodes[i].attributes = .relu(p)
-            default: break
+            case .asn(let x): p = x
+            case .relu(let x?): p = x
+            default: continue
             }
+            p.theta0 = theta0
+            p.mf = theta0
+            if case .asn = m.nodes[i].attributes, p.spike == .binary { p.h = .normalize }
+            for problem in p.problems {
+                problems.append(Diagnostic(.error, .paramRange, file: model.file, object: "node '\(m.nodes[i].name)'", "at ϑ0 = m_f = \(theta0): " + problem))
+            }
+            if case .asn = m.nodes[i].attributes { m.nodes[i].attributes = .asn(p) } else { m.nodes[i].attributes = .relu(p) }
         }
-        return m
+        return problems.isEmpty ? .success(m) : .failure(DiagnosticsError(problems))
     }
 
     /// The spiking network of `model` at ϑ0 = m_f = `theta0`.
     public static func lowered(_ model: Model, theta0: Double) -> Result<SpikingNetwork, DiagnosticsError> {
-        SpikingNetwork.lower(withThreshold(model, theta0: theta0))
+        withThreshold(model, theta0: theta0).flatMap { SpikingNetwork.lower($0) }
     }
 
     public static func run(_ o: Options) -> CommandResult {
@@ -85,7 +88,7 @@ public enum Sweep {
                               alignments: [.right, .right, .right, .right, .right, .right, .left])
             for (v, m) in rows {
                 t.add([fmt(v, 3), Simulate.pct(m.snnAccuracy), fmt(m.firingRateHz, 2), "\(m.matchingTimeMs)", Simulate.pct(m.accuracyStdAfterMT),
-                       groupedDigits(Int(m.synapticEventsPerImage.rounded())), best?.0 == v ? "← lowest FR matching the ANN" : ""])
+                       groupedDigits(clampedInt(m.synapticEventsPerImage)), best?.0 == v ? "← lowest FR matching the ANN" : ""])
             }
             r.stdout = "model '\(model.name)', \(data.count) samples, ANN accuracy \(Simulate.pct(annAcc)), \(o.simulation.durationMs) ms, hop delay \(o.simulation.hopDelay)\n\n" + t.render()
             if best == nil { r.stdout += "no ϑ0 reached the ANN accuracy (tolerance \(fmt(o.tolerancePoints, 2)) points)\n" }
@@ -94,10 +97,7 @@ public enum Sweep {
             var p = SVGPlot(title: "\(model.name): accuracy against firing rate (ϑ0 sweep)", xLabel: "firing rate (Hz)", yLabel: "accuracy (%)")
             p.add("AdSNN", rows.map { ($0.1.firingRateHz, $0.1.snnAccuracy * 100) }, markers: true)
             p.hLines.append((annAcc * 100, "ANN \(fmt(annAcc * 100, 2)) %", "#555"))
-            do { try writeFileAtomically(path, p.render()) } catch {
-                r.stderr += "snnc: \(error)\n"
-                r.status = .badInput
-            }
+            r.write(path, p.render(), what: "plot")
         }
         return r
     }

@@ -56,12 +56,7 @@ public enum Transfer {
             let tf = o.check.transfer
             plot.add(o.check.graded ? "S above ϑ0/2 (ReLU)" : "f(S), Methods form", fine.map { ($0, o.check.graded ? ($0 > o.check.theta0 / 2 ? $0 : 0) : tf.f($0, h: h)) })
             plot.add("simulated mean PSC", points.map { ($0.s, $0.meanPSC) }, dashed: true, markers: true, line: false)
-            do {
-                try writeFileAtomically(path, plot.render())
-            } catch {
-                r.stderr += "snnc: \(error)\n"
-                r.status = .badInput
-            }
+            r.write(path, plot.render(), what: "plot")
         }
         return r
     }

@@ -120,7 +120,7 @@ public enum ArtefactReader {
             throw ArtefactError(file: path, message: "layer '\(name)': a host chain needs host.bin (magic SNNCHST1)")
         }
         func doubles(_ offset: Int?, _ count: Int) throws(ArtefactError) -> [Double] {
-            guard let offset, offset >= 8, count >= 0, count <= 1 << 28, offset + 8 * count <= bytes.count else {
+            guard let offset, offset >= 8, offset <= bytes.count, count >= 0, count <= (bytes.count - offset) / 8 else {
                 throw ArtefactError(file: path, message: "layer '\(name)': a host step's values lie outside host.bin")
             }
             return (0..<count).map { f64(bytes, offset + 8 * $0) }
@@ -162,7 +162,10 @@ public enum ArtefactReader {
         return steps
     }
 
-    public static func load(_ dir: String) throws(ArtefactError) -> EmuNetwork {
+    /// `maxSynapses`: the most synapses the artefact may expand to (8 bytes each), counted as they
+    /// are built; the default is far above any shipped example (MNIST on spinnaker: 41 M), and
+    /// the fuzz target sets it lower to bound memory.
+    public static func load(_ dir: String, maxSynapses: Int = 1 << 28) throws(ArtefactError) -> EmuNetwork {
         func json(_ name: String) throws(ArtefactError) -> JSONDocument {
             let path = dir + "/" + name
             guard let bytes = try? readWholeFile(path, limit: 1 << 31), let d = try? JSONDocument.parse(bytes) else {
@@ -199,7 +202,7 @@ public enum ArtefactReader {
         for lv in root["layers"]?.elements ?? [] {
             let name = lv["name"]?.string ?? ""
             let shape = (lv["shape"]?.elements ?? []).compactMap(\.int), cshape = (lv["compartment_shape"]?.elements ?? []).compactMap(\.int)
-            let (h, w, c) = shape.count == 3 ? (shape[0], shape[1], shape[2]) : (1, 1, shape.reduce(1, *))
+            let (h, w, c) = shape.count == 3 ? (shape[0], shape[1], shape[2]) : (1, 1, checkedProduct(shape) ?? -1)
             let (chh, cww) = cshape.count == 3 ? (cshape[0], cshape[1]) : (1, 1)
             var pool: (Int, Int, Int, Int, Int, Int)? = nil
             if let p = lv["max_pool"] {
@@ -232,7 +235,8 @@ public enum ArtefactReader {
             guard pool != nil || (chh == h && cww == w) else {
                 throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': \(chh)×\(cww) compartments for \(h)×\(w) neurons without a max-pool window")
             }
-            guard h >= 1, w >= 1, c >= 1, chh >= 1, cww >= 1, (-1000...1000).contains(nf?["state_exponent"]?.int ?? 0), h * w * c <= 1 << 28, chh * cww * c <= 1 << 28, consts.k >= 1, consts.k <= 30, (0...62).contains(consts.payloadShift) else {
+            guard h >= 1, w >= 1, c >= 1, chh >= 1, cww >= 1, (-1000...1000).contains(nf?["state_exponent"]?.int ?? 0), (checkedProduct([h, w, c]) ?? Int.max) <= 1 << 28,
+                  (checkedProduct([chh, cww, c]) ?? Int.max) <= 1 << 28, consts.k >= 1, consts.k <= 30, (0...62).contains(consts.payloadShift) else {
                 throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': shape or constants out of range")
             }
             var layer = EmuLayer(name: name, kind: EmuLayer.Kind(rawValue: lv["kind"]?.string ?? "") ?? .spiking, h: h, w: w, c: c, ch: chh, cw: cww, pool: pool,
@@ -273,19 +277,20 @@ public enum ArtefactReader {
                     let pd = (pv["padding"]?.elements ?? []).compactMap(\.int)
                     p.padding = pd.count == 2 ? (pd[0], pd[1]) : (0, 0)
                     guard p.kernel.0 >= 1, p.kernel.1 >= 1, p.kernel.0 <= 1024, p.kernel.1 <= 1024, p.stride.0 >= 1, p.stride.1 >= 1, p.dilation.0 >= 1, p.dilation.1 >= 1,
-                          abs(p.padding.0) <= 1 << 20, abs(p.padding.1) <= 1 << 20, p.stride.0 <= 1 << 20, p.stride.1 <= 1 << 20, p.dilation.0 <= 1 << 20, p.dilation.1 <= 1 << 20 else {
+                          (-(1 << 20)...(1 << 20)).contains(p.padding.0), (-(1 << 20)...(1 << 20)).contains(p.padding.1), p.stride.0 <= 1 << 20, p.stride.1 <= 1 << 20, p.dilation.0 <= 1 << 20, p.dilation.1 <= 1 << 20 else {
                         throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': a malformed convolution")
                     }
                 default: p.kind = .identity
                 }
                 if let wb = pv["weights_bin"], let off = wb["offset"]?.int, let cnt = wb["count"]?.int {
-                    guard off >= 8, cnt >= 0, cnt <= 1 << 30, off + 4 * cnt <= weights.count else { throw ArtefactError(file: dir + "/weights.bin", message: "layer '\(name)': weights out of range") }
+                    guard off >= 8, off <= weights.count, cnt >= 0, cnt <= (weights.count - off) / 4 else { throw ArtefactError(file: dir + "/weights.bin", message: "layer '\(name)': weights out of range") }
                     p.mantissas = (0..<cnt).map { i32(weights, off + 4 * $0) }
                     p.exponent = wb["exponent"]?.int ?? 0
+                    guard (-1000...1000).contains(p.exponent) else { throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': weight exponent \(p.exponent) out of range") }
                     p.weightShape = (wb["shape"]?.elements ?? []).compactMap(\.int)
                     if let bo = wb["bias_offset"]?.int, let bc = wb["bias_count"]?.int, bc > 0 {
                         let isFloat = wb["bias_float64"]?.bool ?? false
-                        guard bo >= 8, bc <= 1 << 28, bo + (isFloat ? 8 : 4) * bc <= weights.count else { throw ArtefactError(file: dir + "/weights.bin", message: "bias out of range") }
+                        guard bo >= 8, bo <= weights.count, bc <= (weights.count - bo) / (isFloat ? 8 : 4) else { throw ArtefactError(file: dir + "/weights.bin", message: "bias out of range") }
                         for j in 0..<layer.compartments {
                             if isFloat { layer.biasFloat[j] += f64(weights, bo + 8 * (j % bc)) } else { layer.bias[j] += Int64(i32(weights, bo + 4 * (j % bc))) }
                         }
@@ -301,6 +306,7 @@ public enum ArtefactReader {
         var dendrites: [DendriteBlock] = []
         var outputOf = layers.map { [(core: Int32, output: Int32)](repeating: (-1, -1), count: $0.neurons) }
         var dendriteOfBlock: [Int: Int] = [:]
+        var synapseCount = 0
         let coreList = coresDoc.root["cores"]?.elements ?? []
         // First pass: dendrite blocks get accumulator ids.
         for (ci, cv) in coreList.enumerated() {
@@ -308,7 +314,7 @@ public enum ArtefactReader {
                 guard let l = index[bv["layer"]?.string ?? ""], let b = bv["block"]?.int else { continue }
                 let rows = (bv["compartment_rows"]?.elements ?? []).count, cols = (bv["compartment_cols"]?.elements ?? []).count
                 let chs = (bv["channels"]?.elements ?? []).compactMap(\.int)
-                guard (bv["first_output"]?.int ?? 0) >= 0, chs.count == 2, chs[0] <= chs[1], chs[0] >= 0, rows * cols * (chs[1] - chs[0]) <= 1 << 28 else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): negative first_output") }
+                guard (0...(1 << 28)).contains(bv["first_output"]?.int ?? 0), chs.count == 2, chs[0] <= chs[1], chs[0] >= 0, (checkedProduct([rows, cols, chs[1] - chs[0]]) ?? Int.max) <= 1 << 28 else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): negative first_output") }
                 dendriteOfBlock[b] = dendrites.count
                 dendrites.append(DendriteBlock(layer: l, core: ci, firstOutput: bv["first_output"]?.int ?? 0, compartments: rows * cols * (chs.count == 2 ? chs[1] - chs[0] : 0)))
             }
@@ -330,7 +336,7 @@ public enum ArtefactReader {
                 let isDendrite = bv["role"]?.string == "dendrite"
                 let dIndex = isDendrite ? dendriteOfBlock[bv["block"]?.int ?? -1] ?? -1 : -1
                 let firstOutput = bv["first_output"]?.int ?? 0
-                guard firstOutput >= 0 else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): negative first_output") }
+                guard (0...(1 << 28)).contains(firstOutput) else { throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): negative first_output") }
                 if !isDendrite {
                     var j = firstOutput
                     for y in rows[0]..<rows[1] { for x in cols[0]..<cols[1] { for c in chans[0]..<chans[1] {
@@ -342,13 +348,14 @@ public enum ArtefactReader {
                 for (i, r) in compRows.enumerated() where r < L.ch { rowIdx[r] = i }
                 for (i, c) in compCols.enumerated() where c < L.cw { colIdx[c] = i }
                 func target(_ cy: Int, _ cx: Int, _ o: Int) -> Int32 {
-                    if isDendrite { return Int32((rowIdx[cy] * compCols.count + colIdx[cx]) * (chans[1] - chans[0]) + (o - chans[0])) }
-                    return Int32((cy * L.cw + cx) * L.c + o)
+                    // Out-of-range targets are caught by the check after the cores are built.
+                    if isDendrite { return Int32(clamping: (rowIdx[cy] * compCols.count + colIdx[cx]) * (chans[1] - chans[0]) + (o - chans[0])) }
+                    return Int32(clamping: (cy * L.cw + cx) * L.c + o)
                 }
                 for av in bv["axons"]?.elements ?? [] {
                     let ar = (av["rows"]?.elements ?? []).compactMap(\.int), ac = (av["cols"]?.elements ?? []).compactMap(\.int)
                     let achs = (av["channels"]?.elements ?? []).compactMap(\.int)
-                    guard achs.count == 2, achs[0] >= 0, achs[0] <= achs[1], ar.count * ac.count * (achs[1] - achs[0]) <= 1 << 26 else {
+                    guard achs.count == 2, achs[0] >= 0, achs[0] <= achs[1], (checkedProduct([ar.count, ac.count, achs[1] - achs[0]]) ?? Int.max) <= 1 << 26 else {
                         throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): a malformed axon group")
                     }
                     if av["kind"]?.string == "partial" {
@@ -381,12 +388,12 @@ public enum ArtefactReader {
                     let S = layers[p.source]
                     switch p.kind {
                     case .dense:
-                        guard p.weightShape.count == 2, p.weightShape[0] >= L.c, p.weightShape[1] >= S.neurons, p.mantissas.count == p.weightShape[0] * p.weightShape[1] else {
+                        guard p.weightShape.count == 2, p.weightShape[0] >= L.c, p.weightShape[1] >= S.neurons, p.mantissas.count == checkedProduct(p.weightShape) else {
                             throw ArtefactError(file: dir + "/layers.json", message: "layer '\(L.name)': dense weights do not match the layers")
                         }
                     case .conv:
                         guard p.weightShape.count == 4, p.weightShape[0] >= L.c, p.weightShape[1] == p.kernel.0, p.weightShape[2] == p.kernel.1, p.weightShape[3] >= S.c,
-                              p.mantissas.count == p.weightShape.reduce(1, *), p.stride.0 >= 1, p.stride.1 >= 1, p.dilation.0 >= 1, p.dilation.1 >= 1 else {
+                              p.mantissas.count == checkedProduct(p.weightShape), p.stride.0 >= 1, p.stride.1 >= 1, p.dilation.0 >= 1, p.dilation.1 >= 1 else {
                             throw ArtefactError(file: dir + "/layers.json", message: "layer '\(L.name)': conv weights do not match the layers")
                         }
                     case .identity: break
@@ -424,6 +431,10 @@ public enum ArtefactReader {
                                 }
                             }
                         }
+                        synapseCount += syn.count
+                        guard synapseCount <= maxSynapses else {
+                            throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): more than \(maxSynapses) synapses in the artefact ")
+                        }
                         lists.append(syn)
                     } } }
                     let mode: AxonRange.Mode
@@ -444,7 +455,7 @@ public enum ArtefactReader {
                 start.append(Int32(tg.count))
             }
             // Output table.
-            guard let off = cv["axon_table_offset"]?.int, off >= 8, off + 8 <= tables.count else { throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): table offset out of range") }
+            guard let off = cv["axon_table_offset"]?.int, off >= 8, off <= tables.count - 8 else { throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): table offset out of range") }
             let outs = Int(i32(tables, off)), entries = Int(i32(tables, off + 4))
             guard outs >= 0, entries >= 0, off + 8 + 4 * (outs + 1) + 8 * entries <= tables.count else {
                 throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): table runs past the file")
@@ -458,7 +469,7 @@ public enum ArtefactReader {
             for (li, outs2) in outputOf.enumerated() { for o in outs2 where o.core == Int32(ci) && Int(o.output) >= outs {
                 throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): layer '\(layers[li].name)' has outputs beyond the core's table")
             } }
-            for d in dendrites where d.core == ci && d.firstOutput + d.compartments > outs {
+            for d in dendrites where d.core == ci && (checkedAdd(d.firstOutput, d.compartments) ?? Int.max) > outs {
                 throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): a dendrite block's outputs lie beyond the core's table")
             }
             cores.append(EmuCore(ranges: ranges, synStart: start, synTarget: tg, synWeight: wt, outStart: os, outCore: oc, outAxon: oa))
@@ -487,20 +498,29 @@ public enum ArtefactReader {
                                payloadBits: tv?["payload_bits"]?.int ?? 0, synapticOpPJ: en?["synaptic_op"]?.double ?? 0,
                                neuronUpdatePJ: en?["neuron_update"]?.double ?? 0, spikeHopPJ: en?["spike_hop"]?.double ?? 0, payloadBitPJ: en?["payload_bit"]?.double ?? 0)
         let coreMesh = (tv?["mesh"]?["core_mesh"]?.elements ?? []).compactMap(\.int), chipMesh = (tv?["mesh"]?["chip_mesh"]?.elements ?? []).compactMap(\.int)
-        let cmr = coreMesh.count == 2 ? max(1, coreMesh[0]) : 1, cmc = coreMesh.count == 2 ? max(1, coreMesh[1]) : 1
-        let chc = chipMesh.count == 2 ? max(1, chipMesh[1]) : 1
+        let meshLimit = 1 << 20
+        guard (coreMesh + chipMesh).allSatisfy({ (1...meshLimit).contains($0) }) else {
+            throw ArtefactError(file: dir + "/cores.json", message: "timing.mesh: mesh sizes must be 1 … \(meshLimit)")
+        }
+        let cmr = coreMesh.count == 2 ? coreMesh[0] : 1, cmc = coreMesh.count == 2 ? coreMesh[1] : 1
+        let chc = chipMesh.count == 2 ? chipMesh[1] : 1
         var position: [(row: Int, col: Int, chipRow: Int, chipCol: Int)] = []
         var compsOnCore: [Int] = []
-        for cv in coreList {
-            let chip = cv["chip"]?.int ?? 0
+        for (ci, cv) in coreList.enumerated() {
+            guard let chip = cv["chip"].map({ $0.int }) ?? 0 else {
+                throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): 'chip' must be an integer")
+            }
             let cc = (cv["chip_core"]?.elements ?? []).compactMap(\.int)
             let (r, c) = cc.count == 2 ? (cc[0], cc[1]) : (0, 0)
+            guard (0..<meshLimit * meshLimit).contains(chip), (0..<meshLimit).contains(r), (0..<meshLimit).contains(c) else {
+                throw ArtefactError(file: dir + "/cores.json", message: "core \(ci): chip \(chip) or chip_core [\(r), \(c)] out of range")
+            }
             position.append(((chip / chc) * cmr + r, (chip % chc) * cmc + c, chip / chc, chip % chc))
             var n = 0
             for bv in cv["blocks"]?.elements ?? [] {
                 let rows = (bv["compartment_rows"]?.elements ?? []).count, cols = (bv["compartment_cols"]?.elements ?? []).count
                 let chs = (bv["channels"]?.elements ?? []).compactMap(\.int)
-                n += rows * cols * (chs.count == 2 ? max(0, chs[1] - chs[0]) : 0)
+                n += rows * cols * (chs.count == 2 ? min(max(0, chs[1] - chs[0]), 1 << 28) : 0)
             }
             compsOnCore.append(n)
         }

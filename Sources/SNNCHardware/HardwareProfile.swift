@@ -172,6 +172,10 @@ struct ProfileReader {
 
     /// Sizes above this are absurd for any chip (a petabit of memory, 2^40 cores).
     static let absurd = 1 << 40
+    /// State, payload and multiplier widths: the emulator holds a state times a k-bit multiplier
+    /// in 64 bits, so b + k + 1 ≤ 63 (Docs/fixed-point.md).
+    static let maxStateBits = 32
+    static let maxDecayBits = 24
 
     mutating func section(_ v: JSONValue, _ key: String) -> JSONValue? {
         guard let s = v[key] else {
@@ -211,7 +215,7 @@ struct ProfileReader {
             return nil
         }
         guard d >= min && d < 1e18 else {
-            bag.error(.paramRange, object, "field '\(path)' is \(d); it must be ≥ \(min)")
+            bag.error(.paramRange, object, "field '\(path)' is \(d); it must be ≥ \(min) and below 1e18")
             return nil
         }
         return d
@@ -344,7 +348,7 @@ struct ProfileReader {
         // numerics
         var numerics: Numerics?
         if let n = section(root, "numerics") {
-            let wb = int(n["weight_bits"], "numerics.weight_bits", max: 32)
+            let wb = int(n["weight_bits"], "numerics.weight_bits", min: 2, max: 32)
             let emin = int(n["weight_exponent_min"], "numerics.weight_exponent_min", min: -64, max: 64)
             let emax = int(n["weight_exponent_max"], "numerics.weight_exponent_max", min: -64, max: 64)
             let scope = n["exponent_scope"]?.string
@@ -353,11 +357,11 @@ struct ProfileReader {
             }
             let rnd = string(n["rounding"], "numerics.rounding", as: RoundingMode.self)
             let sb = n["state_bits"]
-            let cb = int(sb?["current"], "numerics.state_bits.current", max: 64)
-            let ab = int(sb?["activation"], "numerics.state_bits.activation", max: 64)
-            let rb = int(sb?["refractory"], "numerics.state_bits.refractory", max: 64)
-            let tb = int(sb?["threshold"], "numerics.state_bits.threshold", max: 64)
-            let db = int(n["decay_bits"], "numerics.decay_bits", max: 32)
+            let cb = int(sb?["current"], "numerics.state_bits.current", min: 2, max: Self.maxStateBits)
+            let ab = int(sb?["activation"], "numerics.state_bits.activation", min: 2, max: Self.maxStateBits)
+            let rb = int(sb?["refractory"], "numerics.state_bits.refractory", min: 2, max: Self.maxStateBits)
+            let tb = int(sb?["threshold"], "numerics.state_bits.threshold", min: 2, max: Self.maxStateBits)
+            let db = int(n["decay_bits"], "numerics.decay_bits", max: Self.maxDecayBits)
             let ov = string(n["overflow"], "numerics.overflow", as: OverflowMode.self)
             let check = n["overflow_check"]?.string
             if check != "error" && check != "warning" {
@@ -377,8 +381,8 @@ struct ProfileReader {
         var spikes: Spikes?
         if let s = section(root, "spikes") {
             let graded = bool(s["graded"], "spikes.graded")
-            let pb = int(s["payload_bits"], "spikes.payload_bits", min: 0, max: 64)
-            let mb = int(s["multiplier_bits"], "spikes.multiplier_bits", min: 0, max: 64)
+            let pb = int(s["payload_bits"], "spikes.payload_bits", min: 0, max: Self.maxStateBits)
+            let mb = int(s["multiplier_bits"], "spikes.multiplier_bits", min: 0, max: Self.maxStateBits)
             if let graded, let pb, let mb {
                 if graded && (pb == 0 || mb == 0) {
                     bag.error(.paramRange, object, "spikes.graded is true but payload_bits is \(pb) and multiplier_bits \(mb); graded spikes need both > 0")

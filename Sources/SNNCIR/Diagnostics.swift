@@ -10,6 +10,7 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     // Files and JSON syntax
     case fileUnreadable = "file-unreadable"
     case fileTooLarge = "file-too-large"
+    case outputUnwritable = "output-unwritable"
     case jsonEmpty = "json-empty"
     case jsonSyntax = "json-syntax"
     case jsonTruncated = "json-truncated"
@@ -164,6 +165,8 @@ public func formatShape(_ shape: [Int]) -> String {
 /// `v` with a fixed count of decimals, without Foundation: formatFixed(0.12345, 2) = "0.12".
 public func formatFixed(_ v: Double, _ decimals: Int) -> String {
     guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+    // Beyond 2^53 (or more than 15 decimals) digits are not exact anyway: shortest round trip.
+    guard decimals >= 0, decimals <= 15, abs(v) * pow10(decimals) < checkedIntLimit else { return "\(v)" }
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let r = (abs(v) * scale).rounded()
@@ -175,4 +178,10 @@ public func formatFixed(_ v: Double, _ decimals: Int) -> String {
         frac /= 10
     }
     return (v < 0 && r != 0 ? "-" : "") + String(ip) + (decimals > 0 ? "." + fs : "")
+}
+
+private func pow10(_ n: Int) -> Double {
+    var s = 1.0
+    for _ in 0..<max(0, n) { s *= 10 }
+    return s
 }

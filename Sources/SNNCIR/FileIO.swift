@@ -26,6 +26,25 @@ public enum FileIOError: Error, Sendable, CustomStringConvertible {
 
 private func errnoText() -> String { String(cString: strerror(errno)) }
 
+/// Opens `path` for reading if it is a regular file. O_NONBLOCK keeps a FIFO (or a device) from
+/// blocking the open until a writer comes; the type is checked on the open descriptor (no race
+/// with a rename), and regular files ignore O_NONBLOCK for reads.
+private func openRegularFile(_ path: String) throws(FileIOError) -> (fd: Int32, size: Int) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    if fd < 0 { throw .cannotOpen(path: path, reason: errnoText()) }
+    var st = stat()
+    if fstat(fd, &st) != 0 {
+        let reason = errnoText()
+        close(fd)
+        throw .cannotOpen(path: path, reason: reason)
+    }
+    if (st.st_mode & S_IFMT) != S_IFREG {
+        close(fd)
+        throw .notARegularFile(path: path)
+    }
+    return (fd, Int(st.st_size))
+}
+
 /// A read-only memory mapping of a whole file; unmapped when the last reference goes.
 public final class MappedFile: @unchecked Sendable {
     // @unchecked: the mapping is read-only and immutable for the object's lifetime.
@@ -35,13 +54,9 @@ public final class MappedFile: @unchecked Sendable {
 
     public init(path: String) throws(FileIOError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw .cannotOpen(path: path, reason: errnoText()) }
+        let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) != 0 { throw .cannotOpen(path: path, reason: errnoText()) }
-        if (st.st_mode & S_IFMT) != S_IFREG { throw .notARegularFile(path: path) }
-        size = Int(st.st_size)
+        self.size = size
         if size == 0 {
             base = nil
             return
@@ -61,13 +76,8 @@ public final class MappedFile: @unchecked Sendable {
 
 /// Reads a whole file into memory (for JSON and CSV, which json-c and the parsers need contiguous).
 public func readWholeFile(_ path: String, limit: Int) throws(FileIOError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd < 0 { throw .cannotOpen(path: path, reason: errnoText()) }
+    let (fd, size) = try openRegularFile(path)
     defer { close(fd) }
-    var st = stat()
-    if fstat(fd, &st) != 0 { throw .cannotOpen(path: path, reason: errnoText()) }
-    if (st.st_mode & S_IFMT) != S_IFREG { throw .notARegularFile(path: path) }
-    let size = Int(st.st_size)
     if size > limit { throw .tooLarge(path: path, size: size, limit: limit) }
     var out = [UInt8](repeating: 0, count: size)
     var done = 0

@@ -51,6 +51,36 @@ public struct ASNParameters: Sendable, Equatable {
         self.h = h
         self.spike = spike
     }
+
+    /// The working range of ϑ0 and m_f: what the simulators and every fixed-point format handle
+    /// (12 fraction bits below ϑ0 stay above 2^-1074, 16·ϑ0 stays far below 2^63 LSBs).
+    public static let theta0Range: ClosedRange<Double> = 1e-6...100
+    public static let mfRange: ClosedRange<Double> = 0...100
+    /// Time constants in ms: above 0 (a tiny τ is an instant decay), at most 10^6.
+    public static let tauRange: ClosedRange<Double> = Double.leastNonzeroMagnitude...1e6
+
+    /// What is out of range, one sentence each ("" when the parameters are usable): the same
+    /// rules for the loader, every ϑ0 override and the spiking paths.
+    public var problems: [String] {
+        var out: [String] = []
+        for (name, v) in [("tau_gamma", tauGamma), ("tau_eta", tauEta), ("tau_beta", tauBeta), ("tau_phi", tauPhi)] where !Self.tauRange.contains(v) {
+            out.append("\(name) is \(v) ms; it must be above 0 and at most \(Self.tauRange.upperBound)")
+        }
+        if !Self.theta0Range.contains(theta0) { out.append("theta0 is \(theta0); it must be in [\(Self.theta0Range.lowerBound), \(Self.theta0Range.upperBound)]") }
+        if !Self.mfRange.contains(mf) { out.append("m_f is \(mf); it must be in [\(Self.mfRange.lowerBound), \(Self.mfRange.upperBound)]") }
+        guard out.isEmpty else { return out }
+        let tf = TransferFunction(theta0: theta0, mf: mf, tauGamma: tauGamma, tauEta: tauEta)
+        switch h {
+        case .normalize:
+            let h = tf.normalizedH
+            if !(h.isFinite && h > 0 && h < 1e12) {
+                out.append("h \"normalize\" sets f(1) = 1, but at theta0 \(theta0), m_f \(mf) f(1) is \(tf.g(1)) for every h (an activation of 1 stays below the threshold); lower theta0 or give h a value")
+            }
+        case .value(let v):
+            if !(v.isFinite && v > 0 && v < 1e12) { out.append("h is \(v); it must be in (0, 1e12)") }
+        }
+        return out
+    }
 }
 
 public struct Padding2D: Sendable, Equatable {

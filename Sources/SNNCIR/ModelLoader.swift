@@ -68,6 +68,8 @@ struct ModelParser {
     var layoutsValue: JSONValue?
     var layouts = Layouts()
     var asnDefaults: [String: JSONValue] = [:]
+    /// The graded ASN every relu becomes (nil until the first relu is read).
+    var reluASN: ASNParameters?? = nil
     var readoutDefault: JSONValue?
 
     init(bag: DiagnosticBag, baseDirectory: String, fileName: String) {
@@ -394,7 +396,9 @@ struct ModelParser {
         case .asn:
             return parseASN(v, obj: obj).map { .asn($0) }
         case .relu:
-            return .relu(reluAsGradedASN())
+            // Checked once: every relu shares defaults.asn, so a bad value is reported once.
+            if reluASN == nil { reluASN = .some(reluAsGradedASN(obj: obj)) }
+            return .relu(reluASN!)
         case .maxpool2d, .avgpool2d:
             guard let sizeV = v["size"] else {
                 bag.error(.fieldMissing, obj, "field 'size' is missing; give the pooling window, e.g. 2 or [2, 2]")
@@ -472,16 +476,30 @@ struct ModelParser {
             ok = false
         }
         guard ok else { return nil }
-        return ASNParameters(tauGamma: nums["tau_gamma"]!, tauEta: nums["tau_eta"]!, tauBeta: nums["tau_beta"]!,
-                             tauPhi: nums["tau_phi"]!, theta0: nums["theta0"]!, mf: nums["m_f"]!, h: h, spike: spike)
+        let p = ASNParameters(tauGamma: nums["tau_gamma"]!, tauEta: nums["tau_eta"]!, tauBeta: nums["tau_beta"]!,
+                              tauPhi: nums["tau_phi"]!, theta0: nums["theta0"]!, mf: nums["m_f"]!, h: h, spike: spike)
+        for problem in p.problems { bag.error(.paramRange, obj, problem) }
+        return p.problems.isEmpty ? p : nil
     }
 
-    /// The graded ASN a relu node becomes, from `defaults.asn` alone; nil if incomplete.
-    func reluAsGradedASN() -> ASNParameters? {
-        func d(_ k: String) -> Double? { asnDefaults[k]?.double }
-        guard let tg = d("tau_gamma"), let te = d("tau_eta"), let tb = d("tau_beta"), let tp = d("tau_phi"),
-              let t0 = d("theta0"), let mf = d("m_f"), tg > 0, te > 0, tb > 0, tp > 0, t0 > 0, mf >= 0 else { return nil }
-        return ASNParameters(tauGamma: tg, tauEta: te, tauBeta: tb, tauPhi: tp, theta0: t0, mf: mf, h: .value(1), spike: .graded)
+    /// The graded ASN a relu node becomes, from `defaults.asn` alone; nil if incomplete (a plain
+    /// ANN needs none; the spiking paths then say `asn-param-missing`). Values that are given are
+    /// checked by the same rules as an `asn` node's, so inspect, simulate and compile agree.
+    mutating func reluAsGradedASN(obj: String) -> ASNParameters? {
+        let keys = ["tau_gamma", "tau_eta", "tau_beta", "tau_phi", "theta0", "m_f"]
+        var nums: [String: Double] = [:]
+        var ok = true
+        for key in keys {
+            guard let jv = asnDefaults[key] else { continue }
+            let rule = key == "m_f" ? "≥ 0" : (key == "theta0" ? "> 0" : "> 0 ms")
+            let check: (Double) -> Bool = key == "m_f" ? { $0 >= 0 } : { $0 > 0 }
+            if let d = number(jv, field: "defaults.asn." + key, obj: obj, required: true, check: check, rule: rule) { nums[key] = d } else { ok = false }
+        }
+        guard ok, let tg = nums["tau_gamma"], let te = nums["tau_eta"], let tb = nums["tau_beta"], let tp = nums["tau_phi"],
+              let t0 = nums["theta0"], let mf = nums["m_f"] else { return nil }
+        let p = ASNParameters(tauGamma: tg, tauEta: te, tauBeta: tb, tauPhi: tp, theta0: t0, mf: mf, h: .value(1), spike: .graded)
+        for problem in p.problems { bag.error(.paramRange, obj, "defaults.asn (the graded ASN a relu runs as): " + problem) }
+        return p.problems.isEmpty ? p : nil
     }
 
     // MARK: small field readers

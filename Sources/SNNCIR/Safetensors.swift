@@ -153,12 +153,12 @@ public final class SafetensorsFile: @unchecked Sendable {
         self.dataStart = dataStart
     }
 
-    /// A tensor view of an entry (no copy). The caller has checked the dtype is readable.
-    public func tensor(_ entry: SafetensorsEntry, displayName: String) -> Tensor {
-        let count = entry.shape.reduce(1, *)
-        let storage = TensorStorage(file: file, byteOffset: dataStart + entry.begin, dtype: entry.dtype!, count: count)
-        return Tensor(shape: entry.shape, storage: storage,
-                      source: .safetensors(file: displayName, name: entry.name, dtype: entry.dtype!))
+    /// A tensor view of an entry (no copy); nil when its dtype is not one snnc reads or its
+    /// element count overflows (the loader reports both before it asks).
+    public func tensor(_ entry: SafetensorsEntry, displayName: String) -> Tensor? {
+        guard let dtype = entry.dtype, let count = checkedProduct(entry.shape) else { return nil }
+        let storage = TensorStorage(file: file, byteOffset: dataStart + entry.begin, dtype: dtype, count: count)
+        return Tensor(shape: entry.shape, storage: storage, source: .safetensors(file: displayName, name: entry.name, dtype: dtype))
     }
 }
 

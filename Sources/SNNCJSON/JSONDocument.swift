@@ -18,6 +18,8 @@ public struct JSONParseError: Error, Sendable, Equatable {
         case truncated
         case syntax(String)
         case trailingContent
+        /// NaN, Infinity or a number beyond ±1.8e308 (json-c takes them; RFC 8259 has no such number).
+        case nonFinite(path: String)
     }
     public let kind: Kind
     /// Byte offset where parsing stopped.
@@ -31,6 +33,7 @@ public struct JSONParseError: Error, Sendable, Equatable {
         case .truncated: return "the JSON text ends early (truncated file?)"
         case .syntax(let what): return "invalid JSON at byte \(offset): \(what)"
         case .trailingContent: return "unexpected content after the JSON value at byte \(offset)"
+        case .nonFinite(let path): return "invalid JSON number at \(path): NaN, Infinity and numbers beyond ±1.8e308 are not JSON (RFC 8259)"
         }
     }
 }
@@ -89,7 +92,45 @@ public final class JSONDocument: @unchecked Sendable {
             }
             i += 1
         }
+        if let obj, let path = firstNonFinite(obj, path: "$") {
+            json_object_put(obj)
+            throw JSONParseError(kind: .nonFinite(path: path), offset: 0)
+        }
         return JSONDocument(root: obj)
+    }
+
+    /// The path of the first number that is not finite, depth first in document order.
+    private static func firstNonFinite(_ o: OpaquePointer, path: String) -> String? {
+        switch json_object_get_type(o) {
+        case json_type_double:
+            return json_object_get_double(o).isFinite ? nil : path
+        case json_type_array:
+            let n = json_object_array_length(o)
+            for i in 0..<n {
+                guard let e = json_object_array_get_idx(o, i) else { continue }
+                let t = json_object_get_type(e)
+                if t == json_type_int { continue }
+                if t == json_type_double {
+                    if !json_object_get_double(e).isFinite { return path + "[\(i)]" }
+                    continue
+                }
+                if let p = firstNonFinite(e, path: path + "[\(i)]") { return p }
+            }
+            return nil
+        case json_type_object:
+            var it = json_object_iter_begin(o)
+            var end = json_object_iter_end(o)
+            while json_object_iter_equal(&it, &end) == 0 {
+                if let v = json_object_iter_peek_value(&it) {
+                    let name = String(cString: json_object_iter_peek_name(&it))
+                    if let p = firstNonFinite(v, path: path + "." + name) { return p }
+                }
+                json_object_iter_next(&it)
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONDocument {
@@ -154,10 +195,12 @@ public struct JSONValue: @unchecked Sendable {
     public var int: Int? {
         guard let pointer, json_object_get_type(pointer) == json_type_int else { return nil }
         // json-c stores integers beyond Int64 as uint64 or saturates; refuse both.
-        if json_object_get_int64(pointer) == Int64.max, json_object_get_uint64(pointer) != UInt64(Int64.max) {
-            return nil
-        }
-        return Int(json_object_get_int64(pointer))
+        // Int64.min is what json-c saturates a too-negative integer to: refused too (no input
+        // means it), so sums and differences of integers read here cannot start at the limit.
+        let v = json_object_get_int64(pointer)
+        if v == Int64.max, json_object_get_uint64(pointer) != UInt64(Int64.max) { return nil }
+        if v == Int64.min { return nil }
+        return Int(v)
     }
 
     /// The value of any number (integer or not) as a double; nil for other kinds.

@@ -24,8 +24,11 @@ public enum FixedPoint {
     /// profile's range: the most precision without clipping the largest weight.
     public static func chooseExponent(maxAbs: Double, bits: Int, range: ClosedRange<Int>) -> Int {
         guard maxAbs > 0 else { return range.lowerBound }
+        // Weights are finite (the loader refuses others), but a product may not be: saturate.
+        guard maxAbs.isFinite else { return range.upperBound }
         let maxM = Double((1 << (bits - 1)) - 1)
-        var e = Int((log2(maxAbs / maxM)).rounded(.up))
+        // log2 of a finite positive ratio lies in −1100 … 1100: the clamp only bounds the loops.
+        var e = min(max(checkedInt(log2(maxAbs / maxM), .up) ?? range.upperBound, range.lowerBound - 1), range.upperBound + 1)
         // Guard against log2 rounding at exact powers of two.
         while e > range.lowerBound && maxAbs <= maxM * pow2(e - 1) { e -= 1 }
         while maxAbs > maxM * pow2(e) { e += 1 }
@@ -53,6 +56,8 @@ public enum FixedPoint {
     }
 
     /// A decay α as a k-bit multiplier: round(α·2^k) (e.g. 12 bits: exp(−1/50) → 4015/4096).
-    public static func decay(_ alpha: Double, bits: Int) -> Int { Int((alpha * Double(1 << bits)).rounded()) }
+    /// α ≥ 0 is finite and `bits` ≤ 32 (profile and parameter ranges), so this never saturates
+    /// in practice; the clamp keeps a caller's mistake from trapping.
+    public static func decay(_ alpha: Double, bits: Int) -> Int { clampedInt(alpha * pow2(bits)) }
 }
 

@@ -165,12 +165,23 @@ public struct Quantize: Pass {
                 }
             }
             func a(_ tau: Double) -> Int { FixedPoint.decay(exp(-1 / tau), bits: k) }
-            unit.neuronFormats[n.name] = NeuronFixedPoint(stateExponent: sExp, theta0: Int((p.theta0 / pow2(sExp)).rounded()),
+            let thetaLimit = (1 << (num.thresholdBits - 1)) - 1
+            guard let theta0LSBs = checkedInt(p.theta0 / pow2(sExp), .toNearestOrAwayFromZero), (1...thetaLimit).contains(theta0LSBs) else {
+                problems.append(Diagnostic(.error, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
+                                           "ϑ0 \(p.theta0) is \(formatFixed(p.theta0 / pow2(sExp), 0)) state LSBs (2^\(sExp)); the \(num.thresholdBits)-bit threshold needs 1 … \(thetaLimit)"))
+                continue
+            }
+            unit.neuronFormats[n.name] = NeuronFixedPoint(stateExponent: sExp, theta0: theta0LSBs,
                                                           mf: FixedPoint.decay(p.mf, bits: k), decayBits: k,
                                                           alphaBeta: a(p.tauBeta), alphaPhi: a(p.tauPhi), alphaEta: a(p.tauEta), alphaGamma: a(p.tauGamma))
             if let ar = unit.arousal {
                 let hp = ar.theta0High
-                unit.neuronFormats[n.name]!.arousal = (theta0: Int((hp / pow2(sExp)).rounded()), mf: FixedPoint.decay(hp, bits: k),
+                guard let hpLSBs = checkedInt(hp / pow2(sExp), .toNearestOrAwayFromZero), (1...thetaLimit).contains(hpLSBs) else {
+                    problems.append(Diagnostic(.error, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
+                                               "arousal's ϑ0_hp \(hp) is \(formatFixed(hp / pow2(sExp), 0)) state LSBs (2^\(sExp)); the \(num.thresholdBits)-bit threshold needs 1 … \(thetaLimit)"))
+                    continue
+                }
+                unit.neuronFormats[n.name]!.arousal = (theta0: hpLSBs, mf: FixedPoint.decay(hp, bits: k),
                                                        inputGain: FixedPoint.decay(Self.arousalGain(into: n.name, unit), bits: k))
             }
         }
@@ -239,10 +250,6 @@ public struct Quantize: Pass {
                 unit.model.nodes[i].attributes = .conv2d(c)
             default: break
             }
-        }
-        for (name, f) in unit.neuronFormats.sorted(by: { $0.key < $1.key }) where f.theta0 > (1 << (num.thresholdBits - 1)) - 1 || f.theta0 < 1 {
-            problems.append(Diagnostic(.error, .overflowPossible, file: unit.model.file, object: "node '\(name)'",
-                                       "ϑ0 is \(f.theta0) state LSBs (2^\(f.stateExponent)); the \(num.thresholdBits)-bit threshold needs 1 … \((1 << (num.thresholdBits - 1)) - 1)"))
         }
         if num.exponentScope == "core" {
             unit.diagnostics.append(Diagnostic(.note, .quantZeroed, file: unit.model.file, object: "profile '\(unit.profile.name)'",

@@ -196,6 +196,10 @@ public enum DataLoader {
             return nil
         }
         let width = first.count
+        #if SNNC_PLANTED_TRAP
+        // A deliberate trap, compiled only by `Tests/Fuzz/run.sh -p` to show the fuzz smoke finds traps.
+        if width == 7 { fatalError("planted trap") }
+        #endif
         let lc0 = labelColumn < 0 ? width + labelColumn : labelColumn
         // A header row: some feature cell of the first row is not a number.
         let hasHeader = header ?? first.enumerated().contains { $0.offset != lc0 && Double($0.element) == nil }

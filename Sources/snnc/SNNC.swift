@@ -157,7 +157,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Arousal (the paper's attention): a Table SI4 preset (iris, sonar, mnist, cifar10, cifar100, ilsvrc2012) or t_sa,ϑ0_lp,ϑ0_hp,p1,p2; runs all at ϑ0_lp, all at ϑ0_hp and with arousal, and compares.") var arousal: String?
 
     func validate() throws {
-        if let t = theta0, !(t > 0 && t <= 100) { throw ValidationError("--theta0 must be in (0, 100]") }
+        if let t = theta0, !ASNParameters.theta0Range.contains(t) { throw ValidationError("--theta0 must be in [\(ASNParameters.theta0Range.lowerBound), \(ASNParameters.theta0Range.upperBound)], got \(t)") }
         guard (1...100_000).contains(runs) else { throw ValidationError("--runs must be 1 … 100000") }
         if let a = arousal, ArousalRun.parse(a) == nil {
             throw ValidationError("--arousal takes a preset (\(Arousal.paper.keys.sorted().joined(separator: ", "))) or five numbers t_sa,theta0_lp,theta0_hp,p1,p2")
@@ -230,8 +230,8 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         let parts = theta0.split(separator: ",")
-        guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw ValidationError("--theta0 must be a comma-separated list of positive numbers, got '\(theta0)'")
+        guard !parts.isEmpty, values.count == parts.count, values.allSatisfy({ ASNParameters.theta0Range.contains($0) }) else {
+            throw ValidationError("--theta0 must be a comma-separated list of numbers in [\(ASNParameters.theta0Range.lowerBound), \(ASNParameters.theta0Range.upperBound)], got '\(theta0)'")
         }
         guard tolerance >= 0 && tolerance.isFinite else { throw ValidationError("--tolerance must be ≥ 0") }
     }
@@ -291,7 +291,7 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "Arousal: a Table SI4 preset (iris, sonar, mnist, …) or t_sa,ϑ0_lp,ϑ0_hp,p1,p2; compiles at ϑ0_lp with the registers the switch to ϑ0_hp writes (snnc emulate then applies it).") var arousal: String?
 
     func validate() throws {
-        if let t = theta0, !(t > 0 && t <= 100) { throw ValidationError("--theta0 must be in (0, 100]") }
+        if let t = theta0, !ASNParameters.theta0Range.contains(t) { throw ValidationError("--theta0 must be in [\(ASNParameters.theta0Range.lowerBound), \(ASNParameters.theta0Range.upperBound)], got \(t)") }
         if let a = arousal, ArousalRun.parse(a) == nil {
             throw ValidationError("--arousal takes a preset (\(Arousal.paper.keys.sorted().joined(separator: ", "))) or five numbers t_sa,theta0_lp,theta0_hp,p1,p2")
         }
@@ -392,7 +392,7 @@ struct CalibrateArousalCommand: ParsableCommand {
     func validate() throws {
         guard offset >= 0 else { throw ValidationError("--offset must be ≥ 0") }
         guard start >= 0 && start <= 1_000_000 && window >= 10 && window <= 1_000_000 else { throw ValidationError("--start must be ≥ 0 and --window 10 … 1000000") }
-        guard theta0Low > 0 && theta0Low <= 100 && theta0High > 0 && theta0High <= 100 else { throw ValidationError("--theta0-low and --theta0-high must be in (0, 100]") }
+        guard ASNParameters.theta0Range.contains(theta0Low) && ASNParameters.theta0Range.contains(theta0High) else { throw ValidationError("--theta0-low and --theta0-high must be in [\(ASNParameters.theta0Range.lowerBound), \(ASNParameters.theta0Range.upperBound)]") }
         guard margin > 0 && margin <= 1000 else { throw ValidationError("--margin must be in (0, 1000]") }
     }
 

@@ -30,8 +30,8 @@ import Testing
     /// decision on, the run equals neither the all-lp run; with θ_A = −∞ none does.
     @Test func floatReferenceSwitches() throws {
         let model = ModelLoader.load(path: Self.iris).model!
-        let low = try SpikingNetwork.lower(Sweep.withThreshold(model, theta0: 0.4)).get()
-        let high = try SpikingNetwork.lower(Sweep.withThreshold(model, theta0: 0.17)).get()
+        let low = try Sweep.lowered(model, theta0: 0.4).get()
+        let high = try Sweep.lowered(model, theta0: 0.17).get()
         let data = try DataLoader.load(path: Self.all).get()
         let x = data.samples[0]
         var o = SimulationOptions()

@@ -100,6 +100,15 @@ public struct MapGraph: Sendable {
                 var ok = true
                 trace(n.inputs[0], weighted: nil, unit: unit, layerIndex: layerIndex, into: &projections, ok: &ok, problems: &problems, target: n.name)
                 if !ok { continue }
+                // An identity projection carries neuron (y, x, c) to compartment (y, x, c): both
+                // sides must have one shape (a flatten straight into a readout or an add does not).
+                for p in projections where p.kind == .identity && layers[p.source].hwc != layer.compartmentHWC {
+                    problems.append(Diagnostic(.error, .unsupportedPattern, file: unit.model.file, object: "node '\(n.name)'",
+                                               "it takes layer '\(layers[p.source].name)' (\(formatShape(layers[p.source].shape))) unweighted into \(formatShape(layer.compartmentShape)); the mapper carries unweighted inputs neuron to neuron only",
+                                               notes: ["put a dense layer between a flatten and a readout, or feed it from a flat layer"]))
+                    ok = false
+                }
+                if !ok { continue }
                 layer.inputs = projections
             }
             layerIndex[n.name] = layers.count

@@ -108,6 +108,8 @@ public struct LayerPlan: Sendable {
 /// Geometry helpers: a layer as H × W × C (flat layers 1 × 1 × N).
 extension MapLayer {
     var hwc: (h: Int, w: Int, c: Int) { shape.count == 3 ? (shape[0], shape[1], shape[2]) : (1, 1, neurons) }
+    /// Compartments as H × W × C: what an identity projection into this layer must match.
+    var compartmentHWC: (h: Int, w: Int, c: Int) { compartmentShape.count == 3 ? (compartmentShape[0], compartmentShape[1], compartmentShape[2]) : (1, 1, compartments) }
     var compHW: (h: Int, w: Int) { compartmentShape.count == 3 ? (compartmentShape[0], compartmentShape[1]) : (1, 1) }
 
     /// Pre-pool rows held by pooled rows `r` (the union of their windows).

@@ -108,17 +108,7 @@ public enum Artefact {
     }
 
     /// Removes a directory of plain files (what `write` creates).
-    static func removeTree(_ path: String) {
-        guard let d = opendir(path) else { return }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(d)
-        for n in names { unlink(path + "/" + n) }
-        rmdir(path)
-    }
+    static func removeTree(_ path: String) { removeDirectoryOfFiles(path) }
 
     // MARK: contents
 

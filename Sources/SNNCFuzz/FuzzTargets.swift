@@ -81,19 +81,6 @@ public enum Fuzz {
         }
     }
 
-    static func remove(_ dir: String) {
-        if let d = opendir(dir) {
-            var names: [String] = []
-            while let e = readdir(d) {
-                let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if n != "." && n != ".." { names.append(n) }
-            }
-            closedir(d)
-            for n in names { unlink(dir + "/" + n) }
-        }
-        rmdir(dir)
-    }
-
     /// Writes the container's files into `dir`; returns their paths in order.
     static func materialise(_ bytes: [UInt8], defaultName: String, in dir: String) -> [String] {
         var paths: [String] = []
@@ -150,7 +137,7 @@ public enum Fuzz {
     /// One input through one target.
     public static func run(_ target: FuzzTarget, _ bytes: [UInt8]) -> FuzzOutcome {
         guard let dir = makeScratch() else { return FuzzOutcome(accepted: false, ids: [DiagnosticID.outputUnwritable.rawValue]) }
-        defer { remove(dir) }
+        defer { removeDirectoryOfFiles(dir) }
         return run(target, bytes, in: dir)
     }
 

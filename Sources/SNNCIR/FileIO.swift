@@ -145,3 +145,17 @@ public func resolvePath(_ name: String, relativeTo directory: String) -> String 
     if name.hasPrefix("/") { return name }
     return directory == "." ? name : directory + "/" + name
 }
+
+/// Removes a directory that holds plain files only (an artefact, a scratch directory).
+public func removeDirectoryOfFiles(_ path: String) {
+    if let d = opendir(path) {
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(d)
+        for n in names { unlink(path + "/" + n) }
+    }
+    rmdir(path)
+}

@@ -54,6 +54,7 @@ head -40 Examples/iris/all.csv > "$seeds/data/iris.csv"
 head -20 Examples/sonar/all.csv > "$seeds/data/sonar.csv"
 for f in Tests/SNNCReferenceTests/Fixtures/*; do
   case "$f" in
+    *authors-neuron-traces.json) ;;  # not a data set
     *.json) # a manifest with the files it names
       args=("data.json=$f")
       for m in $(grep -o '"[A-Za-z0-9_.-]*\.\(idx[0-9]*\|npy\|npz\|gz\|csv\|ubyte\)"' "$f" | tr -d '"' | sort -u); do
@@ -78,7 +79,7 @@ for spec in iris:loihi iris-relu:loihi2 handwritten:generic sonar:spinnaker; do
 done
 for t in model safetensors profile data artefact; do
   for f in Tests/SNNCFuzzTests/Corpus/$t/*; do
-    case "$f" in *.expect|*'*') ;; *) cp "$f" "$seeds/$t/crash-corpus-$(basename "$f")" ;; esac
+    case "$f" in *.tsv|*'*') ;; *) cp "$f" "$seeds/$t/crash-corpus-$(basename "$f")" ;; esac
   done
 done
 

@@ -2,8 +2,9 @@
 // snnc — a toolchain that maps adaptive spiking neural networks (ASN) onto neuromorphic chips.
 //
 // Targets are layered; each depends only on the ones above it (see Docs/architecture.md):
-//   CJSONC → SNNCJSON → SNNCIR → SNNCHardware → SNNCPasses (passes + mapper) → (emulator, issue 7)
-//   → SNNCDriver → snnc (the CLI)
+//   CJSONC → SNNCJSON → SNNCIR → SNNCHardware → SNNCPasses (passes + mapper)
+//   SNNCIR → SNNCReference (float reference);  SNNCIR → SNNCArtefact (format) → SNNCEmulator
+//   all of them → SNNCDriver → snnc (the CLI);  SNNCFuzz → snnc-fuzz (fuzzing)
 import PackageDescription
 
 let package = Package(
@@ -39,11 +40,13 @@ let package = Package(
         // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
         // metrics and data-set readers. The yardstick every compiled result is measured against.
         .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "CZlib"]),
+        // The artefact format (Docs/artefact.md): file names, magics, the manifest and its
+        // verification, byte helpers — used by the writer (SNNCDriver) and the reader (SNNCEmulator).
+        .target(name: "SNNCArtefact", dependencies: ["SNNCIR", "SNNCJSON", .product(name: "Crypto", package: "swift-crypto")]),
         // The fixed-point emulator: reads a compiled artefact directory only (Docs/fixed-point.md).
-        .target(name: "SNNCEmulator", dependencies: ["SNNCIR", "SNNCJSON"]),
+        .target(name: "SNNCEmulator", dependencies: ["SNNCIR", "SNNCJSON", "SNNCArtefact"]),
         // The driver: what each subcommand does, as library code the tests call in-process.
-        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCEmulator",
-                                                   .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCArtefact", "SNNCEmulator"]),
         // The thin command-line front end.
         .executableTarget(
             name: "snnc",
@@ -56,7 +59,7 @@ let package = Package(
         ),
         // The fuzz targets (Docs/fuzzing.md): the readers and the compiler driven by one byte string,
         // shared by the libFuzzer binary and the crash-corpus tests.
-        .target(name: "SNNCFuzz", dependencies: ["SNNCIR", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCEmulator"]),
+        .target(name: "SNNCFuzz", dependencies: ["SNNCIR", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCArtefact", "SNNCEmulator"]),
         // libFuzzer entry point (Tests/Fuzz/run.sh builds it with -DSNNC_FUZZ -sanitize=fuzzer,address);
         // a replay/pack tool in normal builds.
         .executableTarget(name: "snnc-fuzz", dependencies: ["SNNCFuzz", "SNNCIR"]),
@@ -72,7 +75,7 @@ let package = Package(
         .testTarget(name: "SNNCPassesTests", dependencies: ["SNNCPasses", "SNNCHardware", "SNNCIR", "SNNCReference", "SNNCDriver"]),
         .testTarget(name: "SNNCReferenceTests", dependencies: ["SNNCReference", "SNNCIR", "SNNCJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SNNCFuzzTests", dependencies: ["SNNCFuzz"], exclude: ["Corpus"]),
-        .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON", "SNNCPasses", "SNNCHardware", "SNNCReference", "SNNCEmulator"],
+        .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON", "SNNCPasses", "SNNCHardware", "SNNCReference", "SNNCArtefact", "SNNCEmulator"],
                     exclude: ["Golden", "Profiles"]),
     ]
 )

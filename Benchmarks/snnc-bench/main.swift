@@ -6,6 +6,7 @@
 //
 //   swift run -c release snnc-bench compile [--passes]   (Benchmarks/snnc-bench/CompileBench.swift)
 //   swift run -c release snnc-bench emulate [--images N] [--duration MS] [--profile P]   (EmulateBench.swift)
+//   swift run -c release snnc-bench regression --record FILE | --check FILE [--images N] [--only EX]   (RegressionBench.swift)
 //
 // `simulate` runs the float reference on the largest example network (default: the paper's
 // MNIST architecture with synthetic weights and synthetic images, or --model/--data) with 1 and
@@ -48,6 +49,10 @@ if args.count >= 3 && args[1] == "measure-load" {
     exit(0)
 }
 
+if args.count >= 2 && args[1] == "regression" {
+    regressionBenchmark(Array(args.dropFirst(2)))
+    exit(0)
+}
 if args.count >= 2 && args[1] == "emulate" {
     emulateBenchmark(Array(args.dropFirst(2)))
     exit(0)

@@ -2,7 +2,7 @@
 // needs to run the network, and nothing it must look up elsewhere. Written to a temporary
 // directory beside the target and renamed into place, so a failed compile leaves no half-written
 // artefact; no timestamps or paths inside, so the same inputs give the same bytes.
-import Crypto
+import SNNCArtefact
 import SNNCHardware
 import SNNCIR
 import SNNCJSON
@@ -12,40 +12,25 @@ import Glibc
 #endif
 
 public enum Artefact {
-    public static let format = "snnc-artefact"
-    public static let version = 1
-
-    /// Hex SHA-256 of bytes.
-    public static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { b in
-            let h = String(b, radix: 16)
-            return b < 16 ? "0" + h : h
-        }.joined()
-    }
-
-    /// The files of the artefact, in the order they are listed in the manifest.
-    /// The name the source model's JSON is copied under (the float reference of `snnc emulate
-    /// --check` runs from it; its weights file keeps its own name beside it).
-    public static let sourceModel = "source-model.json"
+    public static let sourceModel = ArtefactFormat.sourceModel
 
     public static func files(_ unit: CompileUnit, modelBytes: [UInt8], weightsBytes: [UInt8]?, profileBytes: [UInt8]) -> [(String, [UInt8])] {
         var out: [(String, [UInt8])] = []
         out.append((sourceModel, modelBytes))
-        let reserved: Set<String> = [sourceModel, "manifest.json", "layers.json", "cores.json", "axon-tables.bin", "weights.bin", "host.bin", "routing.json",
-                                     "routing.txt", "quantization.json", "report.json", "report.md", "report.svg"]
+        let reserved = ArtefactFormat.reserved
         // Copied under its own file name: the model refers to it by name, beside the JSON.
         if let w = weightsBytes, let path = unit.model.weightsFile, let name = path.split(separator: "/").last.map(String.init),
            !reserved.contains(name), !name.hasPrefix(".") {
             out.append((name, w))
         }
         let (weightsBin, weightIndex) = weights(unit)
-        var hostBin: [UInt8] = Array("SNNCHST1".utf8)
-        out.append(("layers.json", Array(layersJSON(unit, weightIndex, &hostBin).serialized().utf8)))
+        var hostBin: [UInt8] = Array(ArtefactFormat.hostMagic.utf8)
+        out.append((ArtefactFormat.layers, Array(layersJSON(unit, weightIndex, &hostBin).serialized().utf8)))
         let (tables, offsets) = axonTables(unit)
-        out.append(("cores.json", Array(coresJSON(unit, offsets).serialized().utf8)))
-        out.append(("axon-tables.bin", tables))
-        out.append(("weights.bin", weightsBin))
-        if hostBin.count > 8 { out.append(("host.bin", hostBin)) }
+        out.append((ArtefactFormat.cores, Array(coresJSON(unit, offsets).serialized().utf8)))
+        out.append((ArtefactFormat.axonTables, tables))
+        out.append((ArtefactFormat.weights, weightsBin))
+        if hostBin.count > 8 { out.append((ArtefactFormat.host, hostBin)) }
         out.append(("routing.json", Array(routingJSON(unit).serialized().utf8)))
         out.append(("routing.txt", Array(routingText(unit).utf8)))
         out.append(("quantization.json", Array(Compile.quantizationJSON(unit).serialized().utf8)))
@@ -53,17 +38,13 @@ public enum Artefact {
         out.append(("report.json", Array(report.json().serialized().utf8)))
         out.append(("report.md", Array(report.markdown().utf8)))
         out.append(("report.svg", Array(report.svg().utf8)))
-        var inputs: [(String, JSONOutput)] = [("model_sha256", .string(sha256(modelBytes)))]
-        if let w = weightsBytes { inputs.append(("weights_sha256", .string(sha256(w)))) }
+        var inputs: [(String, JSONOutput)] = [("model_sha256", .string(ArtefactFormat.sha256(modelBytes)))]
+        if let w = weightsBytes { inputs.append(("weights_sha256", .string(ArtefactFormat.sha256(w)))) }
         inputs.append(("profile", .string(unit.profile.name)))
-        inputs.append(("profile_sha256", .string(sha256(profileBytes))))
-        let manifest = JSONOutput.object([
-            ("format", .string(format)), ("version", .int(version)), ("snnc_version", .string(snncVersion)),
-            ("model", .string(unit.model.name)), ("inputs", .object(inputs)),
-            ("passes", .array(unit.completed.map { .string($0) })),
-            ("files", .array(out.map { .object([("name", .string($0.0)), ("bytes", .int($0.1.count)), ("sha256", .string(sha256($0.1)))]) })),
-        ])
-        return [("manifest.json", Array(manifest.serialized().utf8))] + out
+        inputs.append(("profile_sha256", .string(ArtefactFormat.sha256(profileBytes))))
+        let manifest = ArtefactFormat.manifestBytes([("snnc_version", .string(snncVersion)), ("model", .string(unit.model.name)), ("inputs", .object(inputs)),
+                                                     ("passes", .array(unit.completed.map { .string($0) }))], files: out)
+        return [(ArtefactFormat.manifest, manifest)] + out
     }
 
     /// Writes the files into `dir` atomically: a fresh temporary directory beside it, then a
@@ -82,7 +63,7 @@ public enum Artefact {
         var st = stat()
         let existed = stat(dir, &st) == 0
         if existed {
-            guard (st.st_mode & S_IFMT) == S_IFDIR, fileExists(dir + "/manifest.json") || isEmptyDirectory(dir) else {
+            guard (st.st_mode & S_IFMT) == S_IFDIR, fileExists(dir + "/" + ArtefactFormat.manifest) || isEmptyDirectory(dir) else {
                 removeTree(tmp)
                 throw .writeFailed(path: dir, reason: "it exists and is not a snnc artefact directory; refusing to replace it")
             }
@@ -112,20 +93,10 @@ public enum Artefact {
 
     // MARK: contents
 
-    static func le32(_ v: Int32, _ out: inout [UInt8]) {
-        let u = UInt32(bitPattern: v)
-        out += [UInt8(u & 0xFF), UInt8((u >> 8) & 0xFF), UInt8((u >> 16) & 0xFF), UInt8(u >> 24)]
-    }
-
-    static func le64(_ v: Double, _ out: inout [UInt8]) {
-        let u = v.bitPattern
-        for k in 0..<8 { out.append(UInt8((u >> (8 * UInt64(k))) & 0xFF)) }
-    }
-
     /// weights.bin: per weighted node, int32 mantissas (dense [out][in], conv [out][ky][kx][in]),
     /// then int32 biases in the target layer's state LSBs.
     static func weights(_ unit: CompileUnit) -> ([UInt8], [String: JSONOutput]) {
-        var out: [UInt8] = Array("SNNCWTS1".utf8)
+        var out: [UInt8] = Array(ArtefactFormat.weightsMagic.utf8)
         var index: [String: JSONOutput] = [:]
         let q = Dictionary(unit.quantization.map { ($0.node, $0) }, uniquingKeysWith: { a, _ in a })
         for n in unit.model.nodes {
@@ -136,12 +107,12 @@ public enum Artefact {
             switch n.attributes {
             case .dense(let d):
                 shape = [d.outFeatures, d.inFeatures]
-                for o in 0..<d.outFeatures { for i in 0..<d.inFeatures { le32(Int32((d.weight(out: o, in: i) / lsb).rounded()), &out); count += 1 } }
+                for o in 0..<d.outFeatures { for i in 0..<d.inFeatures { ArtefactFormat.le32(Int32((d.weight(out: o, in: i) / lsb).rounded()), &out); count += 1 } }
                 bias = d.bias
             case .conv2d(let c):
                 shape = [c.outChannels, c.kernelH, c.kernelW, c.inChannels]
                 for o in 0..<c.outChannels { for ky in 0..<c.kernelH { for kx in 0..<c.kernelW { for i in 0..<c.inChannels {
-                    le32(Int32((c.weight(out: o, in: i, ky: ky, kx: kx) / lsb).rounded()), &out); count += 1
+                    ArtefactFormat.le32(Int32((c.weight(out: o, in: i, ky: ky, kx: kx) / lsb).rounded()), &out); count += 1
                 } } } }
                 bias = c.bias
             default: continue
@@ -152,11 +123,11 @@ public enum Artefact {
                 let bo = out.count
                 if let f = unit.neuronFormats[target] {
                     let blsb = pow2(f.stateExponent)
-                    for v in b.toDoubles() { le32(Int32((v / blsb).rounded()), &out) }
+                    for v in b.toDoubles() { ArtefactFormat.le32(Int32((v / blsb).rounded()), &out) }
                     fields += [("bias_offset", .int(bo)), ("bias_count", .int(b.count)), ("bias_state_exponent", .int(f.stateExponent))]
                 } else {
                     // The readout (read by the host): float64 biases.
-                    for v in b.toDoubles() { le64(v, &out) }
+                    for v in b.toDoubles() { ArtefactFormat.le64(v, &out) }
                     fields += [("bias_offset", .int(bo)), ("bias_count", .int(b.count)), ("bias_float64", .bool(true))]
                 }
             }
@@ -248,7 +219,7 @@ public enum Artefact {
         }
         func put(_ values: [Double]) -> Int {
             let offset = hostBin.count
-            for v in values { le64(v, &hostBin) }
+            for v in values { ArtefactFormat.le64(v, &hostBin) }
             return offset
         }
         var steps: [JSONOutput] = []
@@ -296,16 +267,16 @@ public enum Artefact {
     /// starts, entries × (u32 destination core, u32 axon). Returns the bytes and each core's offset.
     static func axonTables(_ unit: CompileUnit) -> ([UInt8], [Int]) {
         let r = unit.routing!
-        var out: [UInt8] = Array("SNNCAXT1".utf8)
+        var out: [UInt8] = Array(ArtefactFormat.tablesMagic.utf8)
         var offsets: [Int] = []
         for c in r.tableStart.indices {
             offsets.append(out.count)
-            le32(Int32(r.tableStart[c].count - 1), &out)
-            le32(Int32(r.tableCore[c].count), &out)
-            for s in r.tableStart[c] { le32(s, &out) }
+            ArtefactFormat.le32(Int32(r.tableStart[c].count - 1), &out)
+            ArtefactFormat.le32(Int32(r.tableCore[c].count), &out)
+            for s in r.tableStart[c] { ArtefactFormat.le32(s, &out) }
             for k in r.tableCore[c].indices {
-                le32(r.tableCore[c][k], &out)
-                le32(r.tableAxon[c][k], &out)
+                ArtefactFormat.le32(r.tableCore[c][k], &out)
+                ArtefactFormat.le32(r.tableAxon[c][k], &out)
             }
         }
         return (out, offsets)

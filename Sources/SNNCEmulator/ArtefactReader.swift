@@ -1,6 +1,7 @@
 // Reads a compiled artefact directory (Docs/artefact.md) — and nothing else — into the network
 // the emulator runs: layers with their integer constants, cores with their synapse memory
 // (built from weights.bin and the blocks' axon groups) and output axon tables.
+import SNNCArtefact
 import SNNCIR
 import SNNCJSON
 #if canImport(Glibc)
@@ -116,14 +117,14 @@ public enum ArtefactReader {
     /// Reads a `host_encoding` of op `chain`: its steps, weights and biases from host.bin.
     static func hostChain(_ he: JSONValue, layer name: String, dir: String) throws(ArtefactError) -> [HostStep] {
         let path = dir + "/host.bin"
-        guard let bytes = try? readWholeFile(path, limit: 1 << 32), bytes.count >= 8, String(decoding: bytes[0..<8], as: UTF8.self) == "SNNCHST1" else {
+        guard let bytes = try? readWholeFile(path, limit: 1 << 32), bytes.count >= 8, String(decoding: bytes[0..<8], as: UTF8.self) == ArtefactFormat.hostMagic else {
             throw ArtefactError(file: path, message: "layer '\(name)': a host chain needs host.bin (magic SNNCHST1)")
         }
         func doubles(_ offset: Int?, _ count: Int) throws(ArtefactError) -> [Double] {
             guard let offset, offset >= 8, offset <= bytes.count, count >= 0, count <= (bytes.count - offset) / 8 else {
                 throw ArtefactError(file: path, message: "layer '\(name)': a host step's values lie outside host.bin")
             }
-            return (0..<count).map { f64(bytes, offset + 8 * $0) }
+            return (0..<count).map { ArtefactFormat.f64(bytes, offset + 8 * $0) }
         }
         var steps: [HostStep] = []
         var size: Int? = nil  // values flowing between steps, once known
@@ -165,7 +166,13 @@ public enum ArtefactReader {
     /// `maxSynapses`: the most synapses the artefact may expand to (8 bytes each), counted as they
     /// are built; the default is far above any shipped example (MNIST on spinnaker: 41 M), and
     /// the fuzz target sets it lower to bound memory.
-    public static func load(_ dir: String, maxSynapses: Int = 1 << 28) throws(ArtefactError) -> EmuNetwork {
+    /// `verifyManifest`: check every file against manifest.json first (size and SHA-256; the
+    /// manifest against its own hash) — always, but for the fuzz target, which mutates the files
+    /// behind the manifest's back to reach the decoders.
+    public static func load(_ dir: String, maxSynapses: Int = 1 << 28, verifyManifest: Bool = true) throws(ArtefactError) -> EmuNetwork {
+        if verifyManifest {
+            do { try ArtefactFormat.verify(dir) } catch { throw ArtefactError(file: error.file, message: error.message) }
+        }
         func json(_ name: String) throws(ArtefactError) -> JSONDocument {
             let path = dir + "/" + name
             guard let bytes = try? readWholeFile(path, limit: 1 << 31), let d = try? JSONDocument.parse(bytes) else {
@@ -179,13 +186,11 @@ public enum ArtefactReader {
         }
         let layersDoc = try json("layers.json"), coresDoc = try json("cores.json")
         let weights = try bin("weights.bin"), tables = try bin("axon-tables.bin")
-        guard weights.count >= 8, String(decoding: weights[0..<8], as: UTF8.self) == "SNNCWTS1",
-              tables.count >= 8, String(decoding: tables[0..<8], as: UTF8.self) == "SNNCAXT1" else {
+        guard weights.count >= 8, String(decoding: weights[0..<8], as: UTF8.self) == ArtefactFormat.weightsMagic,
+              tables.count >= 8, String(decoding: tables[0..<8], as: UTF8.self) == ArtefactFormat.tablesMagic else {
             throw ArtefactError(file: dir, message: "weights.bin or axon-tables.bin has the wrong magic")
         }
-        func i32(_ b: [UInt8], _ o: Int) -> Int32 {
-            Int32(bitPattern: UInt32(b[o]) | UInt32(b[o + 1]) << 8 | UInt32(b[o + 2]) << 16 | UInt32(b[o + 3]) << 24)
-        }
+        let i32 = ArtefactFormat.i32
         let root = layersDoc.root
         guard let nv = root["numerics"], let rounding = ShiftRounding(rawValue: nv["rounding"]?.string ?? "") else {
             throw ArtefactError(file: dir + "/layers.json", message: "no 'numerics'")
@@ -292,7 +297,7 @@ public enum ArtefactReader {
                         let isFloat = wb["bias_float64"]?.bool ?? false
                         guard bo >= 8, bo <= weights.count, bc <= (weights.count - bo) / (isFloat ? 8 : 4) else { throw ArtefactError(file: dir + "/weights.bin", message: "bias out of range") }
                         for j in 0..<layer.compartments {
-                            if isFloat { layer.biasFloat[j] += f64(weights, bo + 8 * (j % bc)) } else { layer.bias[j] += Int64(i32(weights, bo + 4 * (j % bc))) }
+                            if isFloat { layer.biasFloat[j] += ArtefactFormat.f64(weights, bo + 8 * (j % bc)) } else { layer.bias[j] += Int64(i32(weights, bo + 4 * (j % bc))) }
                         }
                     }
                 }
@@ -536,13 +541,6 @@ public enum ArtefactReader {
         return EmuNetwork(timing: timing, position: position, compartmentsOnCore: compsOnCore, model: root["model"]?.string ?? "", profile: root["profile"]?.string ?? "", numerics: numerics, layers: layers,
                           cores: cores, dendrites: dendrites, outputOf: outputOf, arousal: arousal, theta0Override: override)
     }
-}
-
-/// The little-endian float64 at byte offset o (the caller checks the bounds).
-func f64(_ b: [UInt8], _ o: Int) -> Double {
-    var u: UInt64 = 0
-    for k in 0..<8 { u |= UInt64(b[o + k]) << (8 * UInt64(k)) }
-    return Double(bitPattern: u)
 }
 
 /// A Double as Int64, saturated at the limits (NaN → 0): nothing read from a file may trap.

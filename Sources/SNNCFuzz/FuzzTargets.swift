@@ -7,6 +7,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SNNCArtefact
 import SNNCEmulator
 import SNNCHardware
 import SNNCIR
@@ -186,7 +187,9 @@ public enum Fuzz {
             let paths = materialise(bytes, defaultName: "layers.json")
             guard !paths.isEmpty else { return FuzzOutcome(accepted: false, ids: []) }
             let net: EmuNetwork
-            do { net = try ArtefactReader.load(dir, maxSynapses: 1 << 20) } catch {
+            // The manifest check on its own (its outcome aside), then the decoders behind it.
+            _ = try? ArtefactFormat.verify(dir)
+            do { net = try ArtefactReader.load(dir, maxSynapses: 1 << 20, verifyManifest: false) } catch {
                 return FuzzOutcome(accepted: false, ids: [DiagnosticID.artefactInvalid.rawValue])
             }
             let compartments = net.layers.reduce(0) { $0 + $1.compartments }

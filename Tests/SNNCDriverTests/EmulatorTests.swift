@@ -1,4 +1,5 @@
 import Foundation
+import SNNCArtefact
 import SNNCDriver
 import SNNCEmulator
 import SNNCIR
@@ -130,7 +131,10 @@ import Testing
         let firstOfNeuron1 = u32(16 + 4)
         let axonOfNeuron1 = u32(base + 8 * firstOfNeuron1 + 4)
         for k in 0..<4 { bytes[base + 4 + k] = UInt8((axonOfNeuron1 >> (8 * k)) & 0xFF) }
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/axon-tables.bin"))
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/axon-tables.bin"))
+        // Sealed again, as a compiler with this bug would have written it: the check must catch it.
+        try reseal(dir, changed: [UInt8](before), now: bytes)
         let broken = Emulate.run(o)
         #expect(broken.status == .badInput)
         #expect(broken.stderr.contains("error[check-failed]"))
@@ -174,7 +178,8 @@ enum DataLoaderShim {
             }
             try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + names[f]))
             do {
-                let net = try ArtefactReader.load(dir)
+                // Behind the manifest's back: the decoders themselves must refuse or run.
+                let net = try ArtefactReader.load(dir, verifyManifest: false)
                 var eo = EmulationOptions()
                 eo.durationMs = 20
                 _ = Emulator(net, options: eo).emulate([Double](repeating: 0.5, count: 36))
@@ -186,4 +191,19 @@ enum DataLoaderShim {
         }
         #expect(refused + ran == 240 && refused > 0)
     }
+}
+
+/// Rewrites an artefact's manifest after a deliberate edit of one file (same size): the file's
+/// SHA-256 and then the manifest's own.
+func reseal(_ dir: String, changed old: [UInt8], now new: [UInt8]) throws {
+    let url = URL(fileURLWithPath: dir + "/manifest.json")
+    var text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+    text = text.replacingOccurrences(of: ArtefactFormat.sha256(old), with: ArtefactFormat.sha256(new))
+    let key = "\"manifest_sha256\": \""
+    let start = try #require(text.range(of: key, options: .backwards)).upperBound
+    let end = text.index(start, offsetBy: 64)
+    text.replaceSubrange(start..<end, with: String(repeating: "0", count: 64))
+    let hash = ArtefactFormat.sha256(Array(text.utf8))
+    text.replaceSubrange(start..<text.index(start, offsetBy: 64), with: hash)
+    try Data(text.utf8).write(to: url)
 }

@@ -436,17 +436,19 @@ struct ModelParser {
                   notes: ["add \"layouts\": {\"\(key)\": \(example)}"])
     }
 
+    /// The numeric ASN fields and their sign rules (the ranges are `ASNParameters.problems`).
+    static let asnNumberRules: [(key: String, check: @Sendable (Double) -> Bool, rule: String)] = [
+        ("tau_gamma", { $0 > 0 }, "> 0 ms"), ("tau_eta", { $0 > 0 }, "> 0 ms"),
+        ("tau_beta", { $0 > 0 }, "> 0 ms"), ("tau_phi", { $0 > 0 }, "> 0 ms"),
+        ("theta0", { $0 > 0 }, "> 0"), ("m_f", { $0 >= 0 }, "≥ 0"),
+    ]
+
     mutating func parseASN(_ v: JSONValue, obj: String) -> ASNParameters? {
         func value(_ key: String) -> JSONValue? { v[key] ?? asnDefaults[key] }
         var missing: [String] = []
         var ok = true
         var nums: [String: Double] = [:]
-        let rules: [(String, (Double) -> Bool, String)] = [
-            ("tau_gamma", { $0 > 0 }, "> 0 ms"), ("tau_eta", { $0 > 0 }, "> 0 ms"),
-            ("tau_beta", { $0 > 0 }, "> 0 ms"), ("tau_phi", { $0 > 0 }, "> 0 ms"),
-            ("theta0", { $0 > 0 }, "> 0"), ("m_f", { $0 >= 0 }, "≥ 0"),
-        ]
-        for (key, check, rule) in rules {
+        for (key, check, rule) in Self.asnNumberRules {
             guard let jv = value(key) else { missing.append(key); continue }
             if let d = number(jv, field: key, obj: obj, required: true, check: check, rule: rule) { nums[key] = d } else { ok = false }
         }
@@ -486,13 +488,10 @@ struct ModelParser {
     /// ANN needs none; the spiking paths then say `asn-param-missing`). Values that are given are
     /// checked by the same rules as an `asn` node's, so inspect, simulate and compile agree.
     mutating func reluAsGradedASN(obj: String) -> ASNParameters? {
-        let keys = ["tau_gamma", "tau_eta", "tau_beta", "tau_phi", "theta0", "m_f"]
         var nums: [String: Double] = [:]
         var ok = true
-        for key in keys {
+        for (key, check, rule) in Self.asnNumberRules {
             guard let jv = asnDefaults[key] else { continue }
-            let rule = key == "m_f" ? "≥ 0" : (key == "theta0" ? "> 0" : "> 0 ms")
-            let check: (Double) -> Bool = key == "m_f" ? { $0 >= 0 } : { $0 > 0 }
             if let d = number(jv, field: "defaults.asn." + key, obj: obj, required: true, check: check, rule: rule) { nums[key] = d } else { ok = false }
         }
         guard ok, let tg = nums["tau_gamma"], let te = nums["tau_eta"], let tb = nums["tau_beta"], let tp = nums["tau_phi"],

@@ -58,6 +58,13 @@ public enum DataLoader {
             result = nil
         }
         guard let result, !bag.hasErrors else { return .failure(DiagnosticsError(bag.items)) }
+        // NaN or ±inf in the inputs (a float IDX or .npy file, or a scale that overflows).
+        for (i, x) in result.samples.enumerated() {
+            if let j = x.firstIndex(where: { !$0.isFinite }) {
+                bag.error(.dataFormat, "sample \(i)", "value \(j) is \(x[j]); inputs must be finite numbers (after scale and offset)")
+                return .failure(DiagnosticsError(bag.items))
+            }
+        }
         return .success(result)
     }
 
@@ -127,7 +134,8 @@ public enum DataLoader {
                 return nil
             }
             let samples = (0..<imgShape[0]).map { i in (0..<per).map { imgs[i * per + $0] * scale + offset } }
-            d = Dataset(samples: samples, labels: lbls.map { Int($0) }, sampleShape: Array(imgShape.dropFirst()) + (imgShape.count == 3 ? [1] : []),
+            guard let labels = integerLabels(lbls, &bag) else { return nil }
+            d = Dataset(samples: samples, labels: labels, sampleShape: Array(imgShape.dropFirst()) + (imgShape.count == 3 ? [1] : []),
                         classNames: classes, description: "IDX \(imgPath)")
         case "csv":
             guard let f = file("file") else { return nil }
@@ -163,7 +171,8 @@ public enum DataLoader {
             }
             let per = xs.dropFirst().reduce(1, *)
             let samples = (0..<xs[0]).map { i in (0..<per).map { xv[i * per + $0] * scale + offset } }
-            d = Dataset(samples: samples, labels: yv.map { Int($0) }, sampleShape: Array(xs.dropFirst()), classNames: classes, description: "npy \(xf)")
+            guard let labels = integerLabels(yv, &bag) else { return nil }
+            d = Dataset(samples: samples, labels: labels, sampleShape: Array(xs.dropFirst()), classNames: classes, description: "npy \(xf)")
         default:
             bag.error(.fieldValue, nil, "field 'kind' must be \"idx\", \"csv\", \"npy\" or \"npz\"")
             return nil
@@ -348,6 +357,20 @@ public enum DataLoader {
     // MARK: npy
 
     /// Reads a NumPy .npy file (little-endian f4, f8, u1, i4, i8; C order).
+    /// Labels read as numbers (IDX, .npy) must be whole numbers; NaN, 2.5 or 1e300 is refused.
+    static func integerLabels(_ v: [Double], _ bag: inout DiagnosticBag) -> [Int]? {
+        var out: [Int] = []
+        out.reserveCapacity(v.count)
+        for (i, x) in v.enumerated() {
+            guard let k = checkedInt(x), Double(k) == x else {
+                bag.error(.dataLabel, nil, "label \(i) is \(x); labels must be whole numbers (class indices)")
+                return nil
+            }
+            out.append(k)
+        }
+        return out
+    }
+
     static func readNPY(_ path: String, _ bag: inout DiagnosticBag) -> ([Int], [Double])? {
         guard let b = readMaybeGzip(path, &bag) else { return nil }
         return parseNPY(b, name: path, &bag)
@@ -453,6 +476,11 @@ extension DataLoader {
             guard local + 30 <= z.count, u32(local) == 0x0403_4B50 else { return bad("corrupt local header of '\(name)'") }
             let start = local + 30 + u16(local + 26) + u16(local + 28)
             guard csize != 0xFFFF_FFFF, start + csize <= z.count, usize <= maxBytes else { return bad("entry '\(name)' runs past the end (or is zip64)") }
+            // Deflate expands at most 1032:1; a stored entry not at all. A declared size beyond
+            // that is a lie, refused before anything is allocated for it.
+            guard method == 8 ? usize <= csize * 1032 + 64 : usize == csize else {
+                return bad("entry '\(name)' declares \(usize) bytes from \(csize) stored, more than \(method == 8 ? "deflate" : "storing") can give")
+            }
             let data = Array(z[start..<(start + csize)])
             switch method {
             case 0: out[name] = data

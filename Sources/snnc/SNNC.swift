@@ -351,6 +351,8 @@ struct EmulateCommand: ParsableCommand {
         guard threads >= 0 && threads <= 4096 else { throw ValidationError("--threads must be 0 … 4096") }
         guard (1...100_000).contains(runs) else { throw ValidationError("--runs must be 1 … 100000") }
         if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1") }
+        guard (0...100).contains(maxAccuracyDrop) else { throw ValidationError("--max-accuracy-drop is in points and must be 0 … 100, got \(maxAccuracyDrop)") }
+        guard (0...1_000_000).contains(maxSpikeDeviation) else { throw ValidationError("--max-spike-deviation is in percent and must be 0 … 1000000, got \(maxSpikeDeviation)") }
     }
 
     func run() throws {

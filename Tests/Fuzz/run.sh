@@ -64,6 +64,18 @@ for f in Tests/SNNCReferenceTests/Fixtures/*; do
     *.csv) cp "$f" "$seeds/data/" ;;
   esac
 done
+for f in Tests/SNNCReferenceTests/Fixtures/npz/*.npz; do  # an .npz behind a manifest
+  printf '{"format": "snnc-data", "version": 1, "kind": "npz", "file": "d.npz"}' > "$seeds/manifest.tmp"
+  container data.json="$seeds/manifest.tmp" d.npz="$f" > "$seeds/data/$(basename "$f").container"
+done
+printf '{"format": "snnc-data", "version": 1, "kind": "idx", "images": "i.gz", "labels": "l.gz"}' > "$seeds/manifest.tmp"
+# The first 20 MNIST test images and labels as gzip'd IDX (headers rewritten for 20 items).
+{ printf '\x00\x00\x08\x03\x00\x00\x00\x14\x00\x00\x00\x1c\x00\x00\x00\x1c'
+  gunzip -c Examples/mnist/t10k-images-idx3-ubyte.gz | tail -c +17 | head -c 15680 || true; } | gzip -n > "$seeds/i.gz"
+{ printf '\x00\x00\x08\x01\x00\x00\x00\x14'
+  gunzip -c Examples/mnist/t10k-labels-idx1-ubyte.gz | tail -c +9 | head -c 20 || true; } | gzip -n > "$seeds/l.gz"
+container data.json="$seeds/manifest.tmp" i.gz="$seeds/i.gz" l.gz="$seeds/l.gz" > "$seeds/data/mnist-idx.container"
+rm -f "$seeds/manifest.tmp" "$seeds/i.gz" "$seeds/l.gz"
 snnc=.build/release/snnc
 [ -x $snnc ] || swift build -c release --product snnc 2>&1 | tail -1
 art=$scratch/artefacts

@@ -113,6 +113,48 @@ public struct ArtefactError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(file): error[artefact-invalid]: \(message)" }
 }
 
+/// The required fields of one object of an artefact file: a missing, mistyped or out-of-range
+/// field is an error naming the file, the object and the field — the reader takes no defaults.
+struct Fields {
+    let file: String
+    let object: String
+    let value: JSONValue
+
+    init(file: String, object: String, _ value: JSONValue?) throws(ArtefactError) {
+        guard let value, value.kind == .object else { throw ArtefactError(file: file, message: "\(object) is missing or not an object") }
+        self.file = file
+        self.object = object
+        self.value = value
+    }
+
+    func fail(_ key: String, _ what: String) -> ArtefactError { ArtefactError(file: file, message: "\(object): field '\(key)' \(what)") }
+
+    func int(_ key: String, _ range: ClosedRange<Int>) throws(ArtefactError) -> Int {
+        guard let v = value[key] else { throw fail(key, "is missing") }
+        guard let i = v.int else { throw fail(key, "must be an integer, found \(v.shortDescription)") }
+        guard range.contains(i) else { throw fail(key, "is \(i); it must be \(range.lowerBound) … \(range.upperBound)") }
+        return i
+    }
+
+    func double(_ key: String, _ range: ClosedRange<Double>) throws(ArtefactError) -> Double {
+        guard let v = value[key] else { throw fail(key, "is missing") }
+        guard let d = v.double else { throw fail(key, "must be a number, found \(v.shortDescription)") }
+        guard range.contains(d) else { throw fail(key, "is \(d); it must be \(range.lowerBound) … \(range.upperBound)") }
+        return d
+    }
+
+    func string(_ key: String, oneOf allowed: [String]) throws(ArtefactError) -> String {
+        guard let v = value[key] else { throw fail(key, "is missing") }
+        guard let t = v.string, allowed.contains(t) else { throw fail(key, "must be one of \(allowed.joined(separator: ", ")), found \(v.shortDescription)") }
+        return t
+    }
+
+    func object(_ key: String) throws(ArtefactError) -> Fields {
+        guard let v = value[key], v.kind == .object else { throw fail(key, "is missing or not an object") }
+        return try Fields(file: file, object: "\(object).\(key)", v)
+    }
+}
+
 public enum ArtefactReader {
     /// Reads a `host_encoding` of op `chain`: its steps, weights and biases from host.bin.
     static func hostChain(_ he: JSONValue, layer name: String, dir: String) throws(ArtefactError) -> [HostStep] {
@@ -192,20 +234,21 @@ public enum ArtefactReader {
         }
         let i32 = ArtefactFormat.i32
         let root = layersDoc.root
-        guard let nv = root["numerics"], let rounding = ShiftRounding(rawValue: nv["rounding"]?.string ?? "") else {
-            throw ArtefactError(file: dir + "/layers.json", message: "no 'numerics'")
-        }
-        let numerics = FixedNumerics(rounding: rounding, wrap: nv["overflow"]?.string == "wrap", currentBits: nv["current_bits"]?.int ?? 32,
-                                     activationBits: nv["activation_bits"]?.int ?? 32, refractoryBits: nv["refractory_bits"]?.int ?? 32,
-                                     thresholdBits: nv["threshold_bits"]?.int ?? 32, payloadBits: nv["payload_bits"]?.int ?? 0)
-        let widths = [numerics.currentBits, numerics.activationBits, numerics.refractoryBits, numerics.thresholdBits]
-        guard widths.allSatisfy({ (2...62).contains($0) }), (0...62).contains(numerics.payloadBits) else {
-            throw ArtefactError(file: dir + "/layers.json", message: "numerics: state widths must be 2 … 62 bits, payload 0 … 62")
-        }
+        let layersFile = dir + "/layers.json"
+        let nv = try Fields(file: layersFile, object: "numerics", root["numerics"])
+        let widths = 2...62
+        let numerics = FixedNumerics(rounding: ShiftRounding(rawValue: try nv.string("rounding", oneOf: ["nearest-even", "nearest-away", "toward-zero", "floor"]))!,
+                                     wrap: try nv.string("overflow", oneOf: ["saturate", "wrap"]) == "wrap",
+                                     currentBits: try nv.int("current_bits", widths), activationBits: try nv.int("activation_bits", widths),
+                                     refractoryBits: try nv.int("refractory_bits", widths), thresholdBits: try nv.int("threshold_bits", widths),
+                                     payloadBits: try nv.int("payload_bits", 0...62))
         var layers: [EmuLayer] = []
         var index: [String: Int] = [:]
         for lv in root["layers"]?.elements ?? [] {
-            let name = lv["name"]?.string ?? ""
+            guard let name = lv["name"]?.string, !name.isEmpty else { throw ArtefactError(file: layersFile, message: "layers[\(layers.count)]: field 'name' is missing") }
+            let lf = try Fields(file: layersFile, object: "layer '\(name)'", lv)
+            let kind = EmuLayer.Kind(rawValue: try lf.string("kind", oneOf: ["injected", "spiking", "readout"]))!
+            let graded = try lf.string("spikes", oneOf: ["binary", "graded"]) == "graded"
             let shape = (lv["shape"]?.elements ?? []).compactMap(\.int), cshape = (lv["compartment_shape"]?.elements ?? []).compactMap(\.int)
             let (h, w, c) = shape.count == 3 ? (shape[0], shape[1], shape[2]) : (1, 1, checkedProduct(shape) ?? -1)
             let (chh, cww) = cshape.count == 3 ? (cshape[0], cshape[1]) : (1, 1)
@@ -218,12 +261,20 @@ public enum ArtefactReader {
                 }
                 pool = (sz[0], sz[1], st[0], st[1], pd[0], pd[1])
             }
-            let nf = lv["neuron"]
-            let k = nf?["decay_bits"]?.int ?? 12
-            let consts = FixedConstants(k: k, alphaBeta: Int64(nf?["alpha_beta"]?.int ?? 0), alphaPhi: Int64(nf?["alpha_phi"]?.int ?? 0),
-                                        alphaEta: Int64(nf?["alpha_eta"]?.int ?? 0), alphaGamma: Int64(nf?["alpha_gamma"]?.int ?? 0),
-                                        mf: Int64(nf?["m_f"]?.int ?? 0), theta0: Int64(nf?["theta0"]?.int ?? 1),
-                                        payloadShift: nf?["payload_shift"]?.int ?? 0)
+            // Spiking and injected layers carry their integer constants; a readout has none.
+            let nf = kind == .readout ? nil : try lf.object("neuron")
+            let alphaRange = 0...(1 << 30)
+            var consts = FixedConstants(k: 1, alphaBeta: 0, alphaPhi: 0, alphaEta: 0, alphaGamma: 0, mf: 0, theta0: 1)
+            var stateExponent = 0
+            if let nf {
+                consts = FixedConstants(k: try nf.int("decay_bits", 1...30), alphaBeta: Int64(try nf.int("alpha_beta", alphaRange)),
+                                        alphaPhi: Int64(try nf.int("alpha_phi", alphaRange)), alphaEta: Int64(try nf.int("alpha_eta", alphaRange)),
+                                        alphaGamma: Int64(try nf.int("alpha_gamma", alphaRange)), mf: Int64(try nf.int("m_f", 0...(1 << 40))),
+                                        theta0: Int64(try nf.int("theta0", 1...(1 << 62))), payloadShift: graded ? try nf.int("payload_shift", 0...62) : 0)
+                stateExponent = try nf.int("state_exponent", -1000...1000)
+            }
+            let spikeHeight = kind != .readout && !graded ? try lf.double("h", 1e-300...1e300) : 1
+            let readoutTauPhi = kind == .readout ? try lf.double("readout_tau_phi", 1e-300...1e300) : 0
             var scale: [Double] = [], shift: [Double] = []
             var hostSteps: [HostStep] = []
             if let he = lv["host_encoding"], he["op"]?.string == "affine" {
@@ -240,13 +291,13 @@ public enum ArtefactReader {
             guard pool != nil || (chh == h && cww == w) else {
                 throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': \(chh)×\(cww) compartments for \(h)×\(w) neurons without a max-pool window")
             }
-            guard h >= 1, w >= 1, c >= 1, chh >= 1, cww >= 1, (-1000...1000).contains(nf?["state_exponent"]?.int ?? 0), (checkedProduct([h, w, c]) ?? Int.max) <= 1 << 28,
-                  (checkedProduct([chh, cww, c]) ?? Int.max) <= 1 << 28, consts.k >= 1, consts.k <= 30, (0...62).contains(consts.payloadShift) else {
+            guard h >= 1, w >= 1, c >= 1, chh >= 1, cww >= 1, (checkedProduct([h, w, c]) ?? Int.max) <= 1 << 28,
+                  (checkedProduct([chh, cww, c]) ?? Int.max) <= 1 << 28 else {
                 throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': shape or constants out of range")
             }
-            var layer = EmuLayer(name: name, kind: EmuLayer.Kind(rawValue: lv["kind"]?.string ?? "") ?? .spiking, h: h, w: w, c: c, ch: chh, cw: cww, pool: pool,
-                                 graded: lv["spikes"]?.string == "graded", spikeHeight: lv["h"]?.double ?? 1, stateExponent: nf?["state_exponent"]?.int ?? 0,
-                                 constants: consts, readoutTauPhi: lv["readout_tau_phi"]?.double ?? 50, hostScale: scale, hostShift: shift, inputs: [],
+            var layer = EmuLayer(name: name, kind: kind, h: h, w: w, c: c, ch: chh, cw: cww, pool: pool,
+                                 graded: graded, spikeHeight: spikeHeight, stateExponent: stateExponent,
+                                 constants: consts, readoutTauPhi: readoutTauPhi, hostScale: scale, hostShift: shift, inputs: [],
                                  bias: [], biasFloat: [])
             if !hostSteps.isEmpty {
                 guard hostSteps.last?.sizes.output.map({ $0 == layer.compartments }) ?? true else {
@@ -254,7 +305,7 @@ public enum ArtefactReader {
                 }
                 layer.hostSteps = hostSteps
             }
-            if let av = nf?["arousal"] {
+            if let av = nf?.value["arousal"] {
                 guard let t0 = av["theta0"]?.int, let mf = av["m_f"]?.int, let g = av["input_gain"]?.int, (1...(1 << 40)).contains(t0), (0...(1 << 30)).contains(mf),
                       (0...(1 << 40)).contains(g) else {
                     throw ArtefactError(file: dir + "/layers.json", message: "layer '\(name)': malformed arousal registers")
@@ -494,14 +545,26 @@ public enum ArtefactReader {
                 throw ArtefactError(file: dir + "/axon-tables.bin", message: "core \(ci): entry \(k) names core \(c.outCore[k]) axon \(c.outAxon[k]), which does not exist")
             }
         }
-        let tv = coresDoc.root["timing"]
-        let cyc = tv?["cycles"], en = tv?["energy_pj"]
-        let timing = EmuTiming(clockHz: tv?["clock_hz"]?.double ?? 1e9, timestepUs: tv?["timestep_us"]?.double ?? 1000,
-                               axonEvent: cyc?["axon_event"]?.double ?? 0, synapticOp: cyc?["synaptic_op"]?.double ?? 0,
-                               neuronUpdate: cyc?["neuron_update"]?.double ?? 0, spikeOut: cyc?["spike_out"]?.double ?? 0,
-                               stepOverhead: cyc?["step_overhead"]?.double ?? 0, hasCycles: cyc != nil, hopLatencyNs: tv?["hop_latency_ns"]?.double ?? 0,
-                               payloadBits: tv?["payload_bits"]?.int ?? 0, synapticOpPJ: en?["synaptic_op"]?.double ?? 0,
-                               neuronUpdatePJ: en?["neuron_update"]?.double ?? 0, spikeHopPJ: en?["spike_hop"]?.double ?? 0, payloadBitPJ: en?["payload_bit"]?.double ?? 0)
+        let coresFile = dir + "/cores.json"
+        let tf = try Fields(file: coresFile, object: "timing", coresDoc.root["timing"])
+        let en = try tf.object("energy_pj")
+        let cost = 0.0...1e18
+        var timing = EmuTiming(clockHz: try tf.double("clock_hz", 1...1e18), timestepUs: try tf.double("timestep_us", 1e-3...1e18),
+                               axonEvent: 0, synapticOp: 0, neuronUpdate: 0, spikeOut: 0, stepOverhead: 0, hasCycles: false,
+                               hopLatencyNs: try tf.double("hop_latency_ns", cost), payloadBits: try tf.int("payload_bits", 0...62),
+                               synapticOpPJ: try en.double("synaptic_op", cost), neuronUpdatePJ: try en.double("neuron_update", cost),
+                               spikeHopPJ: try en.double("spike_hop", cost), payloadBitPJ: try en.double("payload_bit", cost))
+        // Cycle costs are optional (a profile may not give them); given, all five are required.
+        if tf.value["cycles"] != nil {
+            let cyc = try tf.object("cycles")
+            timing.axonEvent = try cyc.double("axon_event", cost)
+            timing.synapticOp = try cyc.double("synaptic_op", cost)
+            timing.neuronUpdate = try cyc.double("neuron_update", cost)
+            timing.spikeOut = try cyc.double("spike_out", cost)
+            timing.stepOverhead = try cyc.double("step_overhead", cost)
+            timing.hasCycles = true
+        }
+        let tv: JSONValue? = tf.value
         let coreMesh = (tv?["mesh"]?["core_mesh"]?.elements ?? []).compactMap(\.int), chipMesh = (tv?["mesh"]?["chip_mesh"]?.elements ?? []).compactMap(\.int)
         let meshLimit = 1 << 20
         guard (coreMesh + chipMesh).allSatisfy({ (1...meshLimit).contains($0) }) else {

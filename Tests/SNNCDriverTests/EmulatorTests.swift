@@ -131,10 +131,9 @@ import Testing
         let firstOfNeuron1 = u32(16 + 4)
         let axonOfNeuron1 = u32(base + 8 * firstOfNeuron1 + 4)
         for k in 0..<4 { bytes[base + 4 + k] = UInt8((axonOfNeuron1 >> (8 * k)) & 0xFF) }
-        let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/axon-tables.bin"))
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/axon-tables.bin"))
         // Sealed again, as a compiler with this bug would have written it: the check must catch it.
-        try reseal(dir, changed: [UInt8](before), now: bytes)
+        try reseal(dir, "axon-tables.bin")
         let broken = Emulate.run(o)
         #expect(broken.status == .badInput)
         #expect(broken.stderr.contains("error[check-failed]"))
@@ -193,17 +192,20 @@ enum DataLoaderShim {
     }
 }
 
-/// Rewrites an artefact's manifest after a deliberate edit of one file (same size): the file's
-/// SHA-256 and then the manifest's own.
-func reseal(_ dir: String, changed old: [UInt8], now new: [UInt8]) throws {
+/// Rewrites an artefact's manifest after a deliberate edit of `file`: its size and SHA-256, then
+/// the manifest's own SHA-256 (over the bytes with the hash as 64 zeros).
+func reseal(_ dir: String, _ file: String) throws {
     let url = URL(fileURLWithPath: dir + "/manifest.json")
-    var text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
-    text = text.replacingOccurrences(of: ArtefactFormat.sha256(old), with: ArtefactFormat.sha256(new))
-    let key = "\"manifest_sha256\": \""
-    let start = try #require(text.range(of: key, options: .backwards)).upperBound
-    let end = text.index(start, offsetBy: 64)
-    text.replaceSubrange(start..<end, with: String(repeating: "0", count: 64))
+    var m = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    let content = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/" + file)))
+    m["files"] = (m["files"] as? [[String: Any]] ?? []).map { f in
+        guard f["name"] as? String == file else { return f }
+        return ["name": file, "bytes": content.count, "sha256": ArtefactFormat.sha256(content)]
+    }
+    let zeros = String(repeating: "0", count: 64)
+    m["manifest_sha256"] = zeros
+    var text = String(decoding: try JSONSerialization.data(withJSONObject: m, options: [.sortedKeys]), as: UTF8.self)
     let hash = ArtefactFormat.sha256(Array(text.utf8))
-    text.replaceSubrange(start..<text.index(start, offsetBy: 64), with: hash)
+    text = text.replacingOccurrences(of: zeros, with: hash)
     try Data(text.utf8).write(to: url)
 }

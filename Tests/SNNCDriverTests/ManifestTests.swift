@@ -76,6 +76,50 @@ import Testing
         }
     }
 
+    /// Behind a valid manifest (re-sealed after the edit), every required field of layers.json and
+    /// cores.json removed in turn: exit 1 naming the field — the reader takes no defaults. On a
+    /// binary-spike (iris, loihi) and a graded (iris-relu, loihi2) artefact.
+    @Test(arguments: [("iris", "loihi"), ("iris-relu", "loihi2")])
+    func aRemovedFieldIsNamed(_ example: String, _ profile: String) throws {
+        let dir = tempPath("fields")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = Compile.Options(modelPath: repoRoot + "/Examples/\(example)/model.json")
+        o.profile = profile
+        o.output = dir
+        #expect(Compile.run(o).status == .success)
+        // (file, path to the object, keys)
+        var cases: [(String, [Any], [String])] = [
+            ("layers.json", ["numerics"], ["rounding", "overflow", "current_bits", "activation_bits", "refractory_bits", "threshold_bits", "payload_bits"]),
+            ("cores.json", ["timing"], ["clock_hz", "timestep_us", "hop_latency_ns", "payload_bits", "energy_pj"]),
+            ("cores.json", ["timing", "energy_pj"], ["synaptic_op", "neuron_update", "spike_hop", "payload_bit"]),
+            ("cores.json", ["timing", "cycles"], ["axon_event", "synaptic_op", "neuron_update", "spike_out", "step_overhead"]),
+        ]
+        let layers = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/layers.json"))) as? [String: Any])
+        for (i, l) in (layers["layers"] as? [[String: Any]] ?? []).enumerated() {
+            cases.append(("layers.json", ["layers", i], l.keys.filter { ["kind", "spikes", "h", "readout_tau_phi", "neuron"].contains($0) }.sorted()))
+            if let n = l["neuron"] as? [String: Any] { cases.append(("layers.json", ["layers", i, "neuron"], n.keys.filter { $0 != "arousal" }.sorted())) }
+        }
+        var checked = 0
+        for (file, path, keys) in cases {
+            let url = URL(fileURLWithPath: dir + "/" + file)
+            let original = try Data(contentsOf: url)
+            let manifest = try Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json"))
+            for key in keys {
+                var doc = try JSONSerialization.jsonObject(with: original)
+                doc = removing(key, at: path[...], in: doc)
+                try JSONSerialization.data(withJSONObject: doc).write(to: url)
+                try reseal(dir, file)
+                let r = Self.emulate(dir)
+                #expect(r.status == .badInput && r.stderr.contains("error[artefact-invalid]") && r.stderr.contains("'\(key)'"), "\(file) \(path) \(key): \(r.stderr)")
+                checked += 1
+            }
+            try original.write(to: url)
+            try manifest.write(to: URL(fileURLWithPath: dir + "/manifest.json"))
+        }
+        #expect(checked >= 30)
+        #expect(Self.emulate(dir).status == .success)
+    }
+
     /// The manifest's self-hash is over its own bytes with the hash zeroed; a manifest of the
     /// previous format (no self-hash) is refused with the advice to compile again.
     @Test func theManifestHashesItself() throws {
@@ -94,4 +138,22 @@ import Testing
         let r = Self.emulate(dir)
         #expect(r.status == .badInput && r.stderr.contains("compile again"), "\(r.stderr)")
     }
+}
+
+/// `doc` with `key` removed from the object at `path`.
+private func removing(_ key: String, at path: ArraySlice<Any>, in doc: Any) -> Any {
+    guard let head = path.first else {
+        guard var d = doc as? [String: Any] else { return doc }
+        d[key] = nil
+        return d
+    }
+    if var d = doc as? [String: Any], let k = head as? String, let v = d[k] {
+        d[k] = removing(key, at: path.dropFirst(), in: v)
+        return d
+    }
+    if var a = doc as? [Any], let i = head as? Int, a.indices.contains(i) {
+        a[i] = removing(key, at: path.dropFirst(), in: a[i])
+        return a
+    }
+    return doc
 }

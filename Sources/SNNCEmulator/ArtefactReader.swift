@@ -237,7 +237,7 @@ public enum ArtefactReader {
         let layersFile = dir + "/layers.json"
         let nv = try Fields(file: layersFile, object: "numerics", root["numerics"])
         let widths = 2...62
-        let numerics = FixedNumerics(rounding: ShiftRounding(rawValue: try nv.string("rounding", oneOf: ["nearest-even", "nearest-away", "toward-zero", "floor"]))!,
+        let numerics = FixedNumerics(rounding: RoundingMode(rawValue: try nv.string("rounding", oneOf: RoundingMode.allCases.map(\.rawValue)))!,
                                      wrap: try nv.string("overflow", oneOf: ["saturate", "wrap"]) == "wrap",
                                      currentBits: try nv.int("current_bits", widths), activationBits: try nv.int("activation_bits", widths),
                                      refractoryBits: try nv.int("refractory_bits", widths), thresholdBits: try nv.int("threshold_bits", widths),

@@ -1,10 +1,7 @@
 // The ASN in integers — mirrors Docs/fixed-point.md rule by rule (same names, same order).
 // Change one, change the other.
 
-/// The profile's rounding of a right shift.
-public enum ShiftRounding: String, Sendable {
-    case nearestEven = "nearest-even", nearestAway = "nearest-away", towardZero = "toward-zero", floor
-}
+import SNNCIR
 
 /// Per-layer integer constants (layers.json "neuron").
 public struct FixedConstants: Sendable, Equatable {
@@ -28,11 +25,11 @@ public struct FixedConstants: Sendable, Equatable {
 
 /// Widths, rounding and overflow rule (layers.json "numerics").
 public struct FixedNumerics: Sendable, Equatable {
-    public var rounding: ShiftRounding
+    public var rounding: RoundingMode
     public var wrap: Bool
     public var currentBits: Int, activationBits: Int, refractoryBits: Int, thresholdBits: Int, payloadBits: Int
 
-    public init(rounding: ShiftRounding, wrap: Bool, currentBits: Int, activationBits: Int, refractoryBits: Int, thresholdBits: Int, payloadBits: Int) {
+    public init(rounding: RoundingMode, wrap: Bool, currentBits: Int, activationBits: Int, refractoryBits: Int, thresholdBits: Int, payloadBits: Int) {
         self.rounding = rounding
         self.wrap = wrap
         self.currentBits = currentBits
@@ -46,7 +43,7 @@ public struct FixedNumerics: Sendable, Equatable {
 public enum FixedPointASN {
     /// rshift(x, n): x / 2^n rounded by the profile's rule (n ≥ 1); n ≤ 0 shifts left.
     @inline(__always)
-    public static func rshift(_ x: Int64, _ n: Int, _ mode: ShiftRounding) -> Int64 {
+    public static func rshift(_ x: Int64, _ n: Int, _ mode: RoundingMode) -> Int64 {
         if n <= 0 { return x << Int64(-n) }
         let q = x >> Int64(n)  // floor
         let r = x &- (q << Int64(n))  // 0 ≤ r < 2^n
@@ -68,7 +65,7 @@ public enum FixedPointASN {
 
     /// mul(α, x) = rshift(α·x, k)
     @inline(__always)
-    public static func mul(_ a: Int64, _ x: Int64, _ k: Int, _ mode: ShiftRounding) -> Int64 { rshift(a &* x, k, mode) }
+    public static func mul(_ a: Int64, _ x: Int64, _ k: Int, _ mode: RoundingMode) -> Int64 { rshift(a &* x, k, mode) }
 
     /// Clamps (or wraps) x to a signed b-bit integer; `overflowed` is set when it did not fit.
     @inline(__always)

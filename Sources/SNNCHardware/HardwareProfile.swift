@@ -16,10 +16,6 @@ public enum ASNSupport: String, Sendable {
     case none
 }
 
-public enum RoundingMode: String, Sendable, CaseIterable {
-    case nearestEven = "nearest-even", nearestAway = "nearest-away", towardZero = "toward-zero", floor
-}
-
 public enum OverflowMode: String, Sendable { case saturate, wrap }
 
 public enum RouterScheme: String, Sendable {

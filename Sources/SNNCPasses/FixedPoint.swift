@@ -37,14 +37,7 @@ public enum FixedPoint {
 
     /// Rounds x (in LSBs) to an integer by the profile's rule.
     @inline(__always)
-    public static func round(_ x: Double, _ mode: RoundingMode) -> Double {
-        switch mode {
-        case .nearestEven: return x.rounded(.toNearestOrEven)
-        case .nearestAway: return x.rounded(.toNearestOrAwayFromZero)
-        case .towardZero: return x.rounded(.towardZero)
-        case .floor: return x.rounded(.down)
-        }
-    }
+    public static func round(_ x: Double, _ mode: RoundingMode) -> Double { mode.round(x) }
 
     /// The mantissa of w, saturated to the format; `clipped` is true when saturation changed it.
     @inline(__always)

@@ -69,47 +69,47 @@ public enum ArtefactFormat {
     /// Checks an artefact directory against its manifest before anything reads it: the manifest
     /// hashes itself correctly, is this format and version, and every file it lists is present
     /// with its size and SHA-256. The error names the file and what differs.
-    public static func verify(_ dir: String) throws(ArtefactFormatError) {
+    public static func verify(_ dir: String) throws(ArtefactError) {
         let path = dir + "/" + manifest
         let bytes: [UInt8]
         do { bytes = try readWholeFile(path, limit: 1 << 26) } catch {
-            throw ArtefactFormatError(file: path, message: "\(error); give a directory written by `snnc compile`")
+            throw ArtefactError(file: path, message: "\(error); give a directory written by `snnc compile`")
         }
         guard let at = selfHashOffset(bytes) else {
-            throw ArtefactFormatError(file: path, message: "no '\(selfKey)' field (an artefact of an older snnc, or damaged); compile again")
+            throw ArtefactError(file: path, message: "no '\(selfKey)' field (an artefact of an older snnc, or damaged); compile again")
         }
         var zeroed = bytes
         zeroed.replaceSubrange(at..<(at + 64), with: Array(placeholder.utf8))
         let stated = String(decoding: bytes[at..<(at + 64)], as: UTF8.self)
         guard sha256(zeroed) == stated else {
-            throw ArtefactFormatError(file: path, message: "the manifest's own SHA-256 does not match its bytes: it was changed after `snnc compile` wrote it")
+            throw ArtefactError(file: path, message: "the manifest's own SHA-256 does not match its bytes: it was changed after `snnc compile` wrote it")
         }
         let doc: JSONDocument
-        do { doc = try JSONDocument.parse(bytes) } catch { throw ArtefactFormatError(file: path, message: error.message) }
+        do { doc = try JSONDocument.parse(bytes) } catch { throw ArtefactError(file: path, message: error.message) }
         let root = doc.root
-        guard root["format"]?.string == format else { throw ArtefactFormatError(file: path, message: "field 'format' must be \"\(format)\"") }
-        guard let v = root["version"]?.int else { throw ArtefactFormatError(file: path, message: "field 'version' is missing") }
+        guard root["format"]?.string == format else { throw ArtefactError(file: path, message: "field 'format' must be \"\(format)\"") }
+        guard let v = root["version"]?.int else { throw ArtefactError(file: path, message: "field 'version' is missing") }
         guard v == version else {
-            throw ArtefactFormatError(file: path, message: "artefact format version \(v); this snnc reads version \(version): compile again")
+            throw ArtefactError(file: path, message: "artefact format version \(v); this snnc reads version \(version): compile again")
         }
         guard let files = root["files"], files.kind == .array, files.count > 0 else {
-            throw ArtefactFormatError(file: path, message: "field 'files' (the list of the artefact's files) is missing or empty")
+            throw ArtefactError(file: path, message: "field 'files' (the list of the artefact's files) is missing or empty")
         }
         for (i, f) in files.elements.enumerated() {
             guard let name = f["name"]?.string, !name.isEmpty, !name.contains("/"), name != "." && name != "..",
                   let size = f["bytes"]?.int, let hash = f["sha256"]?.string else {
-                throw ArtefactFormatError(file: path, message: "files[\(i)] needs 'name' (a plain file name), 'bytes' and 'sha256'")
+                throw ArtefactError(file: path, message: "files[\(i)] needs 'name' (a plain file name), 'bytes' and 'sha256'")
             }
             let fp = dir + "/" + name
             let content: [UInt8]
             do { content = try readWholeFile(fp, limit: 1 << 36) } catch {
-                throw ArtefactFormatError(file: fp, message: "listed in the manifest but \(error)")
+                throw ArtefactError(file: fp, message: "listed in the manifest but \(error)")
             }
             guard content.count == size else {
-                throw ArtefactFormatError(file: fp, message: "is \(content.count) bytes; the manifest says \(size)")
+                throw ArtefactError(file: fp, message: "is \(content.count) bytes; the manifest says \(size)")
             }
             guard sha256(content) == hash else {
-                throw ArtefactFormatError(file: fp, message: "its SHA-256 differs from the manifest's: the file was changed after `snnc compile` wrote it")
+                throw ArtefactError(file: fp, message: "its SHA-256 differs from the manifest's: the file was changed after `snnc compile` wrote it")
             }
         }
     }
@@ -142,7 +142,7 @@ public enum ArtefactFormat {
 }
 
 /// A problem with an artefact directory: the file and what is wrong.
-public struct ArtefactFormatError: Error, Sendable, CustomStringConvertible {
+public struct ArtefactError: Error, Sendable, CustomStringConvertible {
     public var file: String
     public var message: String
     public init(file: String, message: String) {

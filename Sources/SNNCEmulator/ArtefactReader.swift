@@ -107,12 +107,6 @@ public struct EmuNetwork: Sendable {
     public var synapses: Int { cores.reduce(0) { $0 + $1.synTarget.count } }
 }
 
-public struct ArtefactError: Error, Sendable, CustomStringConvertible {
-    public var file: String
-    public var message: String
-    public var description: String { "\(file): error[artefact-invalid]: \(message)" }
-}
-
 /// The required fields of one object of an artefact file: a missing, mistyped or out-of-range
 /// field is an error naming the file, the object and the field — the reader takes no defaults.
 struct Fields {
@@ -213,7 +207,7 @@ public enum ArtefactReader {
     /// behind the manifest's back to reach the decoders.
     public static func load(_ dir: String, maxSynapses: Int = 1 << 28, verifyManifest: Bool = true) throws(ArtefactError) -> EmuNetwork {
         if verifyManifest {
-            do { try ArtefactFormat.verify(dir) } catch { throw ArtefactError(file: error.file, message: error.message) }
+            try ArtefactFormat.verify(dir)
         }
         func json(_ name: String) throws(ArtefactError) -> JSONDocument {
             let path = dir + "/" + name

@@ -51,12 +51,12 @@ public enum Artefact {
     /// rename; an existing artefact at `dir` is replaced only once the new one is complete.
     public static func write(_ files: [(String, [UInt8])], to dir: String) throws(FileIOError) {
         let tmp = dir + ".snnc-tmp-\(getpid())"
-        removeTree(tmp)
+        removeDirectoryOfFiles(tmp)
         if mkdir(tmp, 0o755) != 0 { throw .writeFailed(path: dir, reason: String(cString: strerror(errno))) }
         do {
             for (name, bytes) in files { try writeFileAtomically(tmp + "/" + name, bytes) }
         } catch {
-            removeTree(tmp)
+            removeDirectoryOfFiles(tmp)
             throw error
         }
         let old = dir + ".snnc-old-\(getpid())"
@@ -64,18 +64,18 @@ public enum Artefact {
         let existed = stat(dir, &st) == 0
         if existed {
             guard (st.st_mode & S_IFMT) == S_IFDIR, fileExists(dir + "/" + ArtefactFormat.manifest) || isEmptyDirectory(dir) else {
-                removeTree(tmp)
+                removeDirectoryOfFiles(tmp)
                 throw .writeFailed(path: dir, reason: "it exists and is not a snnc artefact directory; refusing to replace it")
             }
-            if rename(dir, old) != 0 { removeTree(tmp); throw .writeFailed(path: dir, reason: String(cString: strerror(errno))) }
+            if rename(dir, old) != 0 { removeDirectoryOfFiles(tmp); throw .writeFailed(path: dir, reason: String(cString: strerror(errno))) }
         }
         if rename(tmp, dir) != 0 {
             let reason = String(cString: strerror(errno))
             if existed { _ = rename(old, dir) }
-            removeTree(tmp)
+            removeDirectoryOfFiles(tmp)
             throw .writeFailed(path: dir, reason: reason)
         }
-        if existed { removeTree(old) }
+        if existed { removeDirectoryOfFiles(old) }
     }
 
     static func isEmptyDirectory(_ path: String) -> Bool {
@@ -88,8 +88,6 @@ public enum Artefact {
         return true
     }
 
-    /// Removes a directory of plain files (what `write` creates).
-    static func removeTree(_ path: String) { removeDirectoryOfFiles(path) }
 
     // MARK: contents
 

@@ -2,8 +2,8 @@
 // snnc — a toolchain that maps adaptive spiking neural networks (ASN) onto neuromorphic chips.
 //
 // Targets are layered; each depends only on the ones above it (see Docs/architecture.md):
-//   CJSONC → SNNCJSON → SNNCIR → SNNCHardware → SNNCPasses (passes + mapper)
-//   SNNCIR → SNNCReference (float reference);  SNNCIR → SNNCArtefact (format) → SNNCEmulator
+//   CJSONC → SNNCJSON → SNNCIR → SNNCArtefact (format, core images) → SNNCHardware → SNNCPasses
+//   (passes, mapper, emit);  SNNCIR → SNNCReference (float reference);  SNNCArtefact → SNNCEmulator
 //   all of them → SNNCDriver → snnc (the CLI);  SNNCFuzz → snnc-fuzz (fuzzing)
 import PackageDescription
 
@@ -35,8 +35,9 @@ let package = Package(
         // Hardware profiles: chip limits and number formats, read from HardwareProfiles/*.json.
         .target(name: "SNNCHardware", dependencies: ["SNNCIR", "SNNCJSON"]),
         // The compiler: the pass pipeline (one list, Pipeline.swift), one pass per file — the front
-        // half (quantisation) and the mapper (Mapper/: partition, place, route, check-routes).
-        .target(name: "SNNCPasses", dependencies: ["SNNCIR", "SNNCHardware"]),
+        // half (quantisation), the mapper (Mapper/: partition, place, route, check-routes) and the
+        // back end (Emit/: build-synapses, emit — the artefact's files).
+        .target(name: "SNNCPasses", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCArtefact"]),
         // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
         // metrics and data-set readers. The yardstick every compiled result is measured against.
         .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "CZlib"]),

@@ -8,7 +8,9 @@ import SNNCJSON
 public enum ArtefactFormat {
     public static let format = "snnc-artefact"
     /// 2: the manifest hashes itself (`manifest_sha256`) and the emulator verifies it.
-    public static let version = 2
+    /// 3: the compiler emits every core's image (`cores.bin`); the emulator no longer builds
+    /// synapse memory from the layers' weights.
+    public static let version = 3
 
     public static let manifest = "manifest.json"
     public static let layers = "layers.json"
@@ -16,13 +18,15 @@ public enum ArtefactFormat {
     public static let axonTables = "axon-tables.bin"
     public static let weights = "weights.bin"
     public static let host = "host.bin"
+    /// Every core's image (CoreImage.swift): "SNNCCOR1", then the images at the offsets cores.json gives.
+    public static let coreImages = "cores.bin"
     /// The source model's JSON, copied (the float reference of `snnc emulate --check` runs from it).
     public static let sourceModel = "source-model.json"
     /// Names the writer uses itself; a copied weights file never takes one of them.
-    public static let reserved: Set<String> = [sourceModel, manifest, layers, cores, axonTables, weights, host, "routing.json",
+    public static let reserved: Set<String> = [sourceModel, manifest, layers, cores, axonTables, weights, host, coreImages, "routing.json",
                                               "routing.txt", "quantization.json", "report.json", "report.md", "report.svg"]
 
-    public static let weightsMagic = "SNNCWTS1", tablesMagic = "SNNCAXT1", hostMagic = "SNNCHST1"
+    public static let weightsMagic = "SNNCWTS1", tablesMagic = "SNNCAXT1", hostMagic = "SNNCHST1", coreImagesMagic = "SNNCCOR1"
 
     /// Hex SHA-256 of bytes.
     public static func sha256(_ bytes: [UInt8]) -> String {

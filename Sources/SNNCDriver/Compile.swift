@@ -132,22 +132,6 @@ public enum Compile {
         return out
     }
 
-    static func quantizationJSON(_ unit: CompileUnit) -> JSONOutput {
-        .object([
-            ("model", .string(unit.model.name)), ("profile", .string(unit.profile.name)),
-            ("layers", .array(unit.quantization.map { q in
-                .object([("layer", .string(q.node)), ("weights", .int(q.weights)), ("bits", .int(q.bits)), ("exponent", .int(q.exponent)),
-                         ("max_abs_error", .double(q.maxAbsError)), ("sqnr_db", q.sqnrDB.isFinite ? .double(q.sqnrDB) : .null),
-                         ("zeroed", .int(q.zeroed)), ("zeroed_percent", .double(q.zeroedPercent)), ("clipped", .int(q.clipped)),
-                         ("worst_case_input", .double(q.worstCaseInput)), ("accumulator_limit", .double(q.accumulatorLimit))])
-            })),
-            ("payloads", .array(unit.payloads.map { q in
-                .object([("layer", .string(q.layer)), ("bits", .int(q.bits)), ("shift", .int(q.shift)), ("theta0_lsbs", .int(q.theta0)),
-                         ("bound_lsbs", .int(q.bound)), ("sqnr_db", q.sqnrDB.isFinite ? .double(q.sqnrDB) : .null),
-                         ("max_relative_error", .double(q.maxRelativeError))])
-            })),
-        ])
-    }
 }
 
 /// Peak resident set size of this process (VmHWM), in bytes.

@@ -1,5 +1,7 @@
-// The ASN in integers — mirrors Docs/fixed-point.md rule by rule (same names, same order).
-// Change one, change the other.
+// The ASN in integers — every fixed-point rule of the emulator, mirroring Docs/fixed-point.md
+// rule by rule (same names, same order): numbers and rounding, saturation, synaptic input,
+// host current, the step, the readout, arousal. Change one, change the other. The cores
+// (Core.swift) and the host (Host.swift) call these and nothing else for arithmetic.
 
 import SNNCIR
 
@@ -80,6 +82,60 @@ public enum FixedPointASN {
         return w &+ lo
     }
 
+    // MARK: synaptic input
+
+    /// Binary spike: the weight a synapse of mantissa m adds, m · 2^(e − s) = rshift(m, s − e)
+    /// (`shift` = s − e; a left shift when negative), saturated to 32 bits — computed once, when
+    /// the core's synapse memory is loaded. An identity synapse's weight round(h · 2^−s) comes
+    /// from the compiler with shift 0.
+    @inline(__always)
+    public static func synapticWeight(_ m: Int32, shift: Int, _ mode: RoundingMode) -> Int32 {
+        Int32(clamping: rshift(Int64(m), shift, mode))
+    }
+
+    /// One run of synapses, binary: in[k] += w[k]. Sums are 64-bit and wrap; saturation comes
+    /// when step 1 stores I.
+    @inline(__always)
+    static func addBinary(_ acc: UnsafeMutablePointer<Int64>, _ w: UnsafePointer<Int32>, _ n: Int) {
+        for k in 0..<n { acc[k] &+= Int64(w[k]) }
+    }
+
+    /// One run, graded: in[k] += rshift(w[k] · p, shift) — `shift` = s − (e + s′ + r′); a left
+    /// shift (exact) when negative, else rounded per synapse by the profile's rule.
+    @inline(__always)
+    static func addGraded(_ acc: UnsafeMutablePointer<Int64>, _ w: UnsafePointer<Int32>, _ n: Int, payload p: Int64, shift: Int, _ mode: RoundingMode) {
+        if shift <= 0 {
+            let l = Int64(-shift)
+            for k in 0..<n { acc[k] &+= (Int64(w[k]) &* p) << l }
+            return
+        }
+        switch mode {
+        case .floor: for k in 0..<n { acc[k] &+= rshift(Int64(w[k]) &* p, shift, .floor) }
+        case .towardZero: for k in 0..<n { acc[k] &+= rshift(Int64(w[k]) &* p, shift, .towardZero) }
+        case .nearestAway: for k in 0..<n { acc[k] &+= rshift(Int64(w[k]) &* p, shift, .nearestAway) }
+        case .nearestEven: for k in 0..<n { acc[k] &+= rshift(Int64(w[k]) &* p, shift, .nearestEven) }
+        }
+    }
+
+    /// One run, partial current from a dendrite block (same layer, same LSB): in[k] += p.
+    @inline(__always)
+    static func addPartial(_ acc: UnsafeMutablePointer<Int64>, _ n: Int, payload p: Int64) {
+        for k in 0..<n { acc[k] &+= p }
+    }
+
+    /// Host current of an input layer: I = round(x / 2^s), ties to even, saturated to 64 bits
+    /// (NaN → 0).
+    @inline(__always)
+    public static func hostCurrent(_ x: Double, stateExponent s: Int) -> Int64 {
+        let d = (x / pow2(s)).rounded(.toNearestOrEven)
+        if d.isNaN { return 0 }
+        if d >= 9.2e18 { return Int64.max }
+        if d <= -9.2e18 { return Int64.min }
+        return Int64(d)
+    }
+
+    // MARK: one step
+
     /// Step 5's payload on a graded spike: rshift(ϑ, payload_shift), saturated to the profile's
     /// payload width (0: unlimited). A payload that does not fit counts as an overflow.
     @inline(__always)
@@ -113,5 +169,25 @@ public enum FixedPointASN {
         theta = fit(c.theta0 &+ thetaDyn, bits: n.thresholdBits, wrap: n.wrap, &overflowed)
         thetaDyn = theta &- c.theta0
         return payload
+    }
+
+    // MARK: readout (the host, float64)
+
+    /// The readout's input this step: its accumulator (integers in `lsb`, the readout's single
+    /// weighted input: 2^e for binary spikes, 2^(e + s′ + r′) for graded) × lsb × the arousal gain;
+    /// then r_I ← α_β·r_I + input, r_S ← (1 − a_φ)·r_I + a_φ·r_S with the source layer's α_β / 2^k
+    /// and a_φ = exp(−1/τ_φ).
+    @inline(__always)
+    public static func readout(rI: inout Double, rS: inout Double, acc: Int64, lsb: Double, gain: Double, alphaBeta: Double, aPhi: Double) {
+        rI = alphaBeta * rI + gain * (Double(acc) * lsb)
+        rS = (1 - aPhi) * rI + aPhi * rS
+    }
+
+    // MARK: arousal
+
+    /// Step 1's input of a switched layer: mul(input_gain, in).
+    @inline(__always)
+    public static func arousedInput(_ gain: Int64, _ input: Int64, _ c: FixedConstants, _ n: FixedNumerics) -> Int64 {
+        mul(gain, input, c.k, n.rounding)
     }
 }

@@ -1,5 +1,6 @@
 // What flows through the pipeline: the model graph (rewritten by the passes), the target
 // profile, and what the passes have decided so far.
+import SNNCArtefact
 import SNNCHardware
 import SNNCIR
 
@@ -36,10 +37,21 @@ public struct CompileUnit: Sendable {
     public var measuredRates: [String: Double]?
     /// route: keys, axon tables, router tables.
     public var routing: Routing?
+    /// build-synapses: every core's image; per readout layer the LSB of its accumulators.
+    public var coreImages: [CoreImage] = []
+    public var readoutLSB: [String: Double] = [:]
+    /// emit: the artefact's machine-readable files (name, bytes), in order.
+    public var artefactFiles: [(String, [UInt8])] = []
 
     public init(model: Model, profile: HardwareProfile) {
         self.model = model
         self.profile = profile
+    }
+
+    /// The spike height h of a binary ASN layer (resolved: "normalize" → 1 / f(1)); nil otherwise.
+    public func spikeHeight(of layer: String) -> Double? {
+        guard let node = model.node(named: layer), case .asn(let p) = node.attributes, p.spike == .binary else { return nil }
+        return TransferFunction(theta0: p.theta0, mf: p.mf, tauGamma: p.tauGamma, tauEta: p.tauEta).resolve(p.h)
     }
 
     public func index(of name: String) -> Int? { model.nodes.firstIndex { $0.name == name } }

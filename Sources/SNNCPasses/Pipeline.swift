@@ -25,6 +25,8 @@ public enum Pipeline {
         Place(),              // blocks → mesh slots, minimising Σ traffic × hops
         RouteSpikes(),        // input axons, output axon tables, key/mask router tables
         CheckRoutes(),        // every spike reaches exactly its targets through the tables
+        BuildSynapses(),      // every core's image: compartments, biases, axons, synapse rows (Emit/)
+        Emit(),               // the artefact's files from the unit; the driver writes them
     ]
 
     public static var names: [String] { passes.map(\.name) }

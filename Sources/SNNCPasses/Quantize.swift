@@ -323,3 +323,39 @@ public struct Quantize: Pass {
         unit.upstreamSources(of: name).filter { $0.op == .dense || $0.op == .conv2d }.map(\.name)
     }
 }
+
+extension Quantize {
+    /// A weighted node's mantissas at its quantised exponent — dense [out][in], conv
+    /// [out][ky][kx][in] — and the exponent: weight ≈ mantissa × 2^exponent. The one conversion
+    /// of weights to integers, used for weights.bin and for every core's synapse memory.
+    public static func mantissas(of node: String, _ unit: CompileUnit) -> (m: [Int32], exponent: Int) {
+        guard let lq = unit.quantization.first(where: { $0.node == node }), let n = unit.model.node(named: node) else { return ([], 0) }
+        let lsb = pow2(lq.exponent)
+        var out: [Int32] = []
+        switch n.attributes {
+        case .dense(let d):
+            out.reserveCapacity(d.outFeatures * d.inFeatures)
+            for o in 0..<d.outFeatures { for i in 0..<d.inFeatures { out.append(Int32(clamping: clampedInt(d.weight(out: o, in: i) / lsb))) } }
+        case .conv2d(let c):
+            out.reserveCapacity(c.outChannels * c.kernelH * c.kernelW * c.inChannels)
+            for o in 0..<c.outChannels { for ky in 0..<c.kernelH { for kx in 0..<c.kernelW { for i in 0..<c.inChannels {
+                out.append(Int32(clamping: clampedInt(c.weight(out: o, in: i, ky: ky, kx: kx) / lsb)))
+            } } } }
+        default: break
+        }
+        return (out, lq.exponent)
+    }
+
+    /// A weighted node's bias per output channel in a layer's state LSBs (nil: no bias).
+    public static func biasLSBs(of node: String, stateExponent: Int, _ unit: CompileUnit) -> [Int32]? {
+        guard let n = unit.model.node(named: node) else { return nil }
+        let b: Tensor?
+        switch n.attributes {
+        case .dense(let d): b = d.bias
+        case .conv2d(let c): b = c.bias
+        default: b = nil
+        }
+        let lsb = pow2(stateExponent)
+        return b.map { $0.toDoubles().map { Int32(clamping: clampedInt($0 / lsb)) } }
+    }
+}

@@ -76,23 +76,7 @@ public final class Simulator: Sendable {
 
     /// Runs every image; `progress` is called with the number of images done so far.
     public func run(images: [[Double]], progress: (@Sendable (Int) -> Void)? = nil) -> [ImageResult] {
-        let n = images.count
-        let threads = max(1, min(options.threads > 0 ? options.threads : activeCores(), n))
-        let results = Mutex([ImageResult?](repeating: nil, count: n))
-        let next = Atomic<Int>(0)
-        let done = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            var state = NetworkState(network)
-            while true {
-                let i = next.add(1, ordering: .relaxed).oldValue
-                if i >= n { break }
-                let r = simulate(images[i], &state)
-                results.withLock { $0[i] = r }
-                let d = done.add(1, ordering: .relaxed).newValue
-                progress?(d)
-            }
-        }
-        return results.withLock { $0.map { $0! } }
+        WorkerPool.map(images.count, threads: options.threads, progress: progress, state: { NetworkState(network) }) { i, state in simulate(images[i], &state) }
     }
 
     /// One image, from a fresh state.
@@ -326,13 +310,7 @@ extension Projection {
     }
 }
 
-func activeCores() -> Int {
-    #if canImport(Glibc)
-    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    #else
-    return 1
-    #endif
-}
+func activeCores() -> Int { WorkerPool.activeCores() }
 
 #if canImport(Glibc)
 import Glibc

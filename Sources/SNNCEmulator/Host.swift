@@ -1,0 +1,90 @@
+// The host beside the chips: it encodes each sample into the input layers' currents, reads the
+// readout every step (float64, Docs/fixed-point.md "Readout"), and runs the arousal policy —
+// which, when it switches, writes the cores' ϑ0_hp registers (the `aroused` flag every core
+// reads from the next step on). Arithmetic from FixedPointASN.swift.
+import SNNCIR
+
+struct Host {
+    let net: EmuNetwork
+    /// Per readout layer (by layer index): r_I, r_S per compartment; its source's α_β / 2^k and a_φ.
+    var rI: [[Double]], rS: [[Double]]
+    let alpha: [(beta: Double, phi: Double)]
+    let arousal: Arousal?
+    var evidence = 0.0
+    var aroused = false
+
+    init(_ net: EmuNetwork, arousal: Bool) {
+        self.net = net
+        rI = net.layers.map { $0.kind == .readout ? [Double](repeating: 0, count: $0.compartments) : [] }
+        rS = rI
+        alpha = net.layers.map { l in
+            guard l.kind == .readout else { return (0, 0) }
+            let s = net.layers[l.readoutSource].constants
+            return (Double(s.alphaBeta) / Double(1 << s.k), exp(-1 / l.readoutTauPhi))
+        }
+        self.arousal = arousal ? net.arousal : nil
+    }
+
+    /// Host currents of every input layer for one sample, per layer compartment.
+    func encode(_ x: [Double]) -> [[Int64]] {
+        net.layers.map { l in
+            guard l.kind == .injected else { return [] }
+            let chained = l.hostSteps.isEmpty ? [] : l.hostSteps.reduce(x) { $1.apply($0) }
+            return (0..<l.compartments).map { j in
+                let v: Double
+                if !l.hostSteps.isEmpty {
+                    v = j < chained.count ? chained[j] : 0
+                } else {
+                    let xj = j < x.count ? x[j] : 0
+                    let ch = j % l.c
+                    v = l.hostScale.isEmpty ? xj : xj * l.hostScale[ch % l.hostScale.count] + l.hostShift[ch % l.hostShift.count]
+                }
+                return FixedPointASN.hostCurrent(v, stateExponent: l.stateExponent)
+            }
+        }
+    }
+
+    /// Writes the sample's currents into the cores holding the input layers.
+    static func inject(_ currents: [[Int64]], _ net: EmuNetwork, _ states: inout [CoreState]) {
+        for (ci, p) in net.cores.enumerated() {
+            for b in p.blocks where !b.dendrite && net.layers[b.layer].kind == .injected {
+                for j in 0..<b.count { states[ci].host[b.base + j] = currents[b.layer][Int(b.layerCompartment[j])] }
+            }
+        }
+    }
+
+    /// Reads (and clears) every readout block's accumulators, updates the readout and returns
+    /// the class: argmax of bias + r_S (the lowest index on ties); the last readout layer decides.
+    /// Then arousal: over the window it sums the gap between the two largest readout values and,
+    /// at the window's last step, switches when the sum is at most θ_A.
+    mutating func readout(step t: Int, _ states: inout [CoreState]) -> Int32 {
+        var acc = net.layers.map { $0.kind == .readout ? [Int64](repeating: 0, count: $0.compartments) : [] }
+        for (ci, p) in net.cores.enumerated() {
+            for b in p.blocks where !b.dendrite && net.layers[b.layer].kind == .readout {
+                for j in 0..<b.count {
+                    acc[b.layer][Int(b.layerCompartment[j])] &+= states[ci].acc[b.base + j]
+                    states[ci].acc[b.base + j] = 0
+                }
+            }
+        }
+        var cls: Int32 = 0
+        for (li, l) in net.layers.enumerated() where l.kind == .readout {
+            let gain = aroused ? l.readoutArousalGain : 1
+            for j in 0..<l.compartments {
+                FixedPointASN.readout(rI: &rI[li][j], rS: &rS[li][j], acc: acc[li][j], lsb: l.readoutLSB, gain: gain, alphaBeta: alpha[li].beta, aPhi: alpha[li].phi)
+            }
+            var best = 0
+            for j in 1..<max(1, l.compartments) where l.readoutBias[j] + rS[li][j] > l.readoutBias[best] + rS[li][best] { best = j }
+            cls = Int32(best)
+            if let a = arousal, t >= a.startMs, t <= a.decisionStep {
+                evidence += Arousal.gap((0..<l.compartments).map { l.readoutBias[$0] + rS[li][$0] })
+                if t == a.decisionStep && evidence <= a.threshold { aroused = true }
+            }
+        }
+        return cls
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

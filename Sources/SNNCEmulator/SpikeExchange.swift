@@ -1,0 +1,75 @@
+// Chips and the spike exchange. Cores are grouped by the chip cores.json gives them; a packet
+// to a core of the same chip goes straight to that core's inbox for the next step, a packet that
+// leaves the chip goes through a SpikeExchange, which delivers every chip's outgoing packets
+// once per step, after all chips have stepped, in a fixed order (source chip, then the order
+// sent). Integer synaptic sums do not depend on arrival order, and the order is fixed anyway, so
+// results are identical however chips are spread over threads or processes.
+//
+// The interface is what a multi-process exchange needs: a chip only hands over
+// (destination core, packet) pairs and receives the packets for its own cores — no array is
+// shared between chips.
+
+/// Packets one chip sends to the cores of other chips in one step.
+public struct OutgoingPackets: Sendable {
+    public var destCore: [Int32] = []
+    public var packets: [Packet] = []
+    public init() {}
+    public mutating func append(_ core: Int, _ p: Packet) {
+        destCore.append(Int32(core))
+        packets.append(p)
+    }
+    public var isEmpty: Bool { packets.isEmpty }
+    public mutating func removeAll() {
+        destCore.removeAll(keepingCapacity: true)
+        packets.removeAll(keepingCapacity: true)
+    }
+}
+
+public protocol SpikeExchange {
+    /// Chip `chip`'s packets for other chips this step (called once per chip per step).
+    mutating func send(fromChip chip: Int, _ out: OutgoingPackets)
+    /// After every chip has sent: the packets for chip `chip`'s cores, in the fixed order.
+    mutating func receive(chip: Int) -> OutgoingPackets
+}
+
+/// The deterministic in-process exchange: per destination chip, the packets in source-chip order.
+public struct InProcessExchange: SpikeExchange {
+    let chipOfCore: [Int32]
+    var pending: [OutgoingPackets]
+    var sent: [OutgoingPackets]
+
+    public init(chipOfCore: [Int32], chips: Int) {
+        self.chipOfCore = chipOfCore
+        pending = [OutgoingPackets](repeating: OutgoingPackets(), count: chips)
+        sent = pending
+    }
+
+    public mutating func send(fromChip chip: Int, _ out: OutgoingPackets) {
+        sent[chip] = out
+    }
+
+    public mutating func receive(chip: Int) -> OutgoingPackets {
+        if chip == 0 {
+            // The first receive of a step sorts every chip's packets by destination chip.
+            for d in pending.indices { pending[d].removeAll() }
+            for s in sent.indices {
+                for (k, dc) in sent[s].destCore.enumerated() { pending[Int(chipOfCore[Int(dc)])].append(Int(dc), sent[s].packets[k]) }
+                sent[s].removeAll()
+            }
+        }
+        return pending[chip]
+    }
+}
+
+/// A chip: its cores (global indices) and where their packets go within one step.
+struct ChipSink: PacketSink {
+    let chip: Int32
+    let chipOfCore: [Int32]
+    /// Next step's inboxes of this chip's cores, by global core index (other chips' entries stay empty).
+    var nextInbox: [[Packet]]
+    var outgoing = OutgoingPackets()
+
+    mutating func send(from core: Int, to dest: Int, _ packet: Packet) {
+        if chipOfCore[dest] == chip { nextInbox[dest].append(packet) } else { outgoing.append(dest, packet) }
+    }
+}

@@ -180,6 +180,7 @@ public enum ArtefactReader {
             }
             cores[ci].outHops = hops
         }
+        widenSharedAxons(&cores)
         let chipIDs = Array(Set(chipOf)).sorted()
         let chips = chipIDs.map { id in cores.indices.filter { chipOf[$0] == id } }
         var arousal: Arousal? = nil
@@ -343,8 +344,49 @@ public enum ArtefactReader {
                 for k in r.weightStart..<(r.weightStart + r.weightCount) { weights[k] = FixedPointASN.synapticWeight(img.weights[k], shift: r.shift, numerics.rounding) }
             }
         }
-        return CoreProgram(chip: 0, row: 0, col: 0, blocks: blocks, compartments: base, neurons: nb, ranges: ranges, axonRange: axonRange, rowEvents: rowEvents,
-                           rowStart: img.rowStart, runs: img.runs, weights: weights, synapses: img.synapses,
-                           outStart: table.start, outCore: table.core, outAxon: table.axon, outHops: [])
+        var program = CoreProgram(chip: 0, row: 0, col: 0, blocks: blocks, compartments: base, neurons: nb, ranges: ranges, axonRange: axonRange, rowEvents: rowEvents,
+                                  rowStart: img.rowStart, runs: img.runs, weights: weights, synapses: img.synapses,
+                                  outStart: table.start, outCore: table.core, outAxon: table.axon, outHops: [])
+        narrow(&program, img)
+        return program
+    }
+
+    /// Marks the binary ranges that can run narrow (CoreRange.narrow): every weight fits 16 bits
+    /// and every compartment's Σ|w| over its binary synapses stays below 2^31 — the most one step
+    /// can add when each axon carries at most one spike per step (checked over all tables).
+    static func narrow(_ p: inout CoreProgram, _ img: CoreImage) {
+        var bound = [Int64](repeating: 0, count: p.compartments)
+        var fits = [Bool](repeating: false, count: p.ranges.count)
+        for (ri, r) in img.ranges.enumerated() where r.mode == .binary {
+            fits[ri] = p.weights[r.weightStart..<(r.weightStart + r.weightCount)].allSatisfy { $0 >= Int32(Int16.min) && $0 <= Int32(Int16.max) }
+            for a in r.firstAxon..<(r.firstAxon + r.axons) {
+                for k in Int(img.rowStart[a])..<Int(img.rowStart[a + 1]) {
+                    let t = Int(img.runs[3 * k]), n = Int(img.runs[3 * k + 1]), w = Int(img.runs[3 * k + 2])
+                    for i in 0..<n {
+                        let m = Int64(p.weights[w + i].magnitude)
+                        bound[t + i] = min(bound[t + i] &+ m, Int64(1) << 40)
+                    }
+                }
+            }
+        }
+        guard bound.allSatisfy({ $0 < Int64(Int32.max) }), fits.contains(true) else { return }
+        p.weights16 = p.weights.map { Int16(truncatingIfNeeded: $0) }
+        for ri in p.ranges.indices where fits[ri] { p.ranges[ri].narrow = true }
+    }
+
+    /// A core whose axons may receive two spikes in one step (two table entries naming the same
+    /// axon) cannot rely on the narrow bound: its ranges run wide.
+    static func widenSharedAxons(_ cores: inout [CoreProgram]) {
+        var sources = cores.map { [UInt8](repeating: 0, count: $0.axonRange.count) }
+        var shared = [Bool](repeating: false, count: cores.count)
+        for c in cores {
+            for k in c.outCore.indices {
+                let d = Int(c.outCore[k]), a = Int(c.outAxon[k])
+                if sources[d][a] > 0 { shared[d] = true } else { sources[d][a] = 1 }
+            }
+        }
+        for d in cores.indices where shared[d] {
+            for ri in cores[d].ranges.indices { cores[d].ranges[ri].narrow = false }
+        }
     }
 }

@@ -21,8 +21,10 @@ struct CoreCounters {
 
 /// The state of one core during a run.
 struct CoreState {
-    /// Per compartment: this step's synaptic input, current, filtered current, host current.
+    /// Per compartment: this step's synaptic input — the 64-bit sum, and the 32-bit sum of the
+    /// narrow binary ranges (CoreRange.narrow) — current, filtered current, host current.
     var acc: [Int64]
+    var acc32: [Int32]
     var I: [Int64], S: [Int64]
     var host: [Int64]
     /// Per neuron of its soma blocks: refractory response, adaptation, threshold.
@@ -32,6 +34,7 @@ struct CoreState {
 
     init(_ p: CoreProgram, _ layers: [EmuLayer]) {
         acc = [Int64](repeating: 0, count: p.compartments)
+        acc32 = [Int32](repeating: 0, count: p.compartments)
         I = acc; S = acc; host = acc
         sHat = [Int64](repeating: 0, count: p.neurons)
         thDyn = sHat
@@ -68,10 +71,12 @@ enum CoreStages {
         guard !s.inbox.isEmpty else { return }
         var events = 0
         s.acc.withUnsafeMutableBufferPointer { accB in
+          s.acc32.withUnsafeMutableBufferPointer { acc32B in
             p.runs.withUnsafeBufferPointer { runs in
                 p.weights.withUnsafeBufferPointer { wts in
+                  p.weights16.withUnsafeBufferPointer { w16 in
                     p.rowStart.withUnsafeBufferPointer { rows in
-                        let acc = accB.baseAddress!, w0 = wts.baseAddress!
+                        let acc = accB.baseAddress!, w0 = wts.baseAddress!, acc32 = acc32B.baseAddress!, h0 = w16.baseAddress
                         for pk in s.inbox {
                             let a = Int(pk.axon)
                             let r = p.ranges[Int(p.axonRange[a])]
@@ -79,6 +84,12 @@ enum CoreStages {
                             events += ev
                             tally.axonEvents[r.layer] += 1
                             tally.synapticEvents[r.layer] += ev
+                            if r.narrow, let h0 {
+                                for k in Int(rows[a])..<Int(rows[a + 1]) {
+                                    FixedPointASN.addBinary(acc32 + Int(runs[3 * k]), h0 + Int(runs[3 * k + 2]), Int(runs[3 * k + 1]))
+                                }
+                                continue
+                            }
                             for k in Int(rows[a])..<Int(rows[a + 1]) {
                                 let t = Int(runs[3 * k]), n = Int(runs[3 * k + 1]), wo = Int(runs[3 * k + 2])
                                 switch r.mode {
@@ -89,8 +100,10 @@ enum CoreStages {
                             }
                         }
                     }
+                  }
                 }
             }
+          }
         }
         s.counters.axonEvents += s.inbox.count
         s.counters.synapticEvents += events
@@ -106,36 +119,94 @@ enum CoreStages {
             let l = net.layers[b.layer]
             if l.kind == .readout { continue }
             if b.dendrite {
-                for j in 0..<b.count where s.acc[b.base + j] != 0 {
-                    route(core, p, output: b.firstOutput + j, payload: s.acc[b.base + j], layer: b.layer, &s.counters, &tally, &sink)
-                    s.acc[b.base + j] = 0
+                for j in b.base..<(b.base + b.count) {
+                    let v = s.acc[j] &+ Int64(s.acc32[j])
+                    if v != 0 { route(core, p, output: b.firstOutput + j - b.base, payload: v, layer: b.layer, &s.counters, &tally, &sink) }
+                    s.acc[j] = 0; s.acc32[j] = 0
                 }
                 continue
             }
-            var over = false
-            let k = aroused ? (l.arousedConstants ?? l.constants) : l.constants
-            let gain: Int64? = aroused && l.arousedConstants != nil ? l.arousalGain : nil
-            let injected = l.kind == .injected
-            for j in b.base..<(b.base + b.count) {
-                let input = gain.map { FixedPointASN.arousedInput($0, s.acc[j], k, num) } ?? s.acc[j]
-                FixedPointASN.integrate(I: &s.I[j], S: &s.S[j], input: input, host: injected ? s.host[j] : nil, k, num, &over)
-                s.acc[j] = 0
-            }
-            for n in 0..<b.neurons {
-                var a = Int64.min
-                for q in Int(b.poolStart[n])..<Int(b.poolStart[n + 1]) {
-                    let ci = Int(b.poolCompartment[q])
-                    a = max(a, b.bias[ci] &+ s.S[b.base + ci])
-                }
-                let ni = b.neuronBase + n
-                guard let theta = FixedPointASN.fire(sHat: &s.sHat[ni], thetaDyn: &s.thDyn[ni], theta: &s.theta[ni], activation: a, k, num, &over) else { continue }
-                tally.spikes[b.layer] += 1
-                tally.raster?[b.layer].append((t, Int(b.layerNeuron[n])))
-                let payload = l.graded ? FixedPointASN.payload(theta, k, num, &over) : theta
-                route(core, p, output: b.firstOutput + n, payload: payload, layer: b.layer, &s.counters, &tally, &sink)
+            let over: Bool
+            switch num.rounding {
+            case .nearestEven: over = soma(NearestEvenRule.self, core, p, b, l, &s, num, aroused: aroused, step: t, &tally, &sink)
+            case .nearestAway: over = soma(NearestAwayRule.self, core, p, b, l, &s, num, aroused: aroused, step: t, &tally, &sink)
+            case .towardZero: over = soma(TowardZeroRule.self, core, p, b, l, &s, num, aroused: aroused, step: t, &tally, &sink)
+            case .floor: over = soma(FloorRule.self, core, p, b, l, &s, num, aroused: aroused, step: t, &tally, &sink)
             }
             if over { tally.overflowedThisStep[b.layer] = true }
         }
+    }
+
+    /// Steps 1–6 for one soma block: every compartment, then every neuron; spikes routed.
+    /// Returns whether any value overflowed.
+    static func soma<R: RoundingRule, Sink: PacketSink>(_: R.Type, _ core: Int, _ p: CoreProgram, _ b: CoreBlock, _ l: EmuLayer, _ s: inout CoreState,
+                                                         _ num0: FixedNumerics, aroused: Bool, step t: Int, _ tally: inout LayerTally, _ sink: inout Sink) -> Bool {
+        var num = num0
+        num.rounding = R.mode
+        var over = false
+        let k = aroused ? (l.arousedConstants ?? l.constants) : l.constants
+        let injected = l.kind == .injected
+        let base = b.base
+        var spikes: [(Int, Int64)] = []
+        withExtendedLifetime(s.host) {
+        s.host.withUnsafeBufferPointer { host in
+        s.I.withUnsafeMutableBufferPointer { I in
+            s.S.withUnsafeMutableBufferPointer { S in
+                s.acc.withUnsafeMutableBufferPointer { acc in
+                    s.acc32.withUnsafeMutableBufferPointer { acc32 in
+                        if aroused && l.arousedConstants != nil {
+                            for j in base..<(base + b.count) {
+                                let input = FixedPointASN.arousedInput(l.arousalGain, acc[j] &+ Int64(acc32[j]), k, num)
+                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: input, host: injected ? host[j] : nil, k, num, &over)
+                                acc[j] = 0; acc32[j] = 0
+                            }
+                        } else if injected {
+                            for j in base..<(base + b.count) {
+                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: 0, host: host[j], k, num, &over)
+                                acc[j] = 0; acc32[j] = 0
+                            }
+                        } else {
+                            for j in base..<(base + b.count) {
+                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: acc[j] &+ Int64(acc32[j]), host: nil, k, num, &over)
+                                acc[j] = 0; acc32[j] = 0
+                            }
+                        }
+                    }
+                }
+                s.sHat.withUnsafeMutableBufferPointer { sHat in
+                    s.thDyn.withUnsafeMutableBufferPointer { thDyn in
+                        s.theta.withUnsafeMutableBufferPointer { theta in
+                            b.bias.withUnsafeBufferPointer { bias in
+                                b.poolStart.withUnsafeBufferPointer { ps in
+                                    b.poolCompartment.withUnsafeBufferPointer { pc in
+                                        let Sb = S.baseAddress! + base
+                                        for n in 0..<b.neurons {
+                                            var a = Int64.min
+                                            for q in Int(ps[n])..<Int(ps[n + 1]) {
+                                                let ci = Int(pc[q])
+                                                a = max(a, bias[ci] &+ Sb[ci])
+                                            }
+                                            let ni = b.neuronBase + n
+                                            guard let th = FixedPointASN.fire(sHat: &sHat[ni], thetaDyn: &thDyn[ni], theta: &theta[ni], activation: a, k, num, &over) else { continue }
+                                            spikes.append((n, th))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        }
+        }
+        for (n, th) in spikes {
+            tally.spikes[b.layer] += 1
+            tally.raster?[b.layer].append((t, Int(b.layerNeuron[n])))
+            let payload = l.graded ? FixedPointASN.payload(th, k, num, &over) : th
+            route(core, p, output: b.firstOutput + n, payload: payload, layer: b.layer, &s.counters, &tally, &sink)
+        }
+        return over
     }
 
     /// route: one output's entries in the output-axon table, each a packet for step + 1.

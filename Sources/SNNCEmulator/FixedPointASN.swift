@@ -42,9 +42,17 @@ public struct FixedNumerics: Sendable, Equatable {
     }
 }
 
+/// A rounding mode as a type, so a core's step is compiled once per mode with the mode's
+/// branch folded away (the arithmetic is `rshift(_:_:_:)`'s, with `mode`).
+protocol RoundingRule { static var mode: RoundingMode { get } }
+enum NearestEvenRule: RoundingRule { static var mode: RoundingMode { .nearestEven } }
+enum NearestAwayRule: RoundingRule { static var mode: RoundingMode { .nearestAway } }
+enum TowardZeroRule: RoundingRule { static var mode: RoundingMode { .towardZero } }
+enum FloorRule: RoundingRule { static var mode: RoundingMode { .floor } }
+
 public enum FixedPointASN {
     /// rshift(x, n): x / 2^n rounded by the profile's rule (n ≥ 1); n ≤ 0 shifts left.
-    @inline(__always)
+    @_transparent
     public static func rshift(_ x: Int64, _ n: Int, _ mode: RoundingMode) -> Int64 {
         if n <= 0 { return x << Int64(-n) }
         let q = x >> Int64(n)  // floor
@@ -66,11 +74,11 @@ public enum FixedPointASN {
     }
 
     /// mul(α, x) = rshift(α·x, k)
-    @inline(__always)
+    @_transparent
     public static func mul(_ a: Int64, _ x: Int64, _ k: Int, _ mode: RoundingMode) -> Int64 { rshift(a &* x, k, mode) }
 
     /// Clamps (or wraps) x to a signed b-bit integer; `overflowed` is set when it did not fit.
-    @inline(__always)
+    @_transparent
     public static func fit(_ x: Int64, bits b: Int, wrap: Bool, _ overflowed: inout Bool) -> Int64 {
         let hi = (Int64(1) << Int64(b - 1)) - 1, lo = -(Int64(1) << Int64(b - 1))
         if x >= lo && x <= hi { return x }
@@ -98,6 +106,14 @@ public enum FixedPointASN {
     @inline(__always)
     static func addBinary(_ acc: UnsafeMutablePointer<Int64>, _ w: UnsafePointer<Int32>, _ n: Int) {
         for k in 0..<n { acc[k] &+= Int64(w[k]) }
+    }
+
+    /// The same, for a narrow range: 16-bit weights into a 32-bit sum, exact because the
+    /// reader proved that no compartment's sum of |w| over one step reaches 2^31 (one spike
+    /// per axon per step).
+    @inline(__always)
+    static func addBinary(_ acc: UnsafeMutablePointer<Int32>, _ w: UnsafePointer<Int16>, _ n: Int) {
+        for k in 0..<n { acc[k] &+= Int32(w[k]) }
     }
 
     /// One run, graded: in[k] += rshift(w[k] · p, shift) — `shift` = s − (e + s′ + r′); a left
@@ -138,7 +154,7 @@ public enum FixedPointASN {
 
     /// Step 5's payload on a graded spike: rshift(ϑ, payload_shift), saturated to the profile's
     /// payload width (0: unlimited). A payload that does not fit counts as an overflow.
-    @inline(__always)
+    @_transparent
     public static func payload(_ theta: Int64, _ c: FixedConstants, _ n: FixedNumerics, _ overflowed: inout Bool) -> Int64 {
         let p = c.payloadShift > 0 ? rshift(theta, c.payloadShift, n.rounding) : theta
         return n.payloadBits > 0 && n.payloadBits < 63 ? fit(p, bits: n.payloadBits, wrap: false, &overflowed) : p
@@ -146,7 +162,7 @@ public enum FixedPointASN {
 
     /// Steps 1–2: current and filtered current of one compartment. `host` is the injected
     /// current of an input layer (nil: synaptic input `input`).
-    @inline(__always)
+    @_transparent
     public static func integrate(I: inout Int64, S: inout Int64, input: Int64, host: Int64?, _ c: FixedConstants, _ n: FixedNumerics, _ overflowed: inout Bool) {
         I = fit(host ?? (mul(c.alphaBeta, I, c.k, n.rounding) &+ input), bits: n.currentBits, wrap: n.wrap, &overflowed)
         let one = Int64(1) << Int64(c.k)
@@ -155,7 +171,7 @@ public enum FixedPointASN {
 
     /// Steps 4–6 on activation A (step 3: bias + S, or the max over a pooled neuron's
     /// compartments). Returns the payload ϑ when the neuron spikes.
-    @inline(__always)
+    @_transparent
     public static func fire(sHat: inout Int64, thetaDyn: inout Int64, theta: inout Int64, activation A: Int64, _ c: FixedConstants, _ n: FixedNumerics, _ overflowed: inout Bool) -> Int64? {
         sHat = mul(c.alphaEta, sHat, c.k, n.rounding)
         var payload: Int64? = nil

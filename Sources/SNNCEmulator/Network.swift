@@ -66,6 +66,10 @@ public struct CoreRange: Sendable {
     public var shift: Int
     public var block: Int
     public var layer: Int
+    /// Binary weights that fit 16 bits, into compartments whose per-step sum provably fits 32
+    /// bits: delivered as 16-bit weights into the core's 32-bit accumulators (same sums, half the
+    /// memory traffic).
+    public var narrow = false
 }
 
 /// A core: its image decoded for running — weights converted to what the synapse adds (binary:
@@ -85,6 +89,8 @@ public struct CoreProgram: Sendable {
     public var rowStart: [Int32]
     public var runs: [Int32]
     public var weights: [Int32]
+    /// The narrow ranges' weights as 16 bits (same offsets as `weights`; empty when none).
+    public var weights16: [Int16] = []
     /// Synapses in the core's memory (CoreImage.synapses).
     public var synapses: Int
     /// Output-axon table, CSR over the core's outputs, with each entry's hops.

@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "SNNCJSONTests", dependencies: ["SNNCJSON"]),
         .testTarget(name: "SNNCIRTests", dependencies: ["SNNCIR", "SNNCJSON"], exclude: ["Corpus"]),
         .testTarget(name: "SNNCHardwareTests", dependencies: ["SNNCHardware", "SNNCIR"], exclude: ["Corpus"]),
-        .testTarget(name: "SNNCPassesTests", dependencies: ["SNNCPasses", "SNNCHardware", "SNNCIR", "SNNCReference", "SNNCDriver"]),
+        .testTarget(name: "SNNCPassesTests", dependencies: ["SNNCPasses", "SNNCHardware", "SNNCIR", "SNNCJSON", "SNNCArtefact", "SNNCReference", "SNNCDriver"]),
         .testTarget(name: "SNNCReferenceTests", dependencies: ["SNNCReference", "SNNCIR", "SNNCJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SNNCFuzzTests", dependencies: ["SNNCFuzz"], exclude: ["Corpus"]),
         .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON", "SNNCPasses", "SNNCHardware", "SNNCReference", "SNNCArtefact", "SNNCEmulator"],

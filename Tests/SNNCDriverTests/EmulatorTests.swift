@@ -3,6 +3,7 @@ import SNNCArtefact
 import SNNCDriver
 import SNNCEmulator
 import SNNCIR
+import SNNCJSON
 import Testing
 
 @Suite struct EmulatorTests {
@@ -40,9 +41,14 @@ import Testing
         struct St { var I = 0.0, S = 0.0, sh = 0.0, td = 0.0, th: Double }
         var sa = St(th: Double(a.constants.theta0))
         var sb = [St(th: Double(b.constants.theta0)), St(th: Double(b.constants.theta0))]
-        // Weights of w1 in b's state LSB: m · 2^(e − s).
-        let p = b.inputs[0]
-        let wb = [0, 1].map { rnd(Double(p.mantissas[$0]) * p2(p.exponent - b.stateExponent)) }
+        // Weights of w1 in b's state LSB, m · 2^(e − s), and b's biases — from weights.bin and
+        // layers.json, not from the core images the emulator runs.
+        let layersJSON = try JSONDocument.parse(try readWholeFile(dir + "/layers.json", limit: 1 << 20))
+        let wbin = try readWholeFile(dir + "/weights.bin", limit: 1 << 20)
+        let wi = try #require(layersJSON.root["layers"]?.elements[1]["inputs"]?.elements[0]["weights_bin"])
+        let off = try #require(wi["offset"]?.int), exponent = try #require(wi["exponent"]?.int), bo = try #require(wi["bias_offset"]?.int)
+        let wb = [0, 1].map { rnd(Double(ArtefactFormat.i32(wbin, off + 4 * $0)) * p2(exponent - b.stateExponent)) }
+        let bBias = [0, 1].map { Double(ArtefactFormat.i32(wbin, bo + 4 * $0)) }
         let hostI = rnd(x / p2(a.stateExponent))
         var expected: [[(Int, Int)]] = [[], [], []]
         var pending = false  // a spiked last step (one hop delay)
@@ -62,7 +68,7 @@ import Testing
         }
         for t in 0..<300 {
             let inputs = pending ? wb : [0, 0]
-            for j in 0..<2 where step(&sb[j], input: inputs[j], host: nil, bias: Double(b.bias[j]), b.constants) { expected[2].append((t, j)) }
+            for j in 0..<2 where step(&sb[j], input: inputs[j], host: nil, bias: bBias[j], b.constants) { expected[2].append((t, j)) }
             pending = step(&sa, input: 0, host: hostI, bias: 0, a.constants)
             if pending { expected[0].append((t, 0)) }
         }

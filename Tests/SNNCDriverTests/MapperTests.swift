@@ -151,7 +151,7 @@ func readFiles(_ dir: String) -> [String: Data] {
         #expect(compile(Self.handwritten, Self.tiny, to: a).status == .success)
         #expect(compile(Self.handwritten, Self.tiny, to: b).status == .success)
         let fa = readFiles(a), fb = readFiles(b)
-        #expect(fa.count == 12 && fa == fb)
+        #expect(fa.count == 13 && fa == fb)
         for name in ["report.md", "routing.txt", "layers.json", "cores.json", "manifest.json"] {
             let text = String(decoding: fa[name] ?? Data(), as: UTF8.self)
             expectGolden(text, "artefact-tiny-mesh/" + name)

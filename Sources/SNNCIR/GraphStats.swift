@@ -52,14 +52,18 @@ public enum GraphStats {
 
     /// For each output position along one axis, how many kernel taps land inside the input.
     public static func validTaps(input: Int, output: Int, window: Int, stride: Int, dilation: Int, padBefore: Int) -> [Int] {
-        (0..<output).map { o in
-            var n = 0
-            for k in 0..<window {
-                let i = o * stride - padBefore + k * dilation
-                if i >= 0 && i < input { n += 1 }
-            }
-            return n
+        (0..<output).map { validTaps(at: $0, input: input, window: window, stride: stride, dilation: dilation, padBefore: padBefore) }
+    }
+
+    /// How many kernel taps of output position `o` land inside the input (one axis).
+    @inline(__always)
+    public static func validTaps(at o: Int, input: Int, window: Int, stride: Int, dilation: Int, padBefore: Int) -> Int {
+        var n = 0
+        for k in 0..<window {
+            let i = o * stride - padBefore + k * dilation
+            if i >= 0 && i < input { n += 1 }
         }
+        return n
     }
 
     /// Stats of every node, in model order, and their totals (max fan-in as the maximum).

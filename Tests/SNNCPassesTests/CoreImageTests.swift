@@ -37,9 +37,7 @@ import Testing
                 let state = img.blocks.reduce(0) { $0 + ($1.layerCompartment.count * limits.stateBitsPerNeuron + 7) / 8 }
                 #expect(state == est.stateBytes, "\(where_): state bytes")
                 #expect(img.axons == est.inputAxons, "\(where_): input axons")
-                // The estimate bounds the synapse memory from above (border taps of explicit
-                // convolutions and uneven dendrite slices are counted in full).
-                #expect(img.synapses * limits.bitsPerSynapse <= est.synapseBits, "\(where_): synapse bits \(img.synapses * limits.bitsPerSynapse) > \(est.synapseBits)")
+                #expect(img.synapses * limits.bitsPerSynapse == est.synapseBits, "\(where_): synapse bits \(img.synapses * limits.bitsPerSynapse) vs estimated \(est.synapseBits)")
                 #expect(img.synapses > 0 || img.axons == 0, "\(where_): axons without synapses")
             }
         }

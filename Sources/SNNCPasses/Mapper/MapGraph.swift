@@ -15,6 +15,13 @@ public struct ConvShape: Sendable, Equatable {
     public func inputRows(_ rows: Range<Int>) -> [Int] { Self.reach(rows, k: kh, s: sh, d: dh, pad: padTop, size: inH) }
     public func inputCols(_ cols: Range<Int>) -> [Int] { Self.reach(cols, k: kw, s: sw, d: dw, pad: padLeft, size: inW) }
 
+    /// Σ over output rows (or columns) of the kernel taps that land inside the input: with the
+    /// other axis, the synapses an explicit (unshared) convolution needs per channel pair.
+    public static func validTaps(_ outputs: [Int], _ c: ConvShape, rows: Bool) -> Int {
+        let (k, s, d, pad, size) = rows ? (c.kh, c.sh, c.dh, c.padTop, c.inH) : (c.kw, c.sw, c.dw, c.padLeft, c.inW)
+        return outputs.reduce(0) { $0 + GraphStats.validTaps(at: $1, input: size, window: k, stride: s, dilation: d, padBefore: pad) }
+    }
+
     static func reach<S: Sequence<Int>>(_ r: S, k: Int, s: Int, d: Int, pad: Int, size: Int) -> [Int] {
         guard size > 0 else { return [] }
         var mark = [Bool](repeating: false, count: size)

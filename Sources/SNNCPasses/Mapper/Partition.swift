@@ -196,21 +196,34 @@ struct Partitioner {
         return out.filter { $0.count > 0 }
     }
 
-    /// Resources of a tile, before output axons (known after routing).
-    func resources(_ layer: MapLayer, compartments: Int, channels: Int, axons: [AxonGroup], group: Int?, groups: Int, dendriteAxons: Int) -> CoreResources {
+    /// Resources of a tile, before output axons (known after routing) — exactly what its core
+    /// image will hold (CoreImageTests measures it from the emitted bytes): a conv's kernel slice
+    /// once where the profile shares kernels, else one synapse per (compartment, tap inside the
+    /// input, source channel); a dense layer one per (compartment, source neuron of the slice);
+    /// an identity input and a partial current one per compartment.
+    func resources(_ layer: MapLayer, compRows: [Int], compCols: [Int], channels: Int, group: Int?, groups: Int, dendriteAxons: Int) -> CoreResources {
+        let compartments = compRows.count * compCols.count * channels
         var r = CoreResources()
         r.neurons = compartments
         r.stateBytes = (compartments * limits.stateBitsPerNeuron + 7) / 8
-        r.inputAxons = axons.reduce(0) { $0 + $1.count } + dendriteAxons
         var synapses = dendriteAxons
+        func slice(_ c: Int) -> Int {
+            guard let g = group else { return c }
+            let per = (c + groups - 1) / groups
+            return max(0, min(c, (g + 1) * per) - min(c, g * per))
+        }
         for p in layer.inputs {
-            let perGroup = group == nil ? 1.0 : 1.0 / Double(groups)
             switch p.kind {
             case .conv(let cs):
-                let cin = group == nil ? cs.inC : (cs.inC + groups - 1) / groups
-                synapses += profile.sharedWeights ? cs.kh * cs.kw * cin * channels : compartments * cs.kh * cs.kw * cin
-            case .dense(let f):
-                synapses += compartments * Int((Double(f) * perGroup).rounded(.up))
+                let cin = slice(cs.inC)
+                if profile.sharedWeights {
+                    synapses += cs.kh * cs.kw * cin * channels
+                } else {
+                    synapses += ConvShape.validTaps(compRows, cs, rows: true) * ConvShape.validTaps(compCols, cs, rows: false) * cin * channels
+                }
+            case .dense:
+                let sc = graph.layers[p.source].hwc
+                synapses += compartments * sc.h * sc.w * slice(sc.c)
             case .identity:
                 if group == nil { synapses += compartments }
             }
@@ -286,7 +299,10 @@ struct Partitioner {
             neurons += l.compartments
             for p in l.inputs {
                 switch p.kind {
-                case .conv(let cs): synapseBits += (profile.sharedWeights ? cs.kh * cs.kw * cs.inC * cs.outC : l.compartments * cs.kh * cs.kw * cs.inC) * limits.bitsPerSynapse
+                case .conv(let cs):
+                    let (h, w) = l.compHW
+                    synapseBits += (profile.sharedWeights ? cs.kh * cs.kw * cs.inC * cs.outC
+                                    : ConvShape.validTaps(Array(0..<h), cs, rows: true) * ConvShape.validTaps(Array(0..<w), cs, rows: false) * cs.inC * cs.outC) * limits.bitsPerSynapse
                 case .dense(let f): synapseBits += l.compartments * f * limits.bitsPerSynapse
                 case .identity: synapseBits += l.compartments * limits.bitsPerSynapse
                 }
@@ -430,17 +446,17 @@ struct Partitioner {
                     var axonsTotal: Int
                     if groups == 1 {
                         let ax = tileAxons(cr, cc, tc, group: nil)
-                        r = resources(layer, compartments: comps, channels: tc, axons: [], group: nil, groups: 1, dendriteAxons: 0)
+                        r = resources(layer, compRows: cr, compCols: cc, channels: tc, group: nil, groups: 1, dendriteAxons: 0)
                         r.inputAxons = ax
                         axonsTotal = ax * nTiles
                     } else {
                         let somaIdentity = axonGroups(layer, compRows: cr, compCols: cc, channels: 0..<tc, group: nil, groups: 1)
                             .enumerated().filter { layer.inputs[$0.offset].kind == .identity }.reduce(0) { $0 + $1.element.count }
-                        var rs = resources(layer, compartments: comps, channels: tc, axons: [], group: nil, groups: groups, dendriteAxons: groups * comps)
+                        var rs = resources(layer, compRows: cr, compCols: cc, channels: tc, group: nil, groups: groups, dendriteAxons: groups * comps)
                         rs.synapseBits = (groups * comps + somaIdentity) * limits.bitsPerSynapse
                         rs.inputAxons = groups * comps + somaIdentity
                         let dax = tileAxons(cr, cc, tc, group: 0)
-                        var rd = resources(layer, compartments: comps, channels: tc, axons: [], group: 0, groups: groups, dendriteAxons: 0)
+                        var rd = resources(layer, compRows: cr, compCols: cc, channels: tc, group: 0, groups: groups, dendriteAxons: 0)
                         rd.inputAxons = dax
                         r = CoreResources(neurons: max(rs.neurons, rd.neurons), stateBytes: max(rs.stateBytes, rd.stateBytes),
                                           inputAxons: max(rs.inputAxons, rd.inputAxons), synapseBits: max(rs.synapseBits, rd.synapseBits))
@@ -473,7 +489,7 @@ struct Partitioner {
                     let comps = cr.count * cc.count * chans.count
                     if groups == 1 {
                         let ax = axonGroups(layer, compRows: cr, compCols: cc, channels: chans, group: nil, groups: 1)
-                        var r = resources(layer, compartments: comps, channels: chans.count, axons: ax, group: nil, groups: 1, dendriteAxons: 0)
+                        var r = resources(layer, compRows: cr, compCols: cc, channels: chans.count, group: nil, groups: 1, dendriteAxons: 0)
                         r.inputAxons = ax.reduce(0) { $0 + $1.count }
                         r.outputAxons = outputAxons(rows.count * cols.count * chans.count)
                         out.append(Block(layer: li, role: .soma, rows: rows, cols: cols, channels: chans, compRows: cr, compCols: cc, axons: ax, resources: r))
@@ -483,7 +499,7 @@ struct Partitioner {
                         var partials: [AxonGroup] = []
                         for g in 0..<groups {
                             let ax = axonGroups(layer, compRows: cr, compCols: cc, channels: chans, group: g, groups: groups)
-                            var r = resources(layer, compartments: comps, channels: chans.count, axons: ax, group: g, groups: groups, dendriteAxons: 0)
+                            var r = resources(layer, compRows: cr, compCols: cc, channels: chans.count, group: g, groups: groups, dendriteAxons: 0)
                             r.inputAxons = ax.reduce(0) { $0 + $1.count }
                             r.outputAxons = comps
                             partials.append(AxonGroup(kind: .partial(block: -1 - out.count), rows: cr, cols: cc, channels: chans))

@@ -25,13 +25,14 @@ let package = Package(
             pkgConfig: "json-c",
             providers: [.apt(["libjson-c-dev"])]
         ),
-        // zlib from Debian (zlib1g-dev): gunzip for IDX data sets (MNIST, Fashion-MNIST ship as .gz).
+        // zlib from Debian (zlib1g-dev): gunzip for IDX data sets (MNIST, Fashion-MNIST ship as .gz),
+        // .npz entries, and the artefact's deflated core images; wrapped once, in SNNCIR/Zlib.swift.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The only Swift code that touches json-c: owns reference counts, never leaks.
         .target(name: "SNNCJSON", dependencies: ["CJSONC"]),
         // The IR: diagnostics, tensors (inline or memory-mapped safetensors), the model graph,
         // its loader, shape inference, validation and per-node statistics.
-        .target(name: "SNNCIR", dependencies: ["SNNCJSON"]),
+        .target(name: "SNNCIR", dependencies: ["SNNCJSON", "CZlib"]),
         // Hardware profiles: chip limits and number formats, read from HardwareProfiles/*.json.
         .target(name: "SNNCHardware", dependencies: ["SNNCIR", "SNNCJSON"]),
         // The compiler: the pass pipeline (one list, Pipeline.swift), one pass per file — the front
@@ -40,7 +41,7 @@ let package = Package(
         .target(name: "SNNCPasses", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCArtefact"]),
         // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
         // metrics and data-set readers. The yardstick every compiled result is measured against.
-        .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "CZlib"]),
+        .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON"]),
         // The artefact format (Docs/artefact.md): file names, magics, the manifest and its
         // verification, byte helpers — used by the writer (SNNCDriver) and the reader (SNNCEmulator).
         .target(name: "SNNCArtefact", dependencies: ["SNNCIR", "SNNCJSON", .product(name: "Crypto", package: "swift-crypto")]),

@@ -158,7 +158,12 @@ public enum ArtefactReader {
             guard cc.count == 2, (0..<cmr).contains(cc[0]), (0..<cmc).contains(cc[1]) else { throw f.fail("chip_core", "must be [row, column] within the \(cmr)×\(cmc) core mesh") }
             let im = try f.object("image")
             let off = try im.int("offset", 8...images.count), n = try im.int("bytes", 0...(images.count - off))
-            let img = try CoreImage.decode(images[off..<(off + n)], core: ci, layerSizes: sizes, limit: 1 << 28)
+            let rawLimit = min(1 << 31, maxSynapses * 32 + (1 << 20))
+            let raw = try im.int("raw_bytes", 0...rawLimit)
+            guard let bytes = Zlib.inflateZlib(images[off..<(off + n)], expected: raw) else {
+                throw ArtefactError(file: dir + "/" + ArtefactFormat.coreImages, message: "core \(ci): its image is not a zlib stream of \(raw) bytes")
+            }
+            let img = try CoreImage.decode(bytes[...], core: ci, layerSizes: sizes, limit: 1 << 28)
             budget -= img.runCount + img.weights.count
             guard budget >= 0 else { throw ArtefactError(file: dir + "/" + ArtefactFormat.coreImages, message: "core \(ci): more than \(maxSynapses) synapse runs and weights in the artefact") }
             let table = try outputTable(tables, at: try f.int("axon_table_offset", 8...tables.count), core: ci, file: dir + "/" + ArtefactFormat.axonTables)

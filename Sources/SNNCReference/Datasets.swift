@@ -1,7 +1,6 @@
 // Data sets for evaluation: IDX (raw or .gz: MNIST, Fashion-MNIST), CSV (features + a label
 // column), NumPy .npy, and a small JSON manifest (read through json-c) that names the files and
 // how to scale them. Every problem is a diagnostic, as for models.
-import CZlib
 import SNNCIR
 import SNNCJSON
 
@@ -326,32 +325,12 @@ public enum DataLoader {
             return nil
         }
         guard raw.count >= 2, raw[0] == 0x1F, raw[1] == 0x8B else { return raw }
-        var out: [UInt8] = []
-        var strm = z_stream()
-        guard inflateInit2_(&strm, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            bag.error(.dataFormat, nil, "'\(path)': cannot start gunzip")
+        switch Zlib.gunzip(raw, limit: maxBytes) {
+        case .success(let out): return out
+        case .failure(let why):
+            bag.error(.dataFormat, nil, "'\(path)': \(why.message)")
             return nil
         }
-        defer { inflateEnd(&strm) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var status: Int32 = Z_OK
-        raw.withUnsafeBufferPointer { inp in
-            strm.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
-            strm.avail_in = UInt32(inp.count)
-            repeat {
-                chunk.withUnsafeMutableBufferPointer { c in
-                    strm.next_out = c.baseAddress
-                    strm.avail_out = UInt32(c.count)
-                    status = inflate(&strm, Z_NO_FLUSH)
-                    out.append(contentsOf: c.prefix(c.count - Int(strm.avail_out)))
-                }
-            } while status == Z_OK && out.count <= maxBytes
-        }
-        guard status == Z_STREAM_END else {
-            bag.error(.dataFormat, nil, "'\(path)': the gzip stream is \(out.count > maxBytes ? "larger than \(maxBytes) bytes" : "corrupt or truncated")")
-            return nil
-        }
-        return out
     }
 
     // MARK: npy
@@ -485,31 +464,12 @@ extension DataLoader {
             switch method {
             case 0: out[name] = data
             case 8:
-                guard let inflated = inflateRaw(data, expected: usize), inflated.count == usize else { return bad("entry '\(name)' does not inflate to \(usize) bytes") }
+                guard let inflated = Zlib.inflateRaw(data[...], expected: usize), inflated.count == usize else { return bad("entry '\(name)' does not inflate to \(usize) bytes") }
                 out[name] = inflated
             default: return bad("entry '\(name)' uses compression method \(method)")
             }
         }
         return out
-    }
-
-    static func inflateRaw(_ data: [UInt8], expected: Int) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: max(expected, 1))
-        var strm = z_stream()
-        guard inflateInit2_(&strm, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
-        defer { inflateEnd(&strm) }
-        var status: Int32 = Z_OK
-        data.withUnsafeBufferPointer { inp in
-            out.withUnsafeMutableBufferPointer { o in
-                strm.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
-                strm.avail_in = UInt32(inp.count)
-                strm.next_out = o.baseAddress
-                strm.avail_out = UInt32(o.count)
-                status = inflate(&strm, Z_FINISH)
-            }
-        }
-        guard status == Z_STREAM_END else { return nil }
-        return Array(out.prefix(Int(strm.total_out)))
     }
 }
 

@@ -29,8 +29,9 @@ import Testing
             let sizes = g.layers.map { (compartments: $0.compartments, neurons: $0.neurons) }
             let limits = pr.limits(core: 0)
             for (c, cv) in cores.enumerated() {
-                let off = try #require(cv["image"]?["offset"]?.int), n = try #require(cv["image"]?["bytes"]?.int)
-                let img = try CoreImage.decode(bin[off..<(off + n)], core: c, layerSizes: sizes)
+                let off = try #require(cv["image"]?["offset"]?.int), n = try #require(cv["image"]?["bytes"]?.int), raw = try #require(cv["image"]?["raw_bytes"]?.int)
+                let bytes = try #require(Zlib.inflateZlib(bin[off..<(off + n)], expected: raw))
+                let img = try CoreImage.decode(bytes[...], core: c, layerSizes: sizes)
                 let est = part.cores[c].map { part.blocks[$0].resources }.reduce(CoreResources(), +)
                 let where_ = "\(path) on \(name), core \(c)"
                 #expect(img.compartments == est.neurons, "\(where_): neurons")

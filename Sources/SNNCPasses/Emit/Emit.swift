@@ -35,14 +35,16 @@ public struct Emit: Pass {
         return out
     }
 
-    /// cores.bin: "SNNCCOR1", then each core's image; returns the bytes and each image's
-    /// (offset, size).
-    static func coreImages(_ unit: CompileUnit) -> ([UInt8], [(Int, Int)]) {
+    /// cores.bin: "SNNCCOR1", then each core's image as a zlib stream (deflate level 1: conv
+    /// rows are regular, so an explicit-synapse image shrinks about fourfold); returns the bytes
+    /// and each image's (offset, stored size, size).
+    static func coreImages(_ unit: CompileUnit) -> ([UInt8], [(Int, Int, Int)]) {
         var out: [UInt8] = Array(ArtefactFormat.coreImagesMagic.utf8)
-        var at: [(Int, Int)] = []
+        var at: [(Int, Int, Int)] = []
         for img in unit.coreImages {
-            let b = img.encoded()
-            at.append((out.count, b.count))
+            let raw = img.encoded()
+            let b = Zlib.deflate(raw, level: 1)
+            at.append((out.count, b.count, raw.count))
             out += b
         }
         return (out, at)
@@ -247,7 +249,7 @@ public struct Emit: Pass {
         return out
     }
 
-    static func coresJSON(_ unit: CompileUnit, _ offsets: [Int], _ imageAt: [(Int, Int)]) -> JSONOutput {
+    static func coresJSON(_ unit: CompileUnit, _ offsets: [Int], _ imageAt: [(Int, Int, Int)]) -> JSONOutput {
         let part = unit.partition!, place = unit.placement!, r = unit.routing!, g = unit.graph!
         let geo = MeshGeometry(unit.profile)
         let pr = unit.profile
@@ -270,7 +272,7 @@ public struct Emit: Pass {
                 let k = geo.coordinates(slot)
                 var f: [(String, JSONOutput)] = [("core", .int(c)), ("slot", .int(slot)), ("chip", .int(geo.chip(slot))),
                                                  ("chip_core", .array([.int(k.r), .int(k.c)])), ("axon_table_offset", .int(offsets[c])),
-                                                 ("image", .object([("offset", .int(imageAt[c].0)), ("bytes", .int(imageAt[c].1))]))]
+                                                 ("image", .object([("offset", .int(imageAt[c].0)), ("bytes", .int(imageAt[c].1)), ("raw_bytes", .int(imageAt[c].2))]))]
                 f.append(("blocks", .array(bs.enumerated().map { i, b in
                     let blk = part.blocks[b]
                     var bf: [(String, JSONOutput)] = [("block", .int(b)), ("layer", .string(g.layers[blk.layer].name))]

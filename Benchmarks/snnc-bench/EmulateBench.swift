@@ -1,10 +1,13 @@
-// `snnc-bench emulate [--images N] [--duration MS] [--profile P]`: compiles the MNIST example,
-// runs the first N test images in the fixed-point emulator and in the float reference (hop
-// delay 1), with 1 and then 2 threads, and prints synaptic events/s per thread and images/s.
+// `snnc-bench emulate [--example mnist|mnist-relu|…] [--profile P] [--images N] [--duration MS] [--json]`:
+// compiles a trained example, runs its first N test images in the fixed-point emulator and in
+// the float reference (hop delay 1) in the same run, with 1 and then 2 threads, and prints
+// synaptic events/s per thread and images/s for both (Docs/benchmarks.md), the artefact's size
+// and how much of its binary synapse memory runs narrow (16-bit weights, 32-bit sums).
 import Foundation
 import SNNCDriver
 import SNNCEmulator
 import SNNCIR
+import SNNCJSON
 import SNNCReference
 
 func emulateBenchmark(_ a: [String]) {
@@ -12,19 +15,27 @@ func emulateBenchmark(_ a: [String]) {
     let images = Int(opt("--images") ?? "4") ?? 4
     let duration = Int(opt("--duration") ?? "200") ?? 200
     let profile = opt("--profile") ?? "generic"
+    let example = opt("--example") ?? "mnist"
+    let json = a.contains("--json")
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     let dir = NSTemporaryDirectory() + "snnc-bench-emulate-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    var co = Compile.Options(modelPath: root + "/Examples/mnist/model.json")
+    var co = Compile.Options(modelPath: root + "/Examples/\(example)/model.json")
     co.profile = profile
     co.output = dir
     let c = Compile.run(co)
     guard c.status == .success else { print(c.stderr); exit(1) }
+    let bytes = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: dir + "/" + $1)[.size] as? Int) ?? 0) }
     let net = try! ArtefactReader.load(dir)
-    let data = try! DataLoader.load(path: root + "/Examples/mnist/test-data.json").get().prefix(images)
+    let data = try! DataLoader.load(path: root + "/Examples/\(example)/test-data.json").get().prefix(images)
     let ref = try! SpikingNetwork.lower(ModelLoader.load(path: dir + "/source-model.json").model!).get()
-    print("MNIST example on '\(profile)', \(images) test images × \(duration) steps, \(net.synapses) synapses in the artefact")
-    print("engine              threads  seconds  images/s  synaptic events/image  events/s/thread")
+    let binary = net.cores.flatMap(\.ranges).filter { $0.mode == .binary }
+    let narrow = binary.filter(\.narrow).count
+    if !json {
+        print("\(example) on '\(profile)', \(images) test images × \(duration) steps; artefact \(groupedDigits(bytes)) bytes, \(groupedDigits(net.synapses)) synapses, \(net.cores.count) cores; narrow binary ranges \(narrow) of \(binary.count)")
+        print("engine              threads  seconds  images/s  synaptic events/image  events/s/thread")
+    }
+    var rows: [JSONOutput] = []
     for threads in [1, 2] {
         var eo = EmulationOptions()
         eo.durationMs = duration
@@ -33,7 +44,6 @@ func emulateBenchmark(_ a: [String]) {
         let r = Emulator(net, options: eo).run(images: data.samples)
         let dt = now() - t0
         let ev = Double(r.reduce(0) { $0 + $1.synapticEvents })
-        print(String(format: "fixed point (emu)   %7d  %7.2f  %8.3f  %21.3e  %15.3e", threads, dt, Double(images) / dt, ev / Double(images), ev / dt / Double(threads)))
         var so = SimulationOptions()
         so.durationMs = duration
         so.hopDelay = 1
@@ -42,6 +52,17 @@ func emulateBenchmark(_ a: [String]) {
         let f = Simulator(network: ref, options: so).run(images: data.samples)
         let df = now() - t1
         let evf = Double(f.reduce(0) { $0 + $1.synapticEvents })
-        print(String(format: "float reference     %7d  %7.2f  %8.3f  %21.3e  %15.3e", threads, df, Double(images) / df, evf / Double(images), evf / df / Double(threads)))
+        for (engine, secs, events) in [("fixed point (emu)", dt, ev), ("float reference", df, evf)] {
+            if !json {
+                print(String(format: "%-19@ %7d  %7.2f  %8.3f  %21.3e  %15.3e", engine as NSString, threads, secs, Double(images) / secs, events / Double(images), events / secs / Double(threads)))
+            }
+            rows.append(.object([("engine", .string(engine)), ("threads", .int(threads)), ("seconds", .double(secs)), ("images_per_second", .double(Double(images) / secs)),
+                                 ("synaptic_events", .double(events)), ("events_per_second_per_thread", .double(events / secs / Double(threads)))]))
+        }
+    }
+    if json {
+        print(JSONOutput.object([("benchmark", .string("emulate")), ("example", .string(example)), ("profile", .string(profile)), ("images", .int(images)),
+                                 ("duration_ms", .int(duration)), ("artefact_bytes", .int(bytes)), ("synapses", .int(net.synapses)), ("cores", .int(net.cores.count)),
+                                 ("narrow_binary_ranges", .int(narrow)), ("binary_ranges", .int(binary.count)), ("runs", .array(rows))]).serialized(), terminator: "")
     }
 }

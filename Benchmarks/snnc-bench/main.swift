@@ -5,7 +5,7 @@
 //   swift run -c release snnc-bench simulate [--model M --data D] [--images N] [--duration MS]
 //
 //   swift run -c release snnc-bench compile [--passes]   (Benchmarks/snnc-bench/CompileBench.swift)
-//   swift run -c release snnc-bench emulate [--images N] [--duration MS] [--profile P]   (EmulateBench.swift)
+//   swift run -c release snnc-bench emulate [--example E] [--profile P] [--images N] [--duration MS] [--json]   (EmulateBench.swift)
 //   swift run -c release snnc-bench regression --record FILE | --check FILE [--images N] [--only EX]   (RegressionBench.swift)
 //
 // `simulate` runs the float reference on the largest example network (default: the paper's
@@ -66,7 +66,7 @@ if args.count >= 2 && args[1] == "simulate" {
     exit(0)
 }
 guard args.count >= 2, args[1] == "load" else {
-    print("usage: snnc-bench load [--keep DIR] | simulate [--model M --data D] [--images N] [--duration MS] | compile [--passes] | emulate [--images N] [--duration MS] [--profile P]")
+    print("usage: snnc-bench load [--keep DIR] | simulate [--model M --data D] [--images N] [--duration MS] | compile [--passes] | emulate [--example E] [--profile P] [--images N] [--duration MS] [--json] | regression --record F | --check F")
     exit(2)
 }
 var dir = NSTemporaryDirectory() + "snnc-bench-\(getpid())"

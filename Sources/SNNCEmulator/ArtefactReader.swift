@@ -356,14 +356,15 @@ public enum ArtefactReader {
         return program
     }
 
-    /// Marks the binary ranges that can run narrow (CoreRange.narrow): every weight fits 16 bits
-    /// and every compartment's Σ|w| over its binary synapses stays below 2^31 — the most one step
-    /// can add when each axon carries at most one spike per step (checked over all tables).
+    /// Marks the binary ranges that can run narrow (CoreRange.narrow): every compartment's Σ|w|
+    /// over its binary synapses stays below 2^31 — the most one step can add when each axon
+    /// carries at most one spike per step (checked over all tables) — so their sums are exact in
+    /// 32 bits; a range whose weights also fit 16 bits is delivered from 16-bit weights.
     static func narrow(_ p: inout CoreProgram, _ img: CoreImage) {
         var bound = [Int64](repeating: 0, count: p.compartments)
-        var fits = [Bool](repeating: false, count: p.ranges.count)
-        for (ri, r) in img.ranges.enumerated() where r.mode == .binary {
-            fits[ri] = p.weights[r.weightStart..<(r.weightStart + r.weightCount)].allSatisfy { $0 >= Int32(Int16.min) && $0 <= Int32(Int16.max) }
+        var binary = false
+        for r in img.ranges where r.mode == .binary {
+            binary = true
             for a in r.firstAxon..<(r.firstAxon + r.axons) {
                 for k in Int(img.rowStart[a])..<Int(img.rowStart[a + 1]) {
                     let t = Int(img.runs[3 * k]), n = Int(img.runs[3 * k + 1]), w = Int(img.runs[3 * k + 2])
@@ -374,9 +375,14 @@ public enum ArtefactReader {
                 }
             }
         }
-        guard bound.allSatisfy({ $0 < Int64(Int32.max) }), fits.contains(true) else { return }
-        p.weights16 = p.weights.map { Int16(truncatingIfNeeded: $0) }
-        for ri in p.ranges.indices where fits[ri] { p.ranges[ri].narrow = true }
+        guard binary, bound.allSatisfy({ $0 < Int64(Int32.max) }) else { return }
+        var any16 = false
+        for (ri, r) in img.ranges.enumerated() where r.mode == .binary {
+            p.ranges[ri].narrow = true
+            p.ranges[ri].weights16 = p.weights[r.weightStart..<(r.weightStart + r.weightCount)].allSatisfy { $0 >= Int32(Int16.min) && $0 <= Int32(Int16.max) }
+            any16 = any16 || p.ranges[ri].weights16
+        }
+        if any16 { p.weights16 = p.weights.map { Int16(truncatingIfNeeded: $0) } }
     }
 
     /// A core whose axons may receive two spikes in one step (two table entries naming the same
@@ -391,7 +397,7 @@ public enum ArtefactReader {
             }
         }
         for d in cores.indices where shared[d] {
-            for ri in cores[d].ranges.indices { cores[d].ranges[ri].narrow = false }
+            for ri in cores[d].ranges.indices { cores[d].ranges[ri].narrow = false; cores[d].ranges[ri].weights16 = false }
         }
     }
 }

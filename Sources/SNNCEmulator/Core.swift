@@ -84,9 +84,15 @@ enum CoreStages {
                             events += ev
                             tally.axonEvents[r.layer] += 1
                             tally.synapticEvents[r.layer] += ev
-                            if r.narrow, let h0 {
-                                for k in Int(rows[a])..<Int(rows[a + 1]) {
-                                    FixedPointASN.addBinary(acc32 + Int(runs[3 * k]), h0 + Int(runs[3 * k + 2]), Int(runs[3 * k + 1]))
+                            if r.narrow {
+                                if r.weights16, let h0 {
+                                    for k in Int(rows[a])..<Int(rows[a + 1]) {
+                                        FixedPointASN.addBinary(acc32 + Int(runs[3 * k]), h0 + Int(runs[3 * k + 2]), Int(runs[3 * k + 1]))
+                                    }
+                                } else {
+                                    for k in Int(rows[a])..<Int(rows[a + 1]) {
+                                        FixedPointASN.addBinary(acc32 + Int(runs[3 * k]), w0 + Int(runs[3 * k + 2]), Int(runs[3 * k + 1]))
+                                    }
                                 }
                                 continue
                             }
@@ -154,23 +160,27 @@ enum CoreStages {
             s.S.withUnsafeMutableBufferPointer { S in
                 s.acc.withUnsafeMutableBufferPointer { acc in
                     s.acc32.withUnsafeMutableBufferPointer { acc32 in
+                        // Locals, so nothing the loop reads can alias what it writes.
+                        var o = false
+                        let k = k, num = num, gain = l.arousalGain
                         if aroused && l.arousedConstants != nil {
                             for j in base..<(base + b.count) {
-                                let input = FixedPointASN.arousedInput(l.arousalGain, acc[j] &+ Int64(acc32[j]), k, num)
-                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: input, host: injected ? host[j] : nil, k, num, &over)
+                                let input = FixedPointASN.arousedInput(gain, acc[j] &+ Int64(acc32[j]), k, num)
+                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: input, host: injected ? host[j] : nil, k, num, &o)
                                 acc[j] = 0; acc32[j] = 0
                             }
                         } else if injected {
                             for j in base..<(base + b.count) {
-                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: 0, host: host[j], k, num, &over)
+                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: 0, host: host[j], k, num, &o)
                                 acc[j] = 0; acc32[j] = 0
                             }
                         } else {
                             for j in base..<(base + b.count) {
-                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: acc[j] &+ Int64(acc32[j]), host: nil, k, num, &over)
+                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: acc[j] &+ Int64(acc32[j]), host: nil, k, num, &o)
                                 acc[j] = 0; acc32[j] = 0
                             }
                         }
+                        if o { over = true }
                     }
                 }
                 s.sHat.withUnsafeMutableBufferPointer { sHat in
@@ -180,14 +190,17 @@ enum CoreStages {
                                 b.poolStart.withUnsafeBufferPointer { ps in
                                     b.poolCompartment.withUnsafeBufferPointer { pc in
                                         let Sb = S.baseAddress! + base
+                                        var o = false
+                                        let k = k, num = num, nb = b.neuronBase
+                                        defer { if o { over = true } }
                                         for n in 0..<b.neurons {
                                             var a = Int64.min
                                             for q in Int(ps[n])..<Int(ps[n + 1]) {
                                                 let ci = Int(pc[q])
                                                 a = max(a, bias[ci] &+ Sb[ci])
                                             }
-                                            let ni = b.neuronBase + n
-                                            guard let th = FixedPointASN.fire(sHat: &sHat[ni], thetaDyn: &thDyn[ni], theta: &theta[ni], activation: a, k, num, &over) else { continue }
+                                            let ni = nb + n
+                                            guard let th = FixedPointASN.fire(sHat: &sHat[ni], thetaDyn: &thDyn[ni], theta: &theta[ni], activation: a, k, num, &o) else { continue }
                                             spikes.append((n, th))
                                         }
                                     }

@@ -52,39 +52,36 @@ enum FloorRule: RoundingRule { static var mode: RoundingMode { .floor } }
 
 public enum FixedPointASN {
     /// rshift(x, n): x / 2^n rounded by the profile's rule (n ≥ 1); n ≤ 0 shifts left.
+    /// |n| ≤ 62 always (the reader refuses wider shifts), so masking shifts are exact here.
     @_transparent
     public static func rshift(_ x: Int64, _ n: Int, _ mode: RoundingMode) -> Int64 {
-        if n <= 0 { return x << Int64(-n) }
-        let q = x >> Int64(n)  // floor
-        let r = x &- (q << Int64(n))  // 0 ≤ r < 2^n
+        if n <= 0 { return x &<< Int64(0 &- n) }
+        let q = x &>> Int64(n)  // floor
+        let r = x &- (q &<< Int64(n))  // 0 ≤ r < 2^n
+        let half = Int64(1) &<< Int64(n &- 1)
+        let up: Bool
         switch mode {
-        case .floor: return q
-        case .towardZero: return (x < 0 && r != 0) ? q &+ 1 : q
-        case .nearestAway:
-            let half = Int64(1) << Int64(n - 1)
-            if r > half { return q &+ 1 }
-            if r < half { return q }
-            return x < 0 ? q : q &+ 1
-        case .nearestEven:
-            let half = Int64(1) << Int64(n - 1)
-            if r > half { return q &+ 1 }
-            if r < half { return q }
-            return q & 1 == 0 ? q : q &+ 1
+        case .floor: up = false
+        case .towardZero: up = x < 0 && r != 0
+        case .nearestAway: up = r > half || (r == half && x >= 0)
+        case .nearestEven: up = r > half || (r == half && q & 1 != 0)
         }
+        return up ? q &+ 1 : q
     }
 
     /// mul(α, x) = rshift(α·x, k)
     @_transparent
     public static func mul(_ a: Int64, _ x: Int64, _ k: Int, _ mode: RoundingMode) -> Int64 { rshift(a &* x, k, mode) }
 
-    /// Clamps (or wraps) x to a signed b-bit integer; `overflowed` is set when it did not fit.
+    /// Clamps (or wraps) x to a signed b-bit integer (2 ≤ b ≤ 62); `overflowed` is set when it
+    /// did not fit.
     @_transparent
     public static func fit(_ x: Int64, bits b: Int, wrap: Bool, _ overflowed: inout Bool) -> Int64 {
-        let hi = (Int64(1) << Int64(b - 1)) - 1, lo = -(Int64(1) << Int64(b - 1))
+        let hi = (Int64(1) &<< Int64(b &- 1)) &- 1, lo = ~hi
         if x >= lo && x <= hi { return x }
         overflowed = true
         if !wrap { return x > hi ? hi : lo }
-        let m = Int64(1) << Int64(b)
+        let m = Int64(1) &<< Int64(b)
         var w = (x &- lo) % m
         if w < 0 { w = w &+ m }
         return w &+ lo
@@ -108,12 +105,17 @@ public enum FixedPointASN {
         for k in 0..<n { acc[k] &+= Int64(w[k]) }
     }
 
-    /// The same, for a narrow range: 16-bit weights into a 32-bit sum, exact because the
-    /// reader proved that no compartment's sum of |w| over one step reaches 2^31 (one spike
-    /// per axon per step).
+    /// The same, for a narrow range: into a 32-bit sum (from 16- or 32-bit weights), exact
+    /// because the reader proved that no compartment's sum of |w| over one step reaches 2^31
+    /// (one spike per axon per step).
     @inline(__always)
     static func addBinary(_ acc: UnsafeMutablePointer<Int32>, _ w: UnsafePointer<Int16>, _ n: Int) {
         for k in 0..<n { acc[k] &+= Int32(w[k]) }
+    }
+
+    @inline(__always)
+    static func addBinary(_ acc: UnsafeMutablePointer<Int32>, _ w: UnsafePointer<Int32>, _ n: Int) {
+        for k in 0..<n { acc[k] &+= w[k] }
     }
 
     /// One run, graded: in[k] += rshift(w[k] · p, shift) — `shift` = s − (e + s′ + r′); a left
@@ -165,7 +167,7 @@ public enum FixedPointASN {
     @_transparent
     public static func integrate(I: inout Int64, S: inout Int64, input: Int64, host: Int64?, _ c: FixedConstants, _ n: FixedNumerics, _ overflowed: inout Bool) {
         I = fit(host ?? (mul(c.alphaBeta, I, c.k, n.rounding) &+ input), bits: n.currentBits, wrap: n.wrap, &overflowed)
-        let one = Int64(1) << Int64(c.k)
+        let one = Int64(1) &<< Int64(c.k)
         S = fit(rshift((one &- c.alphaPhi) &* I &+ c.alphaPhi &* S, c.k, n.rounding), bits: n.activationBits, wrap: n.wrap, &overflowed)
     }
 

@@ -66,10 +66,11 @@ public struct CoreRange: Sendable {
     public var shift: Int
     public var block: Int
     public var layer: Int
-    /// Binary weights that fit 16 bits, into compartments whose per-step sum provably fits 32
-    /// bits: delivered as 16-bit weights into the core's 32-bit accumulators (same sums, half the
-    /// memory traffic).
+    /// Binary synapses into compartments whose per-step sum provably fits 32 bits: delivered
+    /// into the core's 32-bit accumulators (same sums, half the memory traffic) — from 16-bit
+    /// weights when they fit (`weights16`).
     public var narrow = false
+    public var weights16 = false
 }
 
 /// A core: its image decoded for running — weights converted to what the synapse adds (binary:

@@ -59,14 +59,13 @@ public enum FixedPointASN {
         let q = x &>> Int64(n)  // floor
         let r = x &- (q &<< Int64(n))  // 0 ≤ r < 2^n
         let half = Int64(1) &<< Int64(n &- 1)
-        let up: Bool
+        // Branch-free: one comparison decides whether to round up.
         switch mode {
-        case .floor: up = false
-        case .towardZero: up = x < 0 && r != 0
-        case .nearestAway: up = r > half || (r == half && x >= 0)
-        case .nearestEven: up = r > half || (r == half && q & 1 != 0)
+        case .floor: return q
+        case .towardZero: return q &+ ((x &>> 63) & (r != 0 ? 1 : 0))  // negative and inexact
+        case .nearestAway: return q &+ (r &+ ((~x &>> 63) & 1) > half ? 1 : 0)  // ties up when x ≥ 0
+        case .nearestEven: return q &+ (r &+ (q & 1) > half ? 1 : 0)  // ties up when q is odd
         }
-        return up ? q &+ 1 : q
     }
 
     /// mul(α, x) = rshift(α·x, k)

@@ -356,33 +356,55 @@ public enum ArtefactReader {
         return program
     }
 
-    /// Marks the binary ranges that can run narrow (CoreRange.narrow): every compartment's Σ|w|
-    /// over its binary synapses stays below 2^31 — the most one step can add when each axon
-    /// carries at most one spike per step (checked over all tables) — so their sums are exact in
-    /// 32 bits; a range whose weights also fit 16 bits is delivered from 16-bit weights.
+    /// Marks the binary ranges that can run narrow (CoreRange.narrow): their 32-bit sums are
+    /// exact because every compartment's Σ|w| over its binary synapses stays below 2^31 — the
+    /// most one step can add when each axon carries at most one spike per step (checked over all
+    /// tables). Where every binary range into a block converts its mantissas by the same left
+    /// shift L without saturating (w = m · 2^L), the block sums the 16-bit mantissas and shifts
+    /// once, when the sum is read: Σ m · 2^L = Σ w exactly (`CoreBlock.narrowShift`).
     static func narrow(_ p: inout CoreProgram, _ img: CoreImage) {
-        var bound = [Int64](repeating: 0, count: p.compartments)
-        var binary = false
-        for r in img.ranges where r.mode == .binary {
-            binary = true
-            for a in r.firstAxon..<(r.firstAxon + r.axons) {
-                for k in Int(img.rowStart[a])..<Int(img.rowStart[a + 1]) {
-                    let t = Int(img.runs[3 * k]), n = Int(img.runs[3 * k + 1]), w = Int(img.runs[3 * k + 2])
-                    for i in 0..<n {
-                        let m = Int64(p.weights[w + i].magnitude)
-                        bound[t + i] = min(bound[t + i] &+ m, Int64(1) << 40)
+        let fits16 = { (v: Int32) in v >= Int32(Int16.min) && v <= Int32(Int16.max) }
+        var w16 = [Int16](repeating: 0, count: p.weights.count)
+        var any16 = false
+        for (bi, blk) in p.blocks.enumerated() {
+            let binary = img.ranges.indices.filter { img.ranges[$0].mode == .binary && img.ranges[$0].block == bi }
+            guard !binary.isEmpty else { continue }
+            let shifts = Set(binary.map { img.ranges[$0].shift })
+            // Mantissa mode: one left shift, no weight saturated by it, mantissas of 16 bits.
+            var mantissa = false
+            if shifts.count == 1, let sh = shifts.first, sh <= 0 {
+                mantissa = binary.allSatisfy { ri in
+                    let r = img.ranges[ri]
+                    return img.weights[r.weightStart..<(r.weightStart + r.weightCount)].allSatisfy { fits16($0) && Int64($0.magnitude) << Int64(-sh) <= Int64(Int32.max) }
+                }
+            }
+            var bound = [Int64](repeating: 0, count: blk.count)
+            for ri in binary {
+                let r = img.ranges[ri]
+                for a in r.firstAxon..<(r.firstAxon + r.axons) {
+                    for k in Int(img.rowStart[a])..<Int(img.rowStart[a + 1]) {
+                        let t = Int(img.runs[3 * k]) - blk.base, n = Int(img.runs[3 * k + 1]), w = Int(img.runs[3 * k + 2])
+                        for i in 0..<n {
+                            let m = Int64(mantissa ? img.weights[w + i].magnitude : p.weights[w + i].magnitude)
+                            bound[t + i] = min(bound[t + i] &+ m, Int64(1) << 40)
+                        }
                     }
                 }
             }
+            guard bound.allSatisfy({ $0 < Int64(Int32.max) }) else { continue }
+            if mantissa { p.blocks[bi].narrowShift = -(shifts.first ?? 0) }
+            for ri in binary {
+                let r = img.ranges[ri]
+                p.ranges[ri].narrow = true
+                let src = mantissa ? img.weights : p.weights
+                let seg = r.weightStart..<(r.weightStart + r.weightCount)
+                guard src[seg].allSatisfy(fits16) else { continue }
+                p.ranges[ri].weights16 = true
+                any16 = true
+                for k in seg { w16[k] = Int16(truncatingIfNeeded: src[k]) }
+            }
         }
-        guard binary, bound.allSatisfy({ $0 < Int64(Int32.max) }) else { return }
-        var any16 = false
-        for (ri, r) in img.ranges.enumerated() where r.mode == .binary {
-            p.ranges[ri].narrow = true
-            p.ranges[ri].weights16 = p.weights[r.weightStart..<(r.weightStart + r.weightCount)].allSatisfy { $0 >= Int32(Int16.min) && $0 <= Int32(Int16.max) }
-            any16 = any16 || p.ranges[ri].weights16
-        }
-        if any16 { p.weights16 = p.weights.map { Int16(truncatingIfNeeded: $0) } }
+        if any16 { p.weights16 = w16 }
     }
 
     /// A core whose axons may receive two spikes in one step (two table entries naming the same

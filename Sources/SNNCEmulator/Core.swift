@@ -126,7 +126,7 @@ enum CoreStages {
             if l.kind == .readout { continue }
             if b.dendrite {
                 for j in b.base..<(b.base + b.count) {
-                    let v = s.acc[j] &+ Int64(s.acc32[j])
+                    let v = s.acc[j] &+ (Int64(s.acc32[j]) &<< Int64(b.narrowShift))
                     if v != 0 { route(core, p, output: b.firstOutput + j - b.base, payload: v, layer: b.layer, &s.counters, &tally, &sink) }
                     s.acc[j] = 0; s.acc32[j] = 0
                 }
@@ -162,10 +162,10 @@ enum CoreStages {
                     s.acc32.withUnsafeMutableBufferPointer { acc32 in
                         // Locals, so nothing the loop reads can alias what it writes.
                         var o = false
-                        let k = k, num = num, gain = l.arousalGain
+                        let k = k, num = num, gain = l.arousalGain, L = Int64(b.narrowShift)
                         if aroused && l.arousedConstants != nil {
                             for j in base..<(base + b.count) {
-                                let input = FixedPointASN.arousedInput(gain, acc[j] &+ Int64(acc32[j]), k, num)
+                                let input = FixedPointASN.arousedInput(gain, acc[j] &+ (Int64(acc32[j]) &<< L), k, num)
                                 FixedPointASN.integrate(I: &I[j], S: &S[j], input: input, host: injected ? host[j] : nil, k, num, &o)
                                 acc[j] = 0; acc32[j] = 0
                             }
@@ -176,7 +176,7 @@ enum CoreStages {
                             }
                         } else {
                             for j in base..<(base + b.count) {
-                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: acc[j] &+ Int64(acc32[j]), host: nil, k, num, &o)
+                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: acc[j] &+ (Int64(acc32[j]) &<< L), host: nil, k, num, &o)
                                 acc[j] = 0; acc32[j] = 0
                             }
                         }

@@ -62,7 +62,7 @@ struct Host {
         for (ci, p) in net.cores.enumerated() {
             for b in p.blocks where !b.dendrite && net.layers[b.layer].kind == .readout {
                 for j in 0..<b.count {
-                    acc[b.layer][Int(b.layerCompartment[j])] &+= states[ci].acc[b.base + j] &+ Int64(states[ci].acc32[b.base + j])
+                    acc[b.layer][Int(b.layerCompartment[j])] &+= states[ci].acc[b.base + j] &+ (Int64(states[ci].acc32[b.base + j]) &<< Int64(b.narrowShift))
                     states[ci].acc[b.base + j] = 0
                     states[ci].acc32[b.base + j] = 0
                 }

@@ -57,6 +57,9 @@ public struct CoreBlock: Sendable {
     public var poolStart: [Int32], poolCompartment: [Int32]
     /// Core-local index of the block's first neuron in the core's neuron state.
     public var neuronBase: Int
+    /// The left shift applied to the block's 32-bit sums when they are read (mantissa mode,
+    /// ArtefactReader.narrow; 0 otherwise): input = acc + (acc32 << narrowShift).
+    public var narrowShift = 0
     public var neurons: Int { layerNeuron.count }
 }
 

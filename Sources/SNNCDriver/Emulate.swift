@@ -21,6 +21,13 @@ public enum Emulate {
         public var json = false
         public var junitPath: String?
         public var progress = true
+        /// --check: a neuron whose cumulative spike counts differ by more than this many spikes
+        /// marks the first divergence (reported when the check fails).
+        public var divergenceSpikes = 3
+        /// --trace FILE --cores …: per-step spikes and state of these cores for sample `traceSample`.
+        public var tracePath: String?
+        public var traceCores: [Int] = []
+        public var traceSample = 0
         public init(directory: String, dataPath: String) {
             self.directory = directory
             self.dataPath = dataPath
@@ -62,6 +69,17 @@ public enum Emulate {
         let fixed = emu.run(images: data.samples) { bar.update($0) }
         let wallFixed = monotonicSeconds() - t0
         var r = CommandResult()
+        if let path = o.tracePath {
+            if let bad = o.traceCores.first(where: { $0 < 0 || $0 >= net.cores.count }) {
+                return .failure([Diagnostic(.error, .artefactInvalid, file: o.directory, "--cores names core \(bad); the artefact has cores 0 … \(net.cores.count - 1)")])
+            }
+            guard o.traceSample < data.count else {
+                return .failure([Diagnostic(.error, .dataFormat, file: o.dataPath, "--trace-sample \(o.traceSample): the data has \(data.count) samples")])
+            }
+            do { try writeFileAtomically(path, Array(Trace.record(emu, sample: data.samples[o.traceSample], cores: o.traceCores).utf8)) } catch {
+                return .failure([Diagnostic(.error, .outputUnwritable, file: path, "cannot write the trace: \(error)")])
+            }
+        }
         if let f = fixed.first(where: { $0.strictFailure != nil })?.strictFailure {
             return .failure([Diagnostic(.error, .overflowPossible, file: o.directory, object: "node '\(f.layer)'", "overflow at step \(f.step) (--strict)",
                                         notes: ["without --strict overflows saturate (or wrap, as the profile says) and are counted per layer"])])
@@ -104,13 +122,24 @@ public enum Emulate {
         let drop = 100 * (mFloat.snnAccuracy - mFixed.snnAccuracy)
         let accOK = drop <= o.maxAccuracyDrop
         let pass = accOK && layers.allSatisfy(\.ok)
+        // Where it fails: the first image classified differently (else the one whose spike
+        // counts moved most), re-run in both engines with rasters.
+        var divergence: Divergence? = nil
+        if !pass, !data.samples.isEmpty {
+            let moved = zip(asResults, floatRes).map { zip($0.spikesPerLayer, $1.spikesPerLayer).reduce(0) { $0 + abs($1.0 - $1.1) } }
+            let image = asResults.indices.first { asResults[$0].classes.last != floatRes[$0].classes.last } ?? moved.indices.max { moved[$0] < moved[$1] } ?? 0
+            var ro = so
+            ro.recordRaster = true
+            ro.threads = 1
+            divergence = Divergence.find(image: image, sample: data.samples[image], emulator: emu, reference: Simulator(network: refNet, options: ro, aroused: refHigh), tolerance: o.divergenceSpikes)
+        }
         let wall = monotonicSeconds() - t0
         if o.json {
             r.stdout = JSONOutput.object([
                 ("model", .string(net.model)), ("profile", .string(net.profile)), ("images", .int(data.count)), ("duration_ms", .int(o.durationMs)),
                 ("pass", .bool(pass)), ("float", metricsJSON(mFloat, [:])), ("fixed", metricsJSON(mFixed, overflows)),
                 ("accuracy_drop_points", .double(drop)), ("max_accuracy_drop", .double(o.maxAccuracyDrop)),
-                ("images_classified_differently", .int(differ)), ("cycle_model", cycleJSON(cyc)),
+                ("images_classified_differently", .int(differ)), ("first_divergence", divergence?.json ?? .null), ("cycle_model", cycleJSON(cyc)),
                 ("aroused_float", .int(floatRes.filter(\.aroused).count)), ("aroused_fixed", .int(fixed.filter(\.aroused).count)),
                 ("layers", .array(layers.map { .object([("layer", .string($0.name)), ("float_spikes", .int($0.float)), ("fixed_spikes", .int($0.fixed)),
                                                         ("deviation_percent", .double($0.deviationPercent)), ("overflows", .int($0.overflows)), ("ok", .bool($0.ok))]) })),
@@ -134,6 +163,7 @@ public enum Emulate {
                 + m.render() + "\n" + t.render()
                 + "\naccuracy drop \(fmt(drop, 2)) points (limit \(fmt(o.maxAccuracyDrop, 2)))\(accOK ? "" : " — FAIL"); images classified differently: \(differ)\n"
                 + cycleText(cyc, net)
+                + (divergence.map { $0.text + "\n" } ?? "")
                 + (pass ? "check passed\n" : "check FAILED\n")
         }
         if let path = o.junitPath {

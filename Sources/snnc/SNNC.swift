@@ -345,6 +345,10 @@ struct EmulateCommand: ParsableCommand {
     @Option(help: "Write the check as JUnit XML to this file.") var junit: String?
     @Option(help: "Streaming: show the samples one after another, this many steps each, without reset, in the emulator and the float reference (hop delay 1); report per-frame accuracy, latency to the new class and synaptic events per frame against the ANN's per-frame cost.") var stream: Int?
     @Option(help: "With --stream: order the samples as runs of this many consecutive samples of one class.") var runs: Int = 1
+    @Option(help: "--check: a neuron whose cumulative spike count differs from the float one by more than this many spikes is where a failed check reports the first divergence.") var divergenceSpikes: Int = 3
+    @Option(help: "Write per-step spikes and state (I, S, Ŝ, ϑ) of the cores given by --cores to this file, as JSON lines (golden vectors for bringing up a chip).") var trace: String?
+    @Option(help: "With --trace: the cores to trace, comma-separated (e.g. 0,3,7).") var cores: String?
+    @Option(help: "With --trace: the sample to trace (0-based).") var traceSample: Int = 0
 
     func validate() throws {
         guard duration >= 1 && duration <= 1_000_000 else { throw ValidationError("--duration must be 1 … 1000000") }
@@ -353,6 +357,15 @@ struct EmulateCommand: ParsableCommand {
         if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1") }
         guard (0...100).contains(maxAccuracyDrop) else { throw ValidationError("--max-accuracy-drop is in points and must be 0 … 100, got \(maxAccuracyDrop)") }
         guard (0...1_000_000).contains(maxSpikeDeviation) else { throw ValidationError("--max-spike-deviation is in percent and must be 0 … 1000000, got \(maxSpikeDeviation)") }
+        guard (0...1_000_000).contains(divergenceSpikes) else { throw ValidationError("--divergence-spikes must be 0 … 1000000") }
+        guard (0...100_000_000).contains(traceSample) else { throw ValidationError("--trace-sample must be 0 … 100000000") }
+        if trace != nil {
+            guard let c = cores, !c.isEmpty, c.split(separator: ",", omittingEmptySubsequences: false).allSatisfy({ Int($0).map { (0...(1 << 20)).contains($0) } ?? false }) else {
+                throw ValidationError("--trace needs --cores with core numbers, comma-separated (e.g. --cores 0,3)")
+            }
+        } else if cores != nil {
+            throw ValidationError("--cores is for --trace")
+        }
     }
 
     func run() throws {
@@ -366,6 +379,10 @@ struct EmulateCommand: ParsableCommand {
         o.maxSpikeDeviation = maxSpikeDeviation
         o.json = json
         o.junitPath = junit
+        o.divergenceSpikes = divergenceSpikes
+        o.tracePath = trace
+        o.traceCores = (cores ?? "").split(separator: ",").compactMap { Int($0) }
+        o.traceSample = traceSample
         if let steps = stream {
             guard !check else { throw ValidationError("--stream and --check are separate runs; give one") }
             try finish(Stream.runEmulated(o, stepsPerFrame: steps, runs: runs))

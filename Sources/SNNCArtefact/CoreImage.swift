@@ -275,41 +275,23 @@ struct ByteCursor {
         return v
     }
 
-    mutating func int32s(_ n: Int) throws(ArtefactError) -> [Int32] {
-        try need(n <= Int.max / 4 ? 4 * n : -1)
-        var out = [Int32](repeating: 0, count: n)
+    /// n little-endian integers of T's width.
+    mutating func integers<T: FixedWidthInteger>(_ n: Int, _: T.Type) throws(ArtefactError) -> [T] {
+        let w = MemoryLayout<T>.size
+        try need(n <= Int.max / w ? w * n : -1)
+        var out = [T](repeating: 0, count: n)
         var p = at
         for i in 0..<n {
-            out[i] = Int32(bitPattern: UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24)
-            p += 4
+            var u: T.Magnitude = 0
+            for k in 0..<w { u |= T.Magnitude(bytes[p + k]) << (8 * k) }
+            out[i] = T(truncatingIfNeeded: u)
+            p += w
         }
         at = p
         return out
     }
 
-    mutating func int16s(_ n: Int) throws(ArtefactError) -> [Int32] {
-        try need(n <= Int.max / 2 ? 2 * n : -1)
-        var out = [Int32](repeating: 0, count: n)
-        var p = at
-        for i in 0..<n {
-            out[i] = Int32(Int16(bitPattern: UInt16(bytes[p]) | UInt16(bytes[p + 1]) << 8))
-            p += 2
-        }
-        at = p
-        return out
-    }
-
-    mutating func int64s(_ n: Int) throws(ArtefactError) -> [Int64] {
-        try need(n <= Int.max / 8 ? 8 * n : -1)
-        var out = [Int64](repeating: 0, count: n)
-        var p = at
-        for i in 0..<n {
-            var u: UInt64 = 0
-            for k in 0..<8 { u |= UInt64(bytes[p + k]) << (8 * UInt64(k)) }
-            out[i] = Int64(bitPattern: u)
-            p += 8
-        }
-        at = p
-        return out
-    }
+    mutating func int32s(_ n: Int) throws(ArtefactError) -> [Int32] { try integers(n, Int32.self) }
+    mutating func int64s(_ n: Int) throws(ArtefactError) -> [Int64] { try integers(n, Int64.self) }
+    mutating func int16s(_ n: Int) throws(ArtefactError) -> [Int32] { try integers(n, Int16.self).map(Int32.init) }
 }

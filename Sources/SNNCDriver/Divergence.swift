@@ -66,8 +66,9 @@ public enum Trace {
         var lines: [(step: Int, core: Int, text: String)] = []
         let result = emulator.emulate(frames: [sample], stepsPerFrame: emulator.options.durationMs, recordRaster: true) { t, trace in
             for c in cores {
-                let comps = trace.compartments(core: c).map { "[\($0.layer),\($0.index),\($0.I),\($0.S)]" }.joined(separator: ",")
-                let neurons = trace.neurons(core: c).map { "[\($0.layer),\($0.index),\($0.sHat),\($0.theta)]" }.joined(separator: ",")
+                let st = trace.state(core: c)
+                let comps = st.compartments.map { "[\($0.layer),\($0.index),\($0.I),\($0.S)]" }.joined(separator: ",")
+                let neurons = st.neurons.map { "[\($0.layer),\($0.index),\($0.sHat),\($0.theta)]" }.joined(separator: ",")
                 lines.append((t, c, "\"compartments\":[\(comps)],\"neurons\":[\(neurons)]"))
             }
         }

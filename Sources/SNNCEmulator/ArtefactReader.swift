@@ -333,6 +333,9 @@ public enum ArtefactReader {
         var weights = img.weights
         var axonRange = [Int32](repeating: 0, count: img.axons), rowEvents = [Int32](repeating: 0, count: img.axons)
         var ranges: [CoreRange] = []
+        // nonzero[i]: weights before i that are not 0, so a run's events are a difference.
+        var nonzero = [Int32](repeating: 0, count: img.weights.count + 1)
+        for (i, w) in img.weights.enumerated() { nonzero[i + 1] = nonzero[i] + (w != 0 ? 1 : 0) }
         for (ri, r) in img.ranges.enumerated() {
             ranges.append(CoreRange(mode: r.mode, shift: r.shift, block: r.block, layer: img.blocks[r.block].layer))
             let countsZero = r.source == .identity || r.source == .partial
@@ -341,7 +344,7 @@ public enum ArtefactReader {
                 var ev = 0
                 for k in Int(img.rowStart[a])..<Int(img.rowStart[a + 1]) {
                     let w = Int(img.runs[3 * k + 2]), n = Int(img.runs[3 * k + 1])
-                    ev += countsZero ? n : img.weights[w..<(w + n)].reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+                    ev += countsZero ? n : Int(nonzero[w + n] - nonzero[w])
                 }
                 rowEvents[a] = Int32(ev)
             }

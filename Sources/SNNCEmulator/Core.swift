@@ -126,7 +126,7 @@ enum CoreStages {
             if l.kind == .readout { continue }
             if b.dendrite {
                 for j in b.base..<(b.base + b.count) {
-                    let v = s.acc[j] &+ (Int64(s.acc32[j]) &<< Int64(b.narrowShift))
+                    let v = FixedPointASN.input(wide: s.acc[j], narrow: s.acc32[j], shift: b.narrowShift)
                     if v != 0 { route(core, p, output: b.firstOutput + j - b.base, payload: v, layer: b.layer, &s.counters, &tally, &sink) }
                     s.acc[j] = 0; s.acc32[j] = 0
                 }
@@ -154,7 +154,6 @@ enum CoreStages {
         let injected = l.kind == .injected
         let base = b.base
         var spikes: [(Int, Int64)] = []
-        withExtendedLifetime(s.host) {
         s.host.withUnsafeBufferPointer { host in
         s.I.withUnsafeMutableBufferPointer { I in
             s.S.withUnsafeMutableBufferPointer { S in
@@ -162,21 +161,18 @@ enum CoreStages {
                     s.acc32.withUnsafeMutableBufferPointer { acc32 in
                         // Locals, so nothing the loop reads can alias what it writes.
                         var o = false
-                        let k = k, num = num, gain = l.arousalGain, L = Int64(b.narrowShift)
-                        if aroused && l.arousedConstants != nil {
-                            for j in base..<(base + b.count) {
-                                let input = FixedPointASN.arousedInput(gain, acc[j] &+ (Int64(acc32[j]) &<< L), k, num)
-                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: input, host: injected ? host[j] : nil, k, num, &o)
-                                acc[j] = 0; acc32[j] = 0
-                            }
-                        } else if injected {
+                        let k = k, num = num, gain = l.arousalGain, L = b.narrowShift
+                        let gained = aroused && l.arousedConstants != nil
+                        if injected {
+                            // The host's current replaces the input (spikes never reach an input layer).
                             for j in base..<(base + b.count) {
                                 FixedPointASN.integrate(I: &I[j], S: &S[j], input: 0, host: host[j], k, num, &o)
                                 acc[j] = 0; acc32[j] = 0
                             }
                         } else {
                             for j in base..<(base + b.count) {
-                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: acc[j] &+ (Int64(acc32[j]) &<< L), host: nil, k, num, &o)
+                                let x = FixedPointASN.input(wide: acc[j], narrow: acc32[j], shift: L)
+                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: gained ? FixedPointASN.arousedInput(gain, x, k, num) : x, host: nil, k, num, &o)
                                 acc[j] = 0; acc32[j] = 0
                             }
                         }
@@ -210,7 +206,6 @@ enum CoreStages {
                     }
                 }
             }
-        }
         }
         }
         for (n, th) in spikes {

@@ -88,7 +88,7 @@ public final class Emulator: Sendable {
         var events = 0, eventsAtFrameStart = 0
         for t in 0..<totalSteps {
             if t % stepsPerFrame == 0 {
-                Host.inject(host.encode(frames[t / stepsPerFrame]), net, &states)
+                host.inject(host.encode(frames[t / stepsPerFrame]), &states)
                 if t > 0 { eventsPerFrame.append(events - eventsAtFrameStart); eventsAtFrameStart = events }
             }
             let aroused = host.aroused
@@ -188,21 +188,13 @@ public struct CoreTrace {
     let emulator: Emulator
 
     /// Core c's compartments (layer, layer compartment, I, S) and neurons (layer, layer neuron, Ŝ, ϑ).
-    public func compartments(core c: Int) -> [(layer: Int, index: Int, I: Int64, S: Int64)] {
-        let p = emulator.net.cores[c]
-        var out: [(layer: Int, index: Int, I: Int64, S: Int64)] = []
-        for b in p.blocks where !b.dendrite {
-            for j in 0..<b.count { out.append((b.layer, Int(b.layerCompartment[j]), states[c].I[b.base + j], states[c].S[b.base + j])) }
+    public func state(core c: Int) -> (compartments: [(layer: Int, index: Int, I: Int64, S: Int64)], neurons: [(layer: Int, index: Int, sHat: Int64, theta: Int64)]) {
+        let s = states[c]
+        var comps: [(layer: Int, index: Int, I: Int64, S: Int64)] = [], neurons: [(layer: Int, index: Int, sHat: Int64, theta: Int64)] = []
+        for b in emulator.net.cores[c].blocks where !b.dendrite {
+            for j in 0..<b.count { comps.append((b.layer, Int(b.layerCompartment[j]), s.I[b.base + j], s.S[b.base + j])) }
+            for n in 0..<b.neurons { neurons.append((b.layer, Int(b.layerNeuron[n]), s.sHat[b.neuronBase + n], s.theta[b.neuronBase + n])) }
         }
-        return out
-    }
-
-    public func neurons(core c: Int) -> [(layer: Int, index: Int, sHat: Int64, theta: Int64)] {
-        let p = emulator.net.cores[c]
-        var out: [(layer: Int, index: Int, sHat: Int64, theta: Int64)] = []
-        for b in p.blocks where !b.dendrite {
-            for n in 0..<b.neurons { out.append((b.layer, Int(b.layerNeuron[n]), states[c].sHat[b.neuronBase + n], states[c].theta[b.neuronBase + n])) }
-        }
-        return out
+        return (comps, neurons)
     }
 }

@@ -117,6 +117,13 @@ public enum FixedPointASN {
         for k in 0..<n { acc[k] &+= w[k] }
     }
 
+    /// A compartment's synaptic input this step: the 64-bit sum plus the narrow 32-bit sum
+    /// shifted by its block's mantissa shift L (0 unless the block sums mantissas).
+    @inline(__always)
+    public static func input(wide: Int64, narrow: Int32, shift L: Int) -> Int64 {
+        wide &+ (Int64(narrow) &<< Int64(L))
+    }
+
     /// One run, graded: in[k] += rshift(w[k] · p, shift) — `shift` = s − (e + s′ + r′); a left
     /// shift (exact) when negative, else rounded per synapse by the profile's rule.
     @inline(__always)

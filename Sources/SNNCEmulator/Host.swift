@@ -10,6 +10,8 @@ struct Host {
     var rI: [[Double]], rS: [[Double]]
     let alpha: [(beta: Double, phi: Double)]
     let arousal: Arousal?
+    /// The (core, block) pairs of the readout's blocks and of the input layers' blocks.
+    let readoutBlocks: [(core: Int, block: Int)], injectedBlocks: [(core: Int, block: Int)]
     var evidence = 0.0
     var aroused = false
 
@@ -23,6 +25,9 @@ struct Host {
             return (Double(s.alphaBeta) / Double(1 << s.k), exp(-1 / l.readoutTauPhi))
         }
         self.arousal = arousal ? net.arousal : nil
+        let soma = net.cores.indices.flatMap { c in net.cores[c].blocks.indices.filter { !net.cores[c].blocks[$0].dendrite }.map { (core: c, block: $0) } }
+        readoutBlocks = soma.filter { net.layers[net.cores[$0.core].blocks[$0.block].layer].kind == .readout }
+        injectedBlocks = soma.filter { net.layers[net.cores[$0.core].blocks[$0.block].layer].kind == .injected }
     }
 
     /// Host currents of every input layer for one sample, per layer compartment.
@@ -45,11 +50,10 @@ struct Host {
     }
 
     /// Writes the sample's currents into the cores holding the input layers.
-    static func inject(_ currents: [[Int64]], _ net: EmuNetwork, _ states: inout [CoreState]) {
-        for (ci, p) in net.cores.enumerated() {
-            for b in p.blocks where !b.dendrite && net.layers[b.layer].kind == .injected {
-                for j in 0..<b.count { states[ci].host[b.base + j] = currents[b.layer][Int(b.layerCompartment[j])] }
-            }
+    func inject(_ currents: [[Int64]], _ states: inout [CoreState]) {
+        for (c, bi) in injectedBlocks {
+            let b = net.cores[c].blocks[bi]
+            for j in 0..<b.count { states[c].host[b.base + j] = currents[b.layer][Int(b.layerCompartment[j])] }
         }
     }
 
@@ -59,13 +63,12 @@ struct Host {
     /// at the window's last step, switches when the sum is at most θ_A.
     mutating func readout(step t: Int, _ states: inout [CoreState]) -> Int32 {
         var acc = net.layers.map { $0.kind == .readout ? [Int64](repeating: 0, count: $0.compartments) : [] }
-        for (ci, p) in net.cores.enumerated() {
-            for b in p.blocks where !b.dendrite && net.layers[b.layer].kind == .readout {
-                for j in 0..<b.count {
-                    acc[b.layer][Int(b.layerCompartment[j])] &+= states[ci].acc[b.base + j] &+ (Int64(states[ci].acc32[b.base + j]) &<< Int64(b.narrowShift))
-                    states[ci].acc[b.base + j] = 0
-                    states[ci].acc32[b.base + j] = 0
-                }
+        for (ci, bi) in readoutBlocks {
+            let b = net.cores[ci].blocks[bi]
+            for j in b.base..<(b.base + b.count) {
+                acc[b.layer][Int(b.layerCompartment[j - b.base])] &+= FixedPointASN.input(wide: states[ci].acc[j], narrow: states[ci].acc32[j], shift: b.narrowShift)
+                states[ci].acc[j] = 0
+                states[ci].acc32[j] = 0
             }
         }
         var cls: Int32 = 0

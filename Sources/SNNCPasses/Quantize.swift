@@ -346,16 +346,18 @@ extension Quantize {
         return (out, lq.exponent)
     }
 
+    /// A weighted node's bias per output channel (nil: none, or not a weighted node).
+    public static func bias(of node: String, _ unit: CompileUnit) -> Tensor? {
+        switch unit.model.node(named: node)?.attributes {
+        case .dense(let d): return d.bias
+        case .conv2d(let c): return c.bias
+        default: return nil
+        }
+    }
+
     /// A weighted node's bias per output channel in a layer's state LSBs (nil: no bias).
     public static func biasLSBs(of node: String, stateExponent: Int, _ unit: CompileUnit) -> [Int32]? {
-        guard let n = unit.model.node(named: node) else { return nil }
-        let b: Tensor?
-        switch n.attributes {
-        case .dense(let d): b = d.bias
-        case .conv2d(let c): b = c.bias
-        default: b = nil
-        }
         let lsb = pow2(stateExponent)
-        return b.map { $0.toDoubles().map { Int32(clamping: clampedInt($0 / lsb)) } }
+        return bias(of: node, unit).map { $0.toDoubles().map { Int32(clamping: clampedInt($0 / lsb)) } }
     }
 }

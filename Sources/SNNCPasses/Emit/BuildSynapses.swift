@@ -62,16 +62,32 @@ public struct BuildSynapses: Pass {
             return out
         }
 
+        /// Where a block's compartments sit in its core: compartment (row, col, channel) of the
+        /// layer is block-local index (rowIdx[row] · cols + colIdx[col]) · channels + (channel − first).
+        struct Local {
+            let rowIdx: [Int], colIdx: [Int], cols: Int, channels: Range<Int>
+            init(_ blk: Block, _ l: MapLayer) {
+                var r = [Int](repeating: -1, count: l.compHW.h), c = [Int](repeating: -1, count: l.compHW.w)
+                for (i, y) in blk.compRows.enumerated() { r[y] = i }
+                for (i, x) in blk.compCols.enumerated() { c[x] = i }
+                rowIdx = r; colIdx = c; cols = blk.compCols.count; channels = blk.channels
+            }
+            /// The block-local index of compartment (y, x, first channel).
+            func at(_ y: Int, _ x: Int) -> Int { (rowIdx[y] * cols + colIdx[x]) * channels.count }
+            func at(_ y: Int, _ x: Int, _ o: Int) -> Int { at(y, x) + (o - channels.lowerBound) }
+        }
+
         mutating func image(core c: Int, blocks: [Block], firstOutputs: [Int]) throws(DiagnosticsError) -> CoreImage {
             var img = CoreImage()
             img.weightBytes = weightBytes
-            var base: [Int] = []
+            var base: [Int] = [], locals: [Local] = []
             var acc = 0
             for (bi, blk) in blocks.enumerated() {
                 let l = graph.layers[blk.layer]
                 let (_, cw, cc) = l.compartmentHWC
                 let (_, w, ch) = l.hwc
-                let nch = blk.channels.count
+                let local = Local(blk, l)
+                locals.append(local)
                 var lc: [Int32] = []
                 lc.reserveCapacity(blk.compartments)
                 for y in blk.compRows { for x in blk.compCols { for o in blk.channels { lc.append(Int32((y * cw + x) * cc + o)) } } }
@@ -84,18 +100,14 @@ public struct BuildSynapses: Pass {
                 var ib = CoreImage.Block(layer: blk.layer, dendrite: isDendrite, firstOutput: firstOutputs[bi], layerCompartment: lc, bias: bias,
                                          layerNeuron: [], poolStart: [0], poolCompartment: [])
                 if !isDendrite {
-                    var rowIdx = [Int: Int](), colIdx = [Int: Int]()
-                    for (i, r) in blk.compRows.enumerated() { rowIdx[r] = i }
-                    for (i, x) in blk.compCols.enumerated() { colIdx[x] = i }
-                    func local(_ y: Int, _ x: Int, _ o: Int) -> Int32 { Int32((rowIdx[y]! * blk.compCols.count + colIdx[x]!) * nch + (o - blk.channels.lowerBound)) }
                     for y in blk.rows { for x in blk.cols { for o in blk.channels {
                         ib.layerNeuron.append(Int32((y * w + x) * ch + o))
                         if let p = l.pool {
                             for iy in poolRows(y, p, size: l.compHW.h) { for ix in poolCols(x, p, size: l.compHW.w) {
-                                ib.poolCompartment.append(local(iy, ix, o))
+                                ib.poolCompartment.append(Int32(local.at(iy, ix, o)))
                             } }
                         } else {
-                            ib.poolCompartment.append(local(y, x, o))
+                            ib.poolCompartment.append(Int32(local.at(y, x, o)))
                         }
                         ib.poolStart.append(Int32(ib.poolCompartment.count))
                     } } }
@@ -107,19 +119,17 @@ public struct BuildSynapses: Pass {
             // Input axons: each block's groups in order, one range per group.
             for (bi, blk) in blocks.enumerated() {
                 for group in blk.axons {
-                    try addRange(&img, group, block: bi, base: base[bi], blk, core: c)
+                    try addRange(&img, group, block: bi, base: base[bi], blk, locals[bi], core: c)
                 }
             }
             return img
         }
 
-        mutating func addRange(_ img: inout CoreImage, _ a: AxonGroup, block bi: Int, base: Int, _ blk: Block, core c: Int) throws(DiagnosticsError) {
+        mutating func addRange(_ img: inout CoreImage, _ a: AxonGroup, block bi: Int, base: Int, _ blk: Block, _ local: Local, core c: Int) throws(DiagnosticsError) {
             let L = graph.layers[blk.layer]
             let nch = blk.channels.count
-            var rowIdx = [Int](repeating: -1, count: L.compHW.h), colIdx = [Int](repeating: -1, count: L.compHW.w)
-            for (i, r) in blk.compRows.enumerated() { rowIdx[r] = i }
-            for (i, x) in blk.compCols.enumerated() { colIdx[x] = i }
-            func target(_ cy: Int, _ cx: Int) -> Int { base + (rowIdx[cy] * blk.compCols.count + colIdx[cx]) * nch }
+            let rowIdx = local.rowIdx, colIdx = local.colIdx
+            func target(_ cy: Int, _ cx: Int) -> Int { base + local.at(cy, cx) }
             let firstAxon = img.axons
             let ws = img.weights.count
             var mode = SynapseMode.binary, source = SynapseSource.partial, storage = SynapseStorage.explicit, shift = 0

@@ -236,14 +236,7 @@ public struct Emit: Pass {
     static func readoutBias(_ l: MapLayer, _ unit: CompileUnit) -> [Double] {
         var out = [Double](repeating: 0, count: l.compartments)
         for p in l.inputs {
-            guard let w = p.weightNode, let n = unit.model.node(named: w) else { continue }
-            let b: Tensor?
-            switch n.attributes {
-            case .dense(let d): b = d.bias
-            case .conv2d(let c): b = c.bias
-            default: b = nil
-            }
-            guard let v = b?.toDoubles(), !v.isEmpty else { continue }
+            guard let w = p.weightNode, let v = Quantize.bias(of: w, unit)?.toDoubles(), !v.isEmpty else { continue }
             for j in out.indices { out[j] += v[j % v.count] }
         }
         return out

@@ -7,6 +7,13 @@
 //   all of them → SNNCDriver → snnc (the CLI);  SNNCFuzz → snnc-fuzz (fuzzing)
 import PackageDescription
 
+// The emulator's loops (delivery, the neuron updates) are compiled for the CPU that builds them,
+// so LLVM vectorises their 64-bit integer arithmetic with the widest vectors it has — as Arbor
+// builds for ARB_ARCH=native. Integer results do not depend on it. For a binary that runs on any
+// x86-64 (or aarch64) machine: SNNC_TARGET_CPU=x86-64 (any LLVM CPU name), or "" for the default.
+let targetCPU = Context.environment["SNNC_TARGET_CPU"] ?? "native"
+let hotLoops: [SwiftSetting] = targetCPU.isEmpty ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
+
 let package = Package(
     name: "snnc",
     products: [
@@ -46,7 +53,7 @@ let package = Package(
         // verification, byte helpers — used by the writer (SNNCDriver) and the reader (SNNCEmulator).
         .target(name: "SNNCArtefact", dependencies: ["SNNCIR", "SNNCJSON", .product(name: "Crypto", package: "swift-crypto")]),
         // The fixed-point emulator: reads a compiled artefact directory only (Docs/fixed-point.md).
-        .target(name: "SNNCEmulator", dependencies: ["SNNCIR", "SNNCJSON", "SNNCArtefact"]),
+        .target(name: "SNNCEmulator", dependencies: ["SNNCIR", "SNNCJSON", "SNNCArtefact"], swiftSettings: hotLoops),
         // The driver: what each subcommand does, as library code the tests call in-process.
         .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCArtefact", "SNNCEmulator"]),
         // The thin command-line front end.

@@ -311,6 +311,29 @@ public enum ArtefactReader {
         return (os, (0..<entries).map { i32(tables, base + 8 * $0) }, (0..<entries).map { i32(tables, base + 8 * $0 + 4) })
     }
 
+    /// A block's pool windows as runs (CoreBlock.poolRuns): consecutive neurons whose windows
+    /// have the same size and whose every window slot moves on by one compartment (a run of
+    /// channels, channels-last), so step 3's maximum runs over contiguous compartments.
+    static func poolRuns(start ps: [Int32], compartment pc: [Int32]) -> [Int32] {
+        var runs: [Int32] = []
+        var n = 0
+        let neurons = ps.count - 1
+        while n < neurons {
+            let lo = Int(ps[n]), K = Int(ps[n + 1]) - lo
+            var len = 1
+            extend: while n + len < neurons {
+                let m = n + len, mlo = Int(ps[m])
+                guard Int(ps[m + 1]) - mlo == K else { break }
+                for q in 0..<K where Int(pc[mlo + q]) != Int(pc[lo + q]) + len { break extend }
+                len += 1
+            }
+            runs.append(contentsOf: [Int32(n), Int32(len), Int32(K)])
+            runs.append(contentsOf: pc[lo..<(lo + K)])
+            n += len
+        }
+        return runs
+    }
+
     /// A decoded image made runnable: blocks placed in the core's state, weights converted to
     /// what each synapse adds (FixedPointASN.synapticWeight), events per axon counted.
     static func program(_ img: CoreImage, table: (start: [Int32], core: [Int32], axon: [Int32]), core ci: Int, layers: [EmuLayer],
@@ -327,6 +350,7 @@ public enum ArtefactReader {
             blocks.append(CoreBlock(layer: b.layer, dendrite: b.dendrite, base: base, count: b.layerCompartment.count, firstOutput: b.firstOutput,
                                     layerCompartment: b.layerCompartment, bias: b.bias, layerNeuron: b.layerNeuron, poolStart: b.poolStart,
                                     poolCompartment: b.poolCompartment, neuronBase: nb))
+            blocks[blocks.count - 1].poolRuns = poolRuns(start: b.poolStart, compartment: b.poolCompartment)
             base += b.layerCompartment.count
             nb += b.layerNeuron.count
         }

@@ -19,26 +19,48 @@ struct CoreCounters {
     var axonEvents = 0, synapticEvents = 0, packetsOut = 0, hops = 0, maxHops = 0
 }
 
-/// The state of one core during a run.
+/// The state of one core during a run: its registers, in one allocation the core owns.
 struct CoreState {
     /// Per compartment: this step's synaptic input — the 64-bit sum, and the 32-bit sum of the
     /// narrow binary ranges (CoreRange.narrow) — current, filtered current, host current.
-    var acc: [Int64]
-    var acc32: [Int32]
-    var I: [Int64], S: [Int64]
-    var host: [Int64]
-    /// Per neuron of its soma blocks: refractory response, adaptation, threshold.
-    var sHat: [Int64], thDyn: [Int64], theta: [Int64]
+    let acc: UnsafeMutablePointer<Int64>
+    let acc32: UnsafeMutablePointer<Int32>
+    let I: UnsafeMutablePointer<Int64>, S: UnsafeMutablePointer<Int64>
+    let host: UnsafeMutablePointer<Int64>
+    /// Per neuron of its soma blocks: refractory response, adaptation, threshold; and, for the
+    /// block being fired, the spikes before they are routed (payload ϑ and a flag per neuron,
+    /// the neurons that spiked in order).
+    let sHat: UnsafeMutablePointer<Int64>, thDyn: UnsafeMutablePointer<Int64>, theta: UnsafeMutablePointer<Int64>
+    let spikeTheta: UnsafeMutablePointer<Int64>, fired: UnsafeMutablePointer<UInt8>, spikeNeuron: UnsafeMutablePointer<Int32>
+    /// Step 3's activation of each neuron of a pooled block.
+    let activation: UnsafeMutablePointer<Int64>
+    private let memory: Registers
     var inbox: [Packet] = []
     var counters = CoreCounters()
 
+    /// Owns the registers' memory (zeroed), freed with the last copy of the state.
+    private final class Registers {
+        let words: UnsafeMutableRawPointer
+        init(bytes: Int) {
+            words = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 8), alignment: 64)
+            words.initializeMemory(as: UInt8.self, repeating: 0, count: max(bytes, 8))
+        }
+        deinit { words.deallocate() }
+    }
+
     init(_ p: CoreProgram, _ layers: [EmuLayer]) {
-        acc = [Int64](repeating: 0, count: p.compartments)
-        acc32 = [Int32](repeating: 0, count: p.compartments)
-        I = acc; S = acc; host = acc
-        sHat = [Int64](repeating: 0, count: p.neurons)
-        thDyn = sHat
-        theta = sHat
+        let nc = p.compartments, nn = p.neurons
+        // Each array starts on a 64-byte line: the 64-bit registers, then the 32-bit ones.
+        func pad(_ n: Int) -> Int { (n + 15) & ~15 }
+        let words64 = 4 * pad(nc) + 5 * pad(nn), words32 = pad(nc) + pad(nn)
+        memory = Registers(bytes: 8 * words64 + 4 * words32 + pad(nn))
+        let w = memory.words.bindMemory(to: Int64.self, capacity: words64)
+        let v = (memory.words + 8 * words64).bindMemory(to: Int32.self, capacity: words32)
+        acc = w; I = w + pad(nc); S = w + 2 * pad(nc); host = w + 3 * pad(nc)
+        let n0 = w + 4 * pad(nc)
+        sHat = n0; thDyn = n0 + pad(nn); theta = n0 + 2 * pad(nn); spikeTheta = n0 + 3 * pad(nn); activation = n0 + 4 * pad(nn)
+        acc32 = v; spikeNeuron = v + pad(nc)
+        fired = (memory.words + 8 * words64 + 4 * words32).bindMemory(to: UInt8.self, capacity: pad(nn))
         for b in p.blocks where !b.dendrite && layers[b.layer].kind != .readout {
             for n in 0..<b.neurons { theta[b.neuronBase + n] = layers[b.layer].constants.theta0 }
         }
@@ -70,13 +92,12 @@ enum CoreStages {
     static func deliver(_ p: CoreProgram, _ s: inout CoreState, _ rounding: RoundingMode, _ tally: inout LayerTally) {
         guard !s.inbox.isEmpty else { return }
         var events = 0
-        s.acc.withUnsafeMutableBufferPointer { accB in
-          s.acc32.withUnsafeMutableBufferPointer { acc32B in
-            p.runs.withUnsafeBufferPointer { runs in
-                p.weights.withUnsafeBufferPointer { wts in
-                  p.weights16.withUnsafeBufferPointer { w16 in
+        let acc = s.acc, acc32 = s.acc32
+        p.runs.withUnsafeBufferPointer { runs in
+            p.weights.withUnsafeBufferPointer { wts in
+                p.weights16.withUnsafeBufferPointer { w16 in
                     p.rowStart.withUnsafeBufferPointer { rows in
-                        let acc = accB.baseAddress!, w0 = wts.baseAddress!, acc32 = acc32B.baseAddress!, h0 = w16.baseAddress
+                        let w0 = wts.baseAddress!, h0 = w16.baseAddress
                         for pk in s.inbox {
                             let a = Int(pk.axon)
                             let r = p.ranges[Int(p.axonRange[a])]
@@ -106,10 +127,8 @@ enum CoreStages {
                             }
                         }
                     }
-                  }
                 }
             }
-          }
         }
         s.counters.axonEvents += s.inbox.count
         s.counters.synapticEvents += events
@@ -132,89 +151,117 @@ enum CoreStages {
                 }
                 continue
             }
-            let over: Bool
-            switch num.rounding {
-            case .nearestEven: over = soma(NearestEvenRule.self, core, p, b, l, &s, num, aroused: aroused, step: t, &tally, &sink)
-            case .nearestAway: over = soma(NearestAwayRule.self, core, p, b, l, &s, num, aroused: aroused, step: t, &tally, &sink)
-            case .towardZero: over = soma(TowardZeroRule.self, core, p, b, l, &s, num, aroused: aroused, step: t, &tally, &sink)
-            case .floor: over = soma(FloorRule.self, core, p, b, l, &s, num, aroused: aroused, step: t, &tally, &sink)
+            let k = aroused ? (l.arousedConstants ?? l.constants) : l.constants
+            var overflow: Int64 = 0
+            // One copy of the block's loops per rounding mode and overflow rule, each folded in.
+            let spikes: Int
+            switch (num.rounding, num.wrap) {
+            case (.nearestEven, false): spikes = soma(NearestEvenRule.self, SaturateRule.self, b, l, s, k, num, aroused: aroused, &overflow)
+            case (.nearestAway, false): spikes = soma(NearestAwayRule.self, SaturateRule.self, b, l, s, k, num, aroused: aroused, &overflow)
+            case (.towardZero, false): spikes = soma(TowardZeroRule.self, SaturateRule.self, b, l, s, k, num, aroused: aroused, &overflow)
+            case (.floor, false): spikes = soma(FloorRule.self, SaturateRule.self, b, l, s, k, num, aroused: aroused, &overflow)
+            case (.nearestEven, true): spikes = soma(NearestEvenRule.self, WrapRule.self, b, l, s, k, num, aroused: aroused, &overflow)
+            case (.nearestAway, true): spikes = soma(NearestAwayRule.self, WrapRule.self, b, l, s, k, num, aroused: aroused, &overflow)
+            case (.towardZero, true): spikes = soma(TowardZeroRule.self, WrapRule.self, b, l, s, k, num, aroused: aroused, &overflow)
+            case (.floor, true): spikes = soma(FloorRule.self, WrapRule.self, b, l, s, k, num, aroused: aroused, &overflow)
             }
-            if over { tally.overflowedThisStep[b.layer] = true }
+            for i in 0..<spikes {
+                let n = Int(s.spikeNeuron[i])
+                tally.spikes[b.layer] += 1
+                tally.raster?[b.layer].append((t, Int(b.layerNeuron[n])))
+                let payload = l.graded ? FixedPointASN.payload(s.spikeTheta[n], k, num, &overflow) : s.spikeTheta[n]
+                route(core, p, output: b.firstOutput + n, payload: payload, layer: b.layer, &s.counters, &tally, &sink)
+            }
+            if overflow != 0 { tally.overflowedThisStep[b.layer] = true }
         }
     }
 
-    /// Steps 1–6 for one soma block: every compartment, then every neuron; spikes routed.
-    /// Returns whether any value overflowed.
-    static func soma<R: RoundingRule, Sink: PacketSink>(_: R.Type, _ core: Int, _ p: CoreProgram, _ b: CoreBlock, _ l: EmuLayer, _ s: inout CoreState,
-                                                         _ num0: FixedNumerics, aroused: Bool, step t: Int, _ tally: inout LayerTally, _ sink: inout Sink) -> Bool {
+    /// Steps 1–6 for one soma block: every compartment, then every neuron. Returns how many
+    /// spiked: their neurons in s.spikeNeuron[0..<count], in order; each payload ϑ in s.spikeTheta
+    /// at the neuron's index.
+    @_specialize(where R == NearestEvenRule, W == SaturateRule) @_specialize(where R == NearestAwayRule, W == SaturateRule)
+    @_specialize(where R == TowardZeroRule, W == SaturateRule) @_specialize(where R == FloorRule, W == SaturateRule)
+    @_specialize(where R == NearestEvenRule, W == WrapRule) @_specialize(where R == NearestAwayRule, W == WrapRule)
+    @_specialize(where R == TowardZeroRule, W == WrapRule) @_specialize(where R == FloorRule, W == WrapRule)
+    static func soma<R: RoundingRule, W: OverflowRule>(_: R.Type, _: W.Type, _ b: CoreBlock, _ l: EmuLayer, _ s: CoreState, _ k: FixedConstants,
+                                                       _ num0: FixedNumerics, aroused: Bool, _ overflow: inout Int64) -> Int {
+        let mode = R.mode
         var num = num0
-        num.rounding = R.mode
-        var over = false
-        let k = aroused ? (l.arousedConstants ?? l.constants) : l.constants
-        let injected = l.kind == .injected
-        let base = b.base
-        var spikes: [(Int, Int64)] = []
-        s.host.withUnsafeBufferPointer { host in
-        s.I.withUnsafeMutableBufferPointer { I in
-            s.S.withUnsafeMutableBufferPointer { S in
-                s.acc.withUnsafeMutableBufferPointer { acc in
-                    s.acc32.withUnsafeMutableBufferPointer { acc32 in
-                        // Locals, so nothing the loop reads can alias what it writes.
-                        var o = false
-                        let k = k, num = num, gain = l.arousalGain, L = b.narrowShift
-                        let gained = aroused && l.arousedConstants != nil
-                        if injected {
-                            // The host's current replaces the input (spikes never reach an input layer).
-                            for j in base..<(base + b.count) {
-                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: 0, host: host[j], k, num, &o)
-                                acc[j] = 0; acc32[j] = 0
-                            }
-                        } else {
-                            for j in base..<(base + b.count) {
-                                let x = FixedPointASN.input(wide: acc[j], narrow: acc32[j], shift: L)
-                                FixedPointASN.integrate(I: &I[j], S: &S[j], input: gained ? FixedPointASN.arousedInput(gain, x, k, num) : x, host: nil, k, num, &o)
-                                acc[j] = 0; acc32[j] = 0
-                            }
-                        }
-                        if o { over = true }
-                    }
-                }
-                s.sHat.withUnsafeMutableBufferPointer { sHat in
-                    s.thDyn.withUnsafeMutableBufferPointer { thDyn in
-                        s.theta.withUnsafeMutableBufferPointer { theta in
-                            b.bias.withUnsafeBufferPointer { bias in
-                                b.poolStart.withUnsafeBufferPointer { ps in
-                                    b.poolCompartment.withUnsafeBufferPointer { pc in
-                                        let Sb = S.baseAddress! + base
-                                        var o = false
-                                        let k = k, num = num, nb = b.neuronBase
-                                        defer { if o { over = true } }
-                                        for n in 0..<b.neurons {
-                                            var a = Int64.min
-                                            for q in Int(ps[n])..<Int(ps[n + 1]) {
-                                                let ci = Int(pc[q])
-                                                a = max(a, bias[ci] &+ Sb[ci])
-                                            }
-                                            let ni = nb + n
-                                            guard let th = FixedPointASN.fire(sHat: &sHat[ni], thetaDyn: &thDyn[ni], theta: &theta[ni], activation: a, k, num, &o) else { continue }
-                                            spikes.append((n, th))
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+        num.wrap = W.wrap
+        var o: Int64 = 0
+        let n = b.count, L = b.narrowShift
+        let I = s.I + b.base, S = s.S + b.base, acc = s.acc + b.base, acc32 = s.acc32 + b.base, host = s.host + b.base
+        if l.kind == .injected {
+            // The host's current replaces the input (spikes never reach an input layer).
+            for j in 0..<n {
+                FixedPointASN.integrate(I: &I[j], S: &S[j], input: 0, host: host[j], k, num, mode, &o)
+                acc[j] = 0; acc32[j] = 0
+            }
+        } else if aroused && l.arousedConstants != nil {
+            let gain = l.arousalGain
+            for j in 0..<n {
+                let x = FixedPointASN.arousedInput(gain, FixedPointASN.input(wide: acc[j], narrow: acc32[j], shift: L), k, mode)
+                FixedPointASN.integrate(I: &I[j], S: &S[j], input: x, host: nil, k, num, mode, &o)
+                acc[j] = 0; acc32[j] = 0
+            }
+        } else {
+            for j in 0..<n {
+                FixedPointASN.integrate(I: &I[j], S: &S[j], input: FixedPointASN.input(wide: acc[j], narrow: acc32[j], shift: L), host: nil, k, num, mode, &o)
+                acc[j] = 0; acc32[j] = 0
             }
         }
+        let sHat = s.sHat + b.neuronBase, thDyn = s.thDyn + b.neuronBase, theta = s.theta + b.neuronBase
+        let spikeNeuron = s.spikeNeuron, spikeTheta = s.spikeTheta, fired = s.fired
+        var spikes = 0
+        b.bias.withUnsafeBufferPointer { bias in
+            // Step 3 over the pool runs (contiguous compartments per window slot; an unpooled
+            // block is one run of window 1), then steps 4–6 on every neuron — loops that
+            // vectorise: each neuron's flag and payload first, then the flags scanned for the
+            // few that spiked.
+            let A = s.activation
+            var r = 0
+            b.poolRuns.withUnsafeBufferPointer { pr in
+                while r < pr.count {
+                    let n0 = Int(pr[r]), len = Int(pr[r + 1]), K = Int(pr[r + 2])
+                    let a = A + n0
+                    for j in 0..<len { a[j] = Int64.min }
+                    for q in 0..<K {
+                        let c = Int(pr[r + 3 + q])
+                        let bq = bias.baseAddress! + c, sq = S + c
+                        for j in 0..<len { a[j] = max(a[j], bq[j] &+ sq[j]) }
+                    }
+                    r += 3 + K
+                }
+            }
+            for i in 0..<b.neurons {
+                spikeTheta[i] = theta[i]
+                let f = FixedPointASN.fire(sHat: &sHat[i], thetaDyn: &thDyn[i], theta: &theta[i], activation: A[i], k, num, mode, &o)
+                fired[i] = f ? 1 : 0
+            }
+            spikes = compact(fired, b.neurons, into: spikeNeuron)
         }
-        for (n, th) in spikes {
-            tally.spikes[b.layer] += 1
-            tally.raster?[b.layer].append((t, Int(b.layerNeuron[n])))
-            let payload = l.graded ? FixedPointASN.payload(th, k, num, &over) : th
-            route(core, p, output: b.firstOutput + n, payload: payload, layer: b.layer, &s.counters, &tally, &sink)
+        overflow |= o
+        return spikes
+    }
+
+    /// The indices of the non-zero flags among n, in order, scanned eight at a time.
+    @inline(__always)
+    static func compact(_ fired: UnsafeMutablePointer<UInt8>, _ n: Int, into out: UnsafeMutablePointer<Int32>) -> Int {
+        var count = 0, i = 0
+        while i + 8 <= n {
+            var w = UnsafeRawPointer(fired + i).loadUnaligned(as: UInt64.self)
+            while w != 0 {
+                out[count] = Int32(truncatingIfNeeded: i + w.trailingZeroBitCount / 8)
+                count += 1
+                w &= w &- 1
+            }
+            i += 8
         }
-        return over
+        while i < n {
+            if fired[i] != 0 { out[count] = Int32(truncatingIfNeeded: i); count += 1 }
+            i += 1
+        }
+        return count
     }
 
     /// route: one output's entries in the output-axon table, each a packet for step + 1.

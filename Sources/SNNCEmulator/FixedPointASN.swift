@@ -50,16 +50,26 @@ enum NearestAwayRule: RoundingRule { static var mode: RoundingMode { .nearestAwa
 enum TowardZeroRule: RoundingRule { static var mode: RoundingMode { .towardZero } }
 enum FloorRule: RoundingRule { static var mode: RoundingMode { .floor } }
 
+/// The overflow rule as a type, for the same reason (`fit(_:bits:wrap:_:)` with `wrap`).
+protocol OverflowRule { static var wrap: Bool { get } }
+enum SaturateRule: OverflowRule { static var wrap: Bool { false } }
+enum WrapRule: OverflowRule { static var wrap: Bool { true } }
+
 public enum FixedPointASN {
     /// rshift(x, n): x / 2^n rounded by the profile's rule (n ≥ 1); n ≤ 0 shifts left.
     /// |n| ≤ 62 always (the reader refuses wider shifts), so masking shifts are exact here.
     @_transparent
     public static func rshift(_ x: Int64, _ n: Int, _ mode: RoundingMode) -> Int64 {
-        if n <= 0 { return x &<< Int64(0 &- n) }
+        n <= 0 ? x &<< Int64(0 &- n) : rshiftRounded(x, n, mode)
+    }
+
+    /// rshift for n ≥ 1: the rounding itself, branch-free (one comparison decides whether to
+    /// round up), so the loops over a block's compartments vectorise.
+    @_transparent
+    public static func rshiftRounded(_ x: Int64, _ n: Int, _ mode: RoundingMode) -> Int64 {
         let q = x &>> Int64(n)  // floor
         let r = x &- (q &<< Int64(n))  // 0 ≤ r < 2^n
         let half = Int64(1) &<< Int64(n &- 1)
-        // Branch-free: one comparison decides whether to round up.
         switch mode {
         case .floor: return q
         case .towardZero: return q &+ ((x &>> 63) & (r != 0 ? 1 : 0))  // negative and inexact
@@ -68,22 +78,19 @@ public enum FixedPointASN {
         }
     }
 
-    /// mul(α, x) = rshift(α·x, k)
+    /// mul(α, x) = rshift(α·x, k), k ≥ 1 (decay_bits is 1…30).
     @_transparent
-    public static func mul(_ a: Int64, _ x: Int64, _ k: Int, _ mode: RoundingMode) -> Int64 { rshift(a &* x, k, mode) }
+    public static func mul(_ a: Int64, _ x: Int64, _ k: Int, _ mode: RoundingMode) -> Int64 { rshiftRounded(a &* x, k, mode) }
 
-    /// Clamps (or wraps) x to a signed b-bit integer (2 ≤ b ≤ 62); `overflowed` is set when it
-    /// did not fit.
+    /// Clamps (or wraps) x to a signed b-bit integer (2 ≤ b ≤ 62). Branch-free: `overflow`
+    /// accumulates (result XOR x), non-zero once a value did not fit.
     @_transparent
-    public static func fit(_ x: Int64, bits b: Int, wrap: Bool, _ overflowed: inout Bool) -> Int64 {
+    public static func fit(_ x: Int64, bits b: Int, wrap: Bool, _ overflow: inout Int64) -> Int64 {
         let hi = (Int64(1) &<< Int64(b &- 1)) &- 1, lo = ~hi
-        if x >= lo && x <= hi { return x }
-        overflowed = true
-        if !wrap { return x > hi ? hi : lo }
-        let m = Int64(1) &<< Int64(b)
-        var w = (x &- lo) % m
-        if w < 0 { w = w &+ m }
-        return w &+ lo
+        // Wrapping: x − lo modulo 2^b, plus lo (two's complement, so a mask is the modulo).
+        let y = wrap ? ((x &- lo) & ((Int64(1) &<< Int64(b)) &- 1)) &+ lo : min(max(x, lo), hi)
+        overflow |= y ^ x
+        return y
     }
 
     // MARK: synaptic input
@@ -163,36 +170,37 @@ public enum FixedPointASN {
     /// Step 5's payload on a graded spike: rshift(ϑ, payload_shift), saturated to the profile's
     /// payload width (0: unlimited). A payload that does not fit counts as an overflow.
     @_transparent
-    public static func payload(_ theta: Int64, _ c: FixedConstants, _ n: FixedNumerics, _ overflowed: inout Bool) -> Int64 {
-        let p = c.payloadShift > 0 ? rshift(theta, c.payloadShift, n.rounding) : theta
-        return n.payloadBits > 0 && n.payloadBits < 63 ? fit(p, bits: n.payloadBits, wrap: false, &overflowed) : p
+    public static func payload(_ theta: Int64, _ c: FixedConstants, _ n: FixedNumerics, _ overflow: inout Int64) -> Int64 {
+        let p = c.payloadShift > 0 ? rshiftRounded(theta, c.payloadShift, n.rounding) : theta
+        return n.payloadBits > 0 && n.payloadBits < 63 ? fit(p, bits: n.payloadBits, wrap: false, &overflow) : p
     }
 
     /// Steps 1–2: current and filtered current of one compartment. `host` is the injected
-    /// current of an input layer (nil: synaptic input `input`).
+    /// current of an input layer (nil: synaptic input `input`). `mode` is n.rounding, passed
+    /// apart so that a caller's loop is compiled once per mode.
     @_transparent
-    public static func integrate(I: inout Int64, S: inout Int64, input: Int64, host: Int64?, _ c: FixedConstants, _ n: FixedNumerics, _ overflowed: inout Bool) {
-        I = fit(host ?? (mul(c.alphaBeta, I, c.k, n.rounding) &+ input), bits: n.currentBits, wrap: n.wrap, &overflowed)
+    public static func integrate(I: inout Int64, S: inout Int64, input: Int64, host: Int64?, _ c: FixedConstants, _ n: FixedNumerics,
+                                 _ mode: RoundingMode, _ overflow: inout Int64) {
+        I = fit(host ?? (mul(c.alphaBeta, I, c.k, mode) &+ input), bits: n.currentBits, wrap: n.wrap, &overflow)
         let one = Int64(1) &<< Int64(c.k)
-        S = fit(rshift((one &- c.alphaPhi) &* I &+ c.alphaPhi &* S, c.k, n.rounding), bits: n.activationBits, wrap: n.wrap, &overflowed)
+        S = fit(rshiftRounded((one &- c.alphaPhi) &* I &+ c.alphaPhi &* S, c.k, mode), bits: n.activationBits, wrap: n.wrap, &overflow)
     }
 
     /// Steps 4–6 on activation A (step 3: bias + S, or the max over a pooled neuron's
-    /// compartments). Returns the payload ϑ when the neuron spikes.
+    /// compartments). Returns whether the neuron spikes; the spike's payload is ϑ as it was
+    /// before the call. Branch-free (a spike is a mask), so a block's loop does not mispredict.
     @_transparent
-    public static func fire(sHat: inout Int64, thetaDyn: inout Int64, theta: inout Int64, activation A: Int64, _ c: FixedConstants, _ n: FixedNumerics, _ overflowed: inout Bool) -> Int64? {
-        sHat = mul(c.alphaEta, sHat, c.k, n.rounding)
-        var payload: Int64? = nil
-        if 2 &* (A &- sHat) > theta {
-            payload = theta
-            sHat = sHat &+ theta
-            thetaDyn = thetaDyn &+ mul(c.mf, theta, c.k, n.rounding)
-        }
-        thetaDyn = mul(c.alphaGamma, thetaDyn, c.k, n.rounding)
-        sHat = fit(sHat, bits: n.refractoryBits, wrap: n.wrap, &overflowed)
-        theta = fit(c.theta0 &+ thetaDyn, bits: n.thresholdBits, wrap: n.wrap, &overflowed)
+    public static func fire(sHat: inout Int64, thetaDyn: inout Int64, theta: inout Int64, activation A: Int64, _ c: FixedConstants, _ n: FixedNumerics,
+                            _ mode: RoundingMode, _ overflow: inout Int64) -> Bool {
+        let decayed = mul(c.alphaEta, sHat, c.k, mode)
+        let spikes = 2 &* (A &- decayed) > theta
+        let m: Int64 = spikes ? -1 : 0
+        let sh = decayed &+ (theta & m)
+        let td = mul(c.alphaGamma, thetaDyn &+ (mul(c.mf, theta, c.k, mode) & m), c.k, mode)
+        sHat = fit(sh, bits: n.refractoryBits, wrap: n.wrap, &overflow)
+        theta = fit(c.theta0 &+ td, bits: n.thresholdBits, wrap: n.wrap, &overflow)
         thetaDyn = theta &- c.theta0
-        return payload
+        return spikes
     }
 
     // MARK: readout (the host, float64)
@@ -211,7 +219,7 @@ public enum FixedPointASN {
 
     /// Step 1's input of a switched layer: mul(input_gain, in).
     @inline(__always)
-    public static func arousedInput(_ gain: Int64, _ input: Int64, _ c: FixedConstants, _ n: FixedNumerics) -> Int64 {
-        mul(gain, input, c.k, n.rounding)
+    public static func arousedInput(_ gain: Int64, _ input: Int64, _ c: FixedConstants, _ mode: RoundingMode) -> Int64 {
+        mul(gain, input, c.k, mode)
     }
 }

@@ -60,6 +60,9 @@ public struct CoreBlock: Sendable {
     /// The left shift applied to the block's 32-bit sums when they are read (mantissa mode,
     /// ArtefactReader.narrow; 0 otherwise): input = acc + (acc32 << narrowShift).
     public var narrowShift = 0
+    /// The pool windows as runs, flat: neuron n0, length len, window size K, then K
+    /// compartments c_q; neuron n0 + i pools compartments c_q + i (ArtefactReader.poolRuns).
+    public var poolRuns: [Int32] = []
     public var neurons: Int { layerNeuron.count }
 }
 

@@ -2,7 +2,8 @@
 // compiles a trained example, runs its first N test images in the fixed-point emulator and in
 // the float reference (hop delay 1) in the same run, with 1 and then 2 threads, and prints
 // synaptic events/s per thread and images/s for both (Docs/benchmarks.md), the artefact's size
-// and how much of its binary synapse memory runs narrow (16-bit weights, 32-bit sums).
+// and how much of its binary synapse memory runs narrow (16-bit weights, 32-bit sums); then the
+// first image alone with its cores stepped by 1 and 2 threads (one long stream).
 import Foundation
 import SNNCDriver
 import SNNCEmulator
@@ -60,7 +61,31 @@ func emulateBenchmark(_ a: [String]) {
                                  ("synaptic_events", .double(events)), ("events_per_second_per_thread", .double(events / secs / Double(threads)))]))
         }
     }
+    // One long stream: the first image alone, its cores stepped by 1 and then 2 threads within
+    // each step — the speed-up, and whether the results are identical (they must be).
+    var stream: [(threads: Int, seconds: Double, result: EmulatedImage)] = []
+    if let first = data.samples.first {
+        for threads in [1, 2] {
+            var eo = EmulationOptions()
+            eo.durationMs = duration
+            let t0 = now()
+            let r = Emulator(net, options: eo).emulate(frames: [first], stepsPerFrame: duration, coreThreads: threads)
+            stream.append((threads, now() - t0, r))
+        }
+    }
+    let identical = stream.count == 2 && stream[0].result.classes == stream[1].result.classes && stream[0].result.spikesPerLayer == stream[1].result.spikesPerLayer
+        && stream[0].result.synapticEvents == stream[1].result.synapticEvents && stream[0].result.coreCycles == stream[1].result.coreCycles
+    if !json, stream.count == 2 {
+        print(String(format: "one stream (image 1, cores in parallel within each step): 1 thread %.2f s, 2 threads %.2f s (%.2f×), results %@",
+                     stream[0].seconds, stream[1].seconds, stream[0].seconds / stream[1].seconds, (identical ? "identical" : "DIFFERENT") as NSString))
+    }
     if json {
+        rows.append(contentsOf: stream.map { r in
+            .object([("engine", .string("fixed point (emu), one stream, cores in parallel")), ("threads", .int(r.threads)), ("seconds", .double(r.seconds)),
+                     ("synaptic_events", .double(Double(r.result.synapticEvents))),
+                     ("events_per_second_per_thread", .double(Double(r.result.synapticEvents) / r.seconds / Double(r.threads))),
+                     ("identical_to_one_thread", .bool(identical))])
+        })
         print(JSONOutput.object([("benchmark", .string("emulate")), ("example", .string(example)), ("profile", .string(profile)), ("images", .int(images)),
                                  ("duration_ms", .int(duration)), ("artefact_bytes", .int(bytes)), ("synapses", .int(net.synapses)), ("cores", .int(net.cores.count)),
                                  ("narrow_binary_ranges", .int(narrow)), ("binary_ranges", .int(binary.count)), ("runs", .array(rows))]).serialized(), terminator: "")

@@ -85,6 +85,19 @@ struct LayerTally {
         axonEvents = spikes; synapticEvents = spikes; packetsOut = spikes
         self.raster = raster ? (0..<layers).map { _ in [] } : nil
     }
+
+    /// Adds a worker's tallies of one step to these and clears them.
+    mutating func absorb(_ w: inout LayerTally) {
+        for l in spikes.indices {
+            spikes[l] += w.spikes[l]; axonEvents[l] += w.axonEvents[l]; synapticEvents[l] += w.synapticEvents[l]; packetsOut[l] += w.packetsOut[l]
+            if w.overflowedThisStep[l] { overflowedThisStep[l] = true }
+            w.spikes[l] = 0; w.axonEvents[l] = 0; w.synapticEvents[l] = 0; w.packetsOut[l] = 0; w.overflowedThisStep[l] = false
+        }
+        if raster != nil, let r = w.raster {
+            for l in r.indices where !r[l].isEmpty { raster![l].append(contentsOf: r[l]) }
+            for l in r.indices { w.raster![l].removeAll(keepingCapacity: true) }
+        }
+    }
 }
 
 enum CoreStages {

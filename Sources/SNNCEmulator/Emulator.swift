@@ -4,6 +4,7 @@
 // (Host.swift) reads the readout and runs arousal; the cycle model observes what each core did.
 // Integer sums do not depend on order and images run independently, so results are
 // bit-identical for any thread count.
+import Dispatch
 import SNNCIR
 
 public struct EmulationOptions: Sendable {
@@ -11,6 +12,9 @@ public struct EmulationOptions: Sendable {
     public var threads = 0
     /// Stop at the first overflow instead of counting it.
     public var strict = false
+    /// Threads that step one image's cores together, within each step (a single long stream;
+    /// `run` also gives idle threads to its images). Results do not depend on it.
+    public var coreThreads = 1
     public init() {}
 }
 
@@ -58,7 +62,36 @@ public final class Emulator: Sendable {
     }
 
     public func run(images: [[Double]], progress: (@Sendable (Int) -> Void)? = nil) -> [EmulatedImage] {
-        WorkerPool.map(images.count, threads: options.threads, progress: progress) { emulate(images[$0]) }
+        // Fewer images than threads: the spare threads step each image's cores.
+        let threads = options.threads > 0 ? options.threads : WorkerPool.activeCores()
+        let perImage = images.isEmpty || images.count >= threads ? options.coreThreads : max(options.coreThreads, threads / images.count)
+        return WorkerPool.map(images.count, threads: options.threads, progress: progress) {
+            emulate(frames: [images[$0]], stepsPerFrame: options.durationMs, coreThreads: perImage)
+        }
+    }
+
+    /// One worker's share of step t: its cores, chip by chip — deliver, then integrate/fire and route.
+    func step(_ group: [Int], _ st: UnsafeMutableBufferPointer<CoreState>, aroused: Bool, step t: Int, _ sink: inout WorkerSink, _ tally: inout LayerTally) {
+        for c in group {
+            sink.chip = chipOfCore[c]
+            CoreStages.deliver(net.cores[c], &st[c], net.numerics.rounding, &tally)
+            CoreStages.integrateAndFire(c, net.cores[c], &st[c], net, aroused: aroused, step: t, &tally, &sink)
+        }
+    }
+
+    /// The cores each of `workers` threads steps: contiguous in chip order, balanced by the
+    /// work they hold (compartment updates and synapses).
+    func coreGroups(_ workers: Int) -> [[Int]] {
+        let order = net.chips.flatMap { $0 }
+        let cost = order.map { 4 * net.cores[$0].compartments + net.cores[$0].synapses / 8 + 1 }
+        let total = cost.reduce(0, +)
+        var groups = [[Int]](repeating: [], count: workers)
+        var sum = 0
+        for (i, c) in order.enumerated() {
+            groups[min(workers - 1, sum * workers / max(total, 1))].append(c)
+            sum += cost[i]
+        }
+        return groups
     }
 
     /// One image from a fresh state, for `options.durationMs` steps.
@@ -70,7 +103,9 @@ public final class Emulator: Sendable {
     /// without any reset between frames (the streaming experiment): only the host currents
     /// change at a frame boundary. `classes` has one entry per step of the whole sequence.
     /// `trace`: called after every step with the step and the states of the cores (tracing).
-    public func emulate(frames: [[Double]], stepsPerFrame: Int, recordRaster: Bool = false, trace: ((Int, CoreTrace) -> Void)? = nil) -> EmulatedImage {
+    /// `coreThreads`: threads that step the cores within each step (default: the options').
+    public func emulate(frames: [[Double]], stepsPerFrame: Int, recordRaster: Bool = false, coreThreads: Int? = nil,
+                        trace: ((Int, CoreTrace) -> Void)? = nil) -> EmulatedImage {
         let L = net.layers
         let cores = net.cores
         let nc = cores.count
@@ -78,7 +113,10 @@ public final class Emulator: Sendable {
         var states = cores.map { CoreState($0, L) }
         var host = Host(net, arousal: frames.count == 1)
         var exchange = InProcessExchange(chipOfCore: chipOfCore, chips: net.chips.count)
-        var sinks = net.chips.indices.map { ChipSink(chip: Int32($0), chipOfCore: chipOfCore, nextInbox: [[Packet]](repeating: [], count: nc)) }
+        let W = max(1, min(coreThreads ?? options.coreThreads, nc))
+        let groups = coreGroups(W)
+        var sinks = (0..<W).map { _ in WorkerSink(chipOfCore: chipOfCore, chips: net.chips.count) }
+        var tallies = (0..<W).map { _ in LayerTally(layers: L.count, raster: recordRaster) }
         var tally = LayerTally(layers: L.count, raster: recordRaster)
         var cycles = CycleObserver(net)
         var classes = [Int32](repeating: 0, count: totalSteps)
@@ -92,20 +130,46 @@ public final class Emulator: Sendable {
                 if t > 0 { eventsPerFrame.append(events - eventsAtFrameStart); eventsAtFrameStart = events }
             }
             let aroused = host.aroused
-            // Every chip steps its cores: deliver, then integrate/fire and route.
-            for (k, chipCores) in net.chips.enumerated() {
-                for c in chipCores {
-                    CoreStages.deliver(cores[c], &states[c], net.numerics.rounding, &tally)
-                    CoreStages.integrateAndFire(c, cores[c], &states[c], net, aroused: aroused, step: t, &tally, &sinks[k])
+            // Every worker steps its cores.
+            states.withUnsafeMutableBufferPointer { st in
+                if W == 1 { return step(groups[0], st, aroused: aroused, step: t, &sinks[0], &tallies[0]) }
+                sinks.withUnsafeMutableBufferPointer { sk in
+                    tallies.withUnsafeMutableBufferPointer { tl in
+                        nonisolated(unsafe) let st = st, sk = sk, tl = tl
+                        DispatchQueue.concurrentPerform(iterations: W) { w in step(groups[w], st, aroused: aroused, step: t, &sk[w], &tl[w]) }
+                    }
                 }
-                exchange.send(fromChip: k, sinks[k].outgoing)
-                sinks[k].outgoing.removeAll()
             }
-            // The spike exchange; next step's inboxes.
+            for w in 0..<W { tally.absorb(&tallies[w]) }
+            // The spike exchange (each chip's packets for other chips, workers in order), then
+            // next step's inboxes: same-chip packets (workers in order), then the exchange's.
+            for k in net.chips.indices {
+                if W == 1 {
+                    exchange.send(fromChip: k, sinks[0].outgoing[k])
+                } else {
+                    var merged = OutgoingPackets()
+                    for w in 0..<W {
+                        merged.destCore.append(contentsOf: sinks[w].outgoing[k].destCore)
+                        merged.packets.append(contentsOf: sinks[w].outgoing[k].packets)
+                    }
+                    exchange.send(fromChip: k, merged)
+                }
+                for w in 0..<W { sinks[w].outgoing[k].removeAll() }
+            }
             for (k, chipCores) in net.chips.enumerated() {
                 let incoming = exchange.receive(chip: k)
-                for (i, dc) in incoming.destCore.enumerated() { sinks[k].nextInbox[Int(dc)].append(incoming.packets[i]) }
-                for c in chipCores { swap(&states[c].inbox, &sinks[k].nextInbox[c]) }
+                if W == 1 {
+                    for (i, dc) in incoming.destCore.enumerated() { sinks[0].nextInbox[Int(dc)].append(incoming.packets[i]) }
+                    for c in chipCores { swap(&states[c].inbox, &sinks[0].nextInbox[c]) }
+                } else {
+                    for c in chipCores {
+                        for w in 0..<W where !sinks[w].nextInbox[c].isEmpty {
+                            states[c].inbox.append(contentsOf: sinks[w].nextInbox[c])
+                            sinks[w].nextInbox[c].removeAll(keepingCapacity: true)
+                        }
+                    }
+                    for (i, dc) in incoming.destCore.enumerated() { states[Int(dc)].inbox.append(incoming.packets[i]) }
+                }
             }
             // The host: readout, class, arousal.
             classes[t] = host.readout(step: t, &states)

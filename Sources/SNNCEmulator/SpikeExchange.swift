@@ -61,15 +61,26 @@ public struct InProcessExchange: SpikeExchange {
     }
 }
 
-/// A chip: its cores (global indices) and where their packets go within one step.
-struct ChipSink: PacketSink {
-    let chip: Int32
+/// Where the packets of the cores one worker steps go within one step: to next step's inbox of
+/// a core of the same chip, or to the chip's outgoing packets (the spike exchange). One per
+/// worker thread, so the cores of one chip can step on several threads; the emulator merges
+/// the workers' packets in worker order.
+struct WorkerSink: PacketSink {
     let chipOfCore: [Int32]
-    /// Next step's inboxes of this chip's cores, by global core index (other chips' entries stay empty).
+    /// The chip of the core now stepping.
+    var chip: Int32 = 0
+    /// Next step's inboxes, by global core index (only cores this worker sent to are non-empty).
     var nextInbox: [[Packet]]
-    var outgoing = OutgoingPackets()
+    /// Per chip: its cores' packets for other chips.
+    var outgoing: [OutgoingPackets]
+
+    init(chipOfCore: [Int32], chips: Int) {
+        self.chipOfCore = chipOfCore
+        nextInbox = [[Packet]](repeating: [], count: chipOfCore.count)
+        outgoing = [OutgoingPackets](repeating: OutgoingPackets(), count: chips)
+    }
 
     mutating func send(from core: Int, to dest: Int, _ packet: Packet) {
-        if chipOfCore[dest] == chip { nextInbox[dest].append(packet) } else { outgoing.append(dest, packet) }
+        if chipOfCore[dest] == chip { nextInbox[dest].append(packet) } else { outgoing[Int(chip)].append(dest, packet) }
     }
 }

@@ -4,6 +4,7 @@ import SNNCDriver
 import SNNCEmulator
 import SNNCIR
 import SNNCJSON
+import SNNCReference
 import Testing
 
 @Suite struct EmulatorTests {
@@ -95,6 +96,27 @@ import Testing
         o1.durationMs = 200; o2.durationMs = 200
         let r1 = Emulator(net, options: o1).run(images: data), r2 = Emulator(net, options: o2).run(images: data)
         #expect(r1.map(\.classes) == r2.map(\.classes) && r1.map(\.spikesPerLayer) == r2.map(\.spikesPerLayer))
+    }
+
+    /// One image's cores stepped by 1, 2 or 3 threads within each step (a long stream): the same
+    /// classes, spike raster, synaptic events, overflows and cycle model — on MNIST over the 9
+    /// chips of `spinnaker`, so same-chip packets, the spike exchange and the merge all run.
+    @Test func coreThreadsDoNotChangeResults() throws {
+        let dir = compile(repoRoot + "/Examples/mnist/model.json", "spinnaker")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let net = try ArtefactReader.load(dir)
+        #expect(net.chips.count > 1)
+        let image = try DataLoader.load(path: repoRoot + "/Examples/mnist/test-data.json").get().samples[0]
+        var o = EmulationOptions()
+        o.durationMs = 40
+        let runs = [1, 2, 3].map { Emulator(net, options: o).emulate(frames: [image], stepsPerFrame: 40, recordRaster: true, coreThreads: $0) }
+        let base = runs[0]
+        #expect(base.spikesPerLayer.reduce(0, +) > 1000 && base.synapticEvents > 0)
+        for r in runs.dropFirst() {
+            #expect(r.classes == base.classes && r.spikesPerLayer == base.spikesPerLayer && r.synapticEvents == base.synapticEvents)
+            #expect(r.overflowsPerLayer == base.overflowsPerLayer && r.coreCycles == base.coreCycles && r.packets == base.packets && r.packetHops == base.packetHops)
+            #expect(r.raster.map { $0.map { $0.map { "\($0.0):\($0.1)" } } } == base.raster.map { $0.map { $0.map { "\($0.0):\($0.1)" } } })
+        }
     }
 
     /// The cycle model's per-layer work adds up to the per-core cycles less each core's fixed

@@ -37,4 +37,27 @@ import Testing
         // n ≤ 0 shifts left, exactly.
         #expect(FixedPointASN.rshift(-3, -4, mode) == -48 && FixedPointASN.rshift(5, 0, mode) == 5)
     }
+
+    /// fit (branch-free) against its definition: in range → x; else saturate to the b-bit
+    /// bounds, or wrap — x − lo reduced modulo 2^b in exact 128-bit arithmetic, plus lo — and
+    /// the overflow accumulator turns non-zero exactly when the value did not fit.
+    @Test(arguments: [false, true])
+    func fitMatchesItsDefinition(wrap: Bool) {
+        var rng = SeededRandom(seed: 31)
+        var outside = 0
+        for i in 0..<200_000 {
+            let b = 2 + i % 61
+            let hi = (Int128(1) << (b - 1)) - 1, lo = -hi - 1
+            let x: Int64 = i % 2 == 0 ? Int64(bitPattern: rng.next()) : Int64(truncatingIfNeeded: (Int128(rng.uniform() * 4) - 2) * (hi + 1) + Int128(rng.uniform() * 64) - 32)
+            let X = Int128(x)
+            let fits = X >= lo && X <= hi
+            let m = Int128(1) << b
+            let want = fits ? X : !wrap ? (X > hi ? hi : lo) : ((X - lo) % m + m) % m + lo
+            var o: Int64 = 0
+            let got = FixedPointASN.fit(x, bits: b, wrap: wrap, &o)
+            if !fits { outside += 1 }
+            if Int128(got) != want || (o != 0) == fits { Issue.record("fit(\(x), bits: \(b), wrap: \(wrap)) = \(got) (overflow \(o)), expected \(want)"); return }
+        }
+        #expect(outside > 50_000)
+    }
 }

@@ -1,5 +1,6 @@
 // Chips and the spike exchange. Cores are grouped by the chip cores.json gives them; a packet
-// to a core of the same chip goes straight to that core's inbox for the next step, a packet that
+// to a core of the same chip goes straight to that core's inbox for the next step (through the
+// sink of the worker thread that stepped the sender, WorkerSink), a packet that
 // leaves the chip goes through a SpikeExchange, which delivers every chip's outgoing packets
 // once per step, after all chips have stepped, in a fixed order (source chip, then the order
 // sent). Integer synaptic sums do not depend on arrival order, and the order is fixed anyway, so

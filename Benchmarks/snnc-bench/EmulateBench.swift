@@ -27,9 +27,21 @@ func emulateBenchmark(_ a: [String]) {
     let c = Compile.run(co)
     guard c.status == .success else { print(c.stderr); exit(1) }
     let bytes = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: dir + "/" + $1)[.size] as? Int) ?? 0) }
-    let net = try! ArtefactReader.load(dir)
-    let data = try! DataLoader.load(path: root + "/Examples/\(example)/test-data.json").get().prefix(images)
-    let ref = try! SpikingNetwork.lower(ModelLoader.load(path: dir + "/source-model.json").model!).get()
+    func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        exit(1)
+    }
+    let dataPath = root + "/Examples/\(example)/test-data.json"
+    guard FileManager.default.fileExists(atPath: dataPath) else { fail("snnc-bench emulate: example '\(example)' has no test-data.json (MNIST-sized examples have one)") }
+    let net: EmuNetwork, data: Dataset, ref: SpikingNetwork
+    do {
+        net = try ArtefactReader.load(dir)
+        data = try DataLoader.load(path: dataPath).get().prefix(images)
+        guard let model = ModelLoader.load(path: dir + "/source-model.json").model else { fail("snnc-bench emulate: cannot read the artefact's source model") }
+        ref = try SpikingNetwork.lower(model).get()
+    } catch {
+        fail("snnc-bench emulate: \(error)")
+    }
     let binary = net.cores.flatMap(\.ranges).filter { $0.mode == .binary }
     let narrow = binary.filter(\.narrow).count
     if !json {

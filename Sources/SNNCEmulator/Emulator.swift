@@ -81,8 +81,7 @@ public final class Emulator: Sendable {
 
     /// The cores each of `workers` threads steps: contiguous in chip order, balanced by the
     /// work they hold (compartment updates and synapses).
-    func coreGroups(_ workers: Int) -> [[Int]] {
-        let order = net.chips.flatMap { $0 }
+    func coreGroups(_ workers: Int, cores order: [Int]) -> [[Int]] {
         let cost = order.map { 4 * net.cores[$0].compartments + net.cores[$0].synapses / 8 + 1 }
         let total = cost.reduce(0, +)
         var groups = [[Int]](repeating: [], count: workers)
@@ -104,21 +103,27 @@ public final class Emulator: Sendable {
     /// change at a frame boundary. `classes` has one entry per step of the whole sequence.
     /// `trace`: called after every step with the step and the states of the cores (tracing).
     /// `coreThreads`: threads that step the cores within each step (default: the options').
+    /// `processes`: this process steps only `processes.chips`; packets between processes go
+    /// through its exchange and every per-step and per-run total through its collective, so each
+    /// process returns the same result as one process stepping every chip (raster: local only).
     public func emulate(frames: [[Double]], stepsPerFrame: Int, recordRaster: Bool = false, coreThreads: Int? = nil,
-                        trace: ((Int, CoreTrace) -> Void)? = nil) -> EmulatedImage {
+                        processes: ProcessShare? = nil, trace: ((Int, CoreTrace) -> Void)? = nil) -> EmulatedImage {
         let L = net.layers
         let cores = net.cores
         let nc = cores.count
         let totalSteps = frames.count * stepsPerFrame
         var states = cores.map { CoreState($0, L) }
         var host = Host(net, arousal: frames.count == 1)
-        var exchange = InProcessExchange(chipOfCore: chipOfCore, chips: net.chips.count)
-        let W = max(1, min(coreThreads ?? options.coreThreads, nc))
-        let groups = coreGroups(W)
+        let localChips = processes?.chips ?? Array(net.chips.indices)
+        var exchange: any SpikeExchange = processes?.exchange ?? InProcessExchange(chipOfCore: chipOfCore, chips: net.chips.count)
+        var collective = processes?.collective
+        let localCores = localChips.flatMap { net.chips[$0] }
+        let W = max(1, min(coreThreads ?? options.coreThreads, max(1, localCores.count)))
+        let groups = coreGroups(W, cores: localCores)
         var sinks = (0..<W).map { _ in WorkerSink(chipOfCore: chipOfCore, chips: net.chips.count) }
         var tallies = (0..<W).map { _ in LayerTally(layers: L.count, raster: recordRaster) }
         var tally = LayerTally(layers: L.count, raster: recordRaster)
-        var cycles = CycleObserver(net)
+        var cycles = CycleObserver(net, cores: localCores)
         var classes = [Int32](repeating: 0, count: totalSteps)
         var overflows = [Int](repeating: 0, count: L.count)
         var failure: (String, Int)? = nil
@@ -143,7 +148,7 @@ public final class Emulator: Sendable {
             for w in 0..<W { tally.absorb(&tallies[w]) }
             // The spike exchange (each chip's packets for other chips, workers in order), then
             // next step's inboxes: same-chip packets (workers in order), then the exchange's.
-            for k in net.chips.indices {
+            for k in localChips {
                 if W == 1 {
                     exchange.send(fromChip: k, sinks[0].outgoing[k])
                 } else {
@@ -156,7 +161,9 @@ public final class Emulator: Sendable {
                 }
                 for w in 0..<W { sinks[w].outgoing[k].removeAll() }
             }
-            for (k, chipCores) in net.chips.enumerated() {
+            exchange.exchange()
+            for k in localChips {
+                let chipCores = net.chips[k]
                 let incoming = exchange.receive(chip: k)
                 if W == 1 {
                     for (i, dc) in incoming.destCore.enumerated() { sinks[0].nextInbox[Int(dc)].append(incoming.packets[i]) }
@@ -171,9 +178,21 @@ public final class Emulator: Sendable {
                     for (i, dc) in incoming.destCore.enumerated() { states[Int(dc)].inbox.append(incoming.packets[i]) }
                 }
             }
-            // The host: readout, class, arousal.
-            classes[t] = host.readout(step: t, &states)
-            for c in 0..<nc { events += states[c].counters.synapticEvents }
+            // The host: readout, class, arousal. Over processes: one sum of the readout's
+            // accumulators, the layers' overflow flags and the step's synaptic events.
+            var sums = host.readoutSums(&states)
+            var stepEvents = 0
+            for c in localCores { stepEvents += states[c].counters.synapticEvents }
+            if collective != nil {
+                let r = sums.count
+                sums += L.indices.map { tally.overflowedThisStep[$0] ? 1 : 0 } + [Int64(stepEvents)]
+                collective!.sum(&sums)
+                for li in L.indices { tally.overflowedThisStep[li] = sums[r + li] > 0 }
+                stepEvents = Int(sums[r + L.count])
+                sums.removeLast(L.count + 1)
+            }
+            classes[t] = host.readout(step: t, sums: sums)
+            events += stepEvents
             cycles.observe(&states)
             trace?(t, CoreTrace(states: states, emulator: self))
             for li in L.indices where tally.overflowedThisStep[li] {
@@ -187,6 +206,16 @@ public final class Emulator: Sendable {
             }
         }
         eventsPerFrame.append(events - eventsAtFrameStart)
+        if collective != nil {
+            // The run's totals over processes: per-layer tallies, then the cycle model.
+            var v = (tally.spikes + tally.axonEvents + tally.synapticEvents + tally.packetsOut).map(Int64.init)
+            collective!.sum(&v)
+            let n = L.count
+            tally.spikes = v[0..<n].map { Int($0) }; tally.axonEvents = v[n..<(2 * n)].map { Int($0) }
+            tally.synapticEvents = v[(2 * n)..<(3 * n)].map { Int($0) }; tally.packetsOut = v[(3 * n)..<(4 * n)].map { Int($0) }
+            cycles.combine(&collective!)
+        }
+        cycles.finish()
         let raster = tally.raster.map { r in r.map { $0.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 } } }
         let steps = classes.count
         return EmulatedImage(classes: classes, spikesPerLayer: tally.spikes, synapticEvents: events, overflowsPerLayer: overflows,
@@ -204,19 +233,24 @@ struct CycleObserver {
     let net: EmuNetwork
     let tm: EmuTiming
     let budget: Double
+    /// The cores this process steps.
+    let cores: [Int]
     var coreCycles: [Double]
+    /// Per step: the slowest core's cycles and the longest route's hops (over processes: maxima).
+    var stepSlowest: [Double] = [], stepHops: [Double] = []
     var slowestSum = 0.0, worstStep = 0.0, worstHops = 0, overBudget = 0, packets = 0, packetHops = 0, neuronUpdates = 0
 
-    init(_ net: EmuNetwork) {
+    init(_ net: EmuNetwork, cores: [Int]) {
         self.net = net
+        self.cores = cores
         tm = net.timing
         budget = tm.timestepUs * 1e-6 * tm.clockHz
         coreCycles = [Double](repeating: 0, count: net.cores.count)
     }
 
     mutating func observe(_ states: inout [CoreState]) {
-        var slowest = 0.0, stepHops = 0
-        for c in states.indices {
+        var slowest = 0.0, hops = 0
+        for c in cores {
             let k = states[c].counters
             let cyc = tm.stepOverhead + tm.axonEvent * Double(k.axonEvents) + tm.synapticOp * Double(k.synapticEvents)
                 + tm.neuronUpdate * Double(net.cores[c].compartments) + tm.spikeOut * Double(k.packetsOut)
@@ -224,14 +258,35 @@ struct CycleObserver {
             slowest = max(slowest, cyc)
             packets += k.packetsOut
             packetHops += k.hops
-            stepHops = max(stepHops, k.maxHops)
+            hops = max(hops, k.maxHops)
             neuronUpdates += net.cores[c].compartments
             states[c].counters = CoreCounters()
         }
-        let stepCycles = slowest + Double(stepHops) * tm.hopLatencyNs * 1e-9 * tm.clockHz
-        slowestSum += slowest
-        if stepCycles > worstStep { worstStep = stepCycles; worstHops = stepHops }
-        if tm.hasCycles && stepCycles > budget { overBudget += 1 }
+        stepSlowest.append(slowest)
+        stepHops.append(Double(hops))
+    }
+
+    /// Over processes: each core's cycles are one process's (the others hold 0), per-step maxima,
+    /// summed counts.
+    mutating func combine(_ g: inout any Collective) {
+        g.sum(&coreCycles)
+        g.max(&stepSlowest)
+        g.max(&stepHops)
+        var v = [Int64(packets), Int64(packetHops), Int64(neuronUpdates)]
+        g.sum(&v)
+        (packets, packetHops, neuronUpdates) = (Int(v[0]), Int(v[1]), Int(v[2]))
+    }
+
+    /// The step totals, in step order: Σ slowest, the worst step (slowest core + longest route)
+    /// and the steps over the profile's timestep.
+    mutating func finish() {
+        for (slowest, h) in zip(stepSlowest, stepHops) {
+            let hops = Int(h)
+            let stepCycles = slowest + Double(hops) * tm.hopLatencyNs * 1e-9 * tm.clockHz
+            slowestSum += slowest
+            if stepCycles > worstStep { worstStep = stepCycles; worstHops = hops }
+            if tm.hasCycles && stepCycles > budget { overBudget += 1 }
+        }
     }
 
     /// Per layer: its axon events, synaptic events, packets sent and compartment updates (dendrite

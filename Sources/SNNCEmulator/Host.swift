@@ -12,6 +12,8 @@ struct Host {
     let arousal: Arousal?
     /// The (core, block) pairs of the readout's blocks and of the input layers' blocks.
     let readoutBlocks: [(core: Int, block: Int)], injectedBlocks: [(core: Int, block: Int)]
+    /// Each readout layer's place among the readout layers, and where its sums start.
+    let readoutRank: [Int], readoutOffset: [Int]
     var evidence = 0.0
     var aroused = false
 
@@ -28,6 +30,13 @@ struct Host {
         let soma = net.cores.indices.flatMap { c in net.cores[c].blocks.indices.filter { !net.cores[c].blocks[$0].dendrite }.map { (core: c, block: $0) } }
         readoutBlocks = soma.filter { net.layers[net.cores[$0.core].blocks[$0.block].layer].kind == .readout }
         injectedBlocks = soma.filter { net.layers[net.cores[$0.core].blocks[$0.block].layer].kind == .injected }
+        var rank = [Int](repeating: 0, count: net.layers.count), offset = [0]
+        for (li, l) in net.layers.enumerated() where l.kind == .readout {
+            rank[li] = offset.count - 1
+            offset.append(offset.last! + l.compartments)
+        }
+        readoutRank = rank
+        readoutOffset = offset
     }
 
     /// Host currents of every input layer for one sample, per layer compartment.
@@ -57,25 +66,33 @@ struct Host {
         }
     }
 
-    /// Reads (and clears) every readout block's accumulators, updates the readout and returns
-    /// the class: argmax of bias + r_S (the lowest index on ties); the last readout layer decides.
-    /// Then arousal: over the window it sums the gap between the two largest readout values and,
-    /// at the window's last step, switches when the sum is at most θ_A.
-    mutating func readout(step t: Int, _ states: inout [CoreState]) -> Int32 {
-        var acc = net.layers.map { $0.kind == .readout ? [Int64](repeating: 0, count: $0.compartments) : [] }
+    /// Reads (and clears) every readout block's accumulators: per readout layer, per compartment,
+    /// flat in layer order (summed over processes when the cores are spread).
+    func readoutSums(_ states: inout [CoreState]) -> [Int64] {
+        var acc = [Int64](repeating: 0, count: readoutOffset.last ?? 0)
         for (ci, bi) in readoutBlocks {
             let b = net.cores[ci].blocks[bi]
+            let o = readoutOffset[readoutRank[b.layer]]
             for j in b.base..<(b.base + b.count) {
-                acc[b.layer][Int(b.layerCompartment[j - b.base])] &+= FixedPointASN.input(wide: states[ci].acc[j], narrow: states[ci].acc32[j], shift: b.narrowShift)
+                acc[o + Int(b.layerCompartment[j - b.base])] &+= FixedPointASN.input(wide: states[ci].acc[j], narrow: states[ci].acc32[j], shift: b.narrowShift)
                 states[ci].acc[j] = 0
                 states[ci].acc32[j] = 0
             }
         }
+        return acc
+    }
+
+    /// Updates the readout from this step's sums and returns the class: argmax of bias + r_S
+    /// (the lowest index on ties); the last readout layer decides. Then arousal: over the window
+    /// it sums the gap between the two largest readout values and, at the window's last step,
+    /// switches when the sum is at most θ_A.
+    mutating func readout(step t: Int, sums: [Int64]) -> Int32 {
         var cls: Int32 = 0
         for (li, l) in net.layers.enumerated() where l.kind == .readout {
             let gain = aroused ? l.readoutArousalGain : 1
+            let o = readoutOffset[readoutRank[li]]
             for j in 0..<l.compartments {
-                FixedPointASN.readout(rI: &rI[li][j], rS: &rS[li][j], acc: acc[li][j], lsb: l.readoutLSB, gain: gain, alphaBeta: alpha[li].beta, aPhi: alpha[li].phi)
+                FixedPointASN.readout(rI: &rI[li][j], rS: &rS[li][j], acc: sums[o + j], lsb: l.readoutLSB, gain: gain, alphaBeta: alpha[li].beta, aPhi: alpha[li].phi)
             }
             var best = 0
             for j in 1..<max(1, l.compartments) where l.readoutBias[j] + rS[li][j] > l.readoutBias[best] + rS[li][best] { best = j }

@@ -27,10 +27,36 @@ public struct OutgoingPackets: Sendable {
 }
 
 public protocol SpikeExchange {
-    /// Chip `chip`'s packets for other chips this step (called once per chip per step).
+    /// Chip `chip`'s packets for other chips this step (called once per local chip per step).
     mutating func send(fromChip chip: Int, _ out: OutgoingPackets)
-    /// After every chip has sent: the packets for chip `chip`'s cores, in the fixed order.
+    /// Once per step, after every local chip has sent: the exchange itself (between processes,
+    /// a collective every process enters).
+    mutating func exchange()
+    /// Then: the packets for chip `chip`'s cores, in the fixed order (source chip, then the
+    /// order sent).
     mutating func receive(chip: Int) -> OutgoingPackets
+}
+
+/// Sums and maxima over the processes of a spread run, element-wise; every process gets the
+/// result (an MPI all-reduce: SNNCMPI). The order of the operands does not change integer sums,
+/// and each Double summed has one non-zero operand, so results equal one process's.
+public protocol Collective {
+    mutating func sum(_ v: inout [Int64])
+    mutating func sum(_ v: inout [Double])
+    mutating func max(_ v: inout [Double])
+}
+
+/// One process's share of a run spread over several: the chips it steps, the exchange that
+/// carries packets to the other processes' chips, and the collective for the run's totals.
+public struct ProcessShare {
+    public var chips: [Int]
+    public var exchange: any SpikeExchange
+    public var collective: any Collective
+    public init(chips: [Int], exchange: any SpikeExchange, collective: any Collective) {
+        self.chips = chips
+        self.exchange = exchange
+        self.collective = collective
+    }
 }
 
 /// The deterministic in-process exchange: per destination chip, the packets in source-chip order.
@@ -49,17 +75,16 @@ public struct InProcessExchange: SpikeExchange {
         sent[chip] = out
     }
 
-    public mutating func receive(chip: Int) -> OutgoingPackets {
-        if chip == 0 {
-            // The first receive of a step sorts every chip's packets by destination chip.
-            for d in pending.indices { pending[d].removeAll() }
-            for s in sent.indices {
-                for (k, dc) in sent[s].destCore.enumerated() { pending[Int(chipOfCore[Int(dc)])].append(Int(dc), sent[s].packets[k]) }
-                sent[s].removeAll()
-            }
+    /// Sorts every chip's packets by destination chip, source chips in order.
+    public mutating func exchange() {
+        for d in pending.indices { pending[d].removeAll() }
+        for s in sent.indices {
+            for (k, dc) in sent[s].destCore.enumerated() { pending[Int(chipOfCore[Int(dc)])].append(Int(dc), sent[s].packets[k]) }
+            sent[s].removeAll()
         }
-        return pending[chip]
     }
+
+    public mutating func receive(chip: Int) -> OutgoingPackets { pending[chip] }
 }
 
 /// Where the packets of the cores one worker steps go within one step: to next step's inbox of

@@ -5,6 +5,7 @@
 //   CJSONC → SNNCJSON → SNNCIR → SNNCArtefact (format, core images) → SNNCHardware → SNNCPasses
 //   (passes, mapper, emit);  SNNCIR → SNNCReference (float reference);  SNNCArtefact → SNNCEmulator
 //   all of them → SNNCDriver → snnc (the CLI);  SNNCFuzz → snnc-fuzz (fuzzing)
+import Foundation
 import PackageDescription
 
 // The emulator's loops (delivery, the neuron updates) are compiled for the CPU that builds them,
@@ -13,6 +14,11 @@ import PackageDescription
 // x86-64 (or aarch64) machine: SNNC_TARGET_CPU=x86-64 (any LLVM CPU name), or "" for the default.
 let targetCPU = Context.environment["SNNC_TARGET_CPU"] ?? "native"
 let hotLoops: [SwiftSetting] = targetCPU.isEmpty ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
+
+// MPI (snnc-mpi, Docs/mpi.md) is built only where Open MPI's development files are installed
+// (Debian: libopenmpi-dev), so `swift build` never needs MPI; SNNC_MPI=0 leaves it out anyway.
+let pkgConfigDirs = ["/usr/lib/x86_64-linux-gnu/pkgconfig", "/usr/lib/aarch64-linux-gnu/pkgconfig", "/usr/lib/pkgconfig", "/usr/local/lib/pkgconfig", "/usr/share/pkgconfig"]
+let withMPI = Context.environment["SNNC_MPI"] != "0" && pkgConfigDirs.contains { FileManager.default.fileExists(atPath: $0 + "/ompi-c.pc") }
 
 let package = Package(
     name: "snnc",
@@ -88,3 +94,18 @@ let package = Package(
                     exclude: ["Golden", "Profiles"]),
     ]
 )
+
+if withMPI {
+    package.products.append(.executable(name: "snnc-mpi", targets: ["snnc-mpi"]))
+    package.targets += [
+        // Open MPI from Debian (libopenmpi-dev), with a shim for the handles that are macros.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        // The MPI wrapper (MPI.swift, the only Swift code that calls MPI) and the distribution of
+        // an emulation over ranks: by chips (a SpikeExchange and a Collective on MPI) or by images.
+        .target(name: "SNNCMPI", dependencies: ["CMPI", "SNNCEmulator", "SNNCReference"]),
+        // `mpirun -np R snnc-mpi emulate …`.
+        .executableTarget(name: "snnc-mpi", dependencies: ["SNNCMPI", "SNNCDriver", "SNNCEmulator", "SNNCArtefact", "SNNCIR", "SNNCJSON"]),
+        // Runs snnc-mpi under mpirun against single-process runs (needs openmpi-bin).
+        .testTarget(name: "SNNCMPITests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON"]),
+    ]
+}

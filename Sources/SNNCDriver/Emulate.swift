@@ -28,6 +28,13 @@ public enum Emulate {
         public var tracePath: String?
         public var traceCores: [Int] = []
         public var traceSample = 0
+        /// How the samples run (nil: all in this process, on `threads`): the MPI front end
+        /// (snnc-mpi) spreads them over ranks and hands every rank all the results.
+        public var runFixed: (@Sendable (Emulator, [[Double]]) -> [EmulatedImage])?
+        public var runFloat: (@Sendable (Simulator, [[Double]]) -> [ImageResult])?
+        /// The front end's own figures for the report (called after the run): a text line and
+        /// a JSON field `distribution`.
+        public var distribution: (@Sendable () -> (text: String, json: JSONOutput))?
         public init(directory: String, dataPath: String) {
             self.directory = directory
             self.dataPath = dataPath
@@ -66,7 +73,7 @@ public enum Emulate {
         eo.strict = o.strict
         let emu = Emulator(net, options: eo)
         let bar = ProgressBar(total: data.count * (o.check ? 2 : 1), label: "emulate", enabled: o.progress && isTerminal(2))
-        let fixed = emu.run(images: data.samples) { bar.update($0) }
+        let fixed = o.runFixed?(emu, data.samples) ?? emu.run(images: data.samples) { bar.update($0) }
         let wallFixed = monotonicSeconds() - t0
         var r = CommandResult()
         if let path = o.tracePath {
@@ -97,12 +104,14 @@ public enum Emulate {
         let cyc = cycles(net, fixed, steps: o.durationMs)
         guard o.check else {
             let arousedText = net.arousal == nil ? "" : ", aroused \(fixed.filter(\.aroused).count) of \(data.count)"
-            r.stdout = o.json ? JSONOutput.object([("fixed", metricsJSON(mFixed, overflows)), ("cycle_model", cycleJSON(cyc)),
-                                                   ("aroused", .int(fixed.filter(\.aroused).count))]).serialized()
+            let dist = o.distribution?()
+            let fields: [(String, JSONOutput)] = [("fixed", metricsJSON(mFixed, overflows)), ("cycle_model", cycleJSON(cyc)), ("aroused", .int(fixed.filter(\.aroused).count))]
+            let extra: [(String, JSONOutput)] = dist.map { [("distribution", $0.json)] } ?? []
+            r.stdout = o.json ? JSONOutput.object(fields + extra).serialized()
                 : "emulated '\(net.model)' on '\(net.profile)': \(data.count) samples, \(o.durationMs) steps, \(fmt(wallFixed, 1)) s\n"
                 + "fixed-point accuracy \(Simulate.pct(mFixed.snnAccuracy))\(arousedText), FR \(fmt(mFixed.firingRateHz, 1)) Hz, MT \(mFixed.matchingTimeMs) ms, "
                 + "\(groupedDigits(clampedInt(mFixed.synapticEventsPerImage, .towardZero))) synaptic events per image, overflows \(overflows.values.reduce(0, +))\n"
-                + cycleText(cyc, net)
+                + cycleText(cyc, net) + (dist.map { $0.text + "\n" } ?? "")
             return r
         }
         var so = SimulationOptions()
@@ -110,7 +119,8 @@ public enum Emulate {
         so.hopDelay = 1
         so.threads = threads
         so.arousal = net.arousal
-        let floatRes = Simulator(network: refNet, options: so, aroused: refHigh).run(images: data.samples) { bar.update(data.count + $0) }
+        let sim = Simulator(network: refNet, options: so, aroused: refHigh)
+        let floatRes = o.runFloat?(sim, data.samples) ?? sim.run(images: data.samples) { bar.update(data.count + $0) }
         let mFloat = SimulationMetrics.compute(network: refNet, results: floatRes, labels: data.labels, annClasses: ann, durationMs: o.durationMs, hopDelay: 1)
         let differ = zip(asResults, floatRes).filter { $0.classes.last != $1.classes.last }.count
         var layers: [LayerCheck] = []
@@ -135,7 +145,7 @@ public enum Emulate {
         }
         let wall = monotonicSeconds() - t0
         if o.json {
-            r.stdout = JSONOutput.object([
+            let fields: [(String, JSONOutput)] = [
                 ("model", .string(net.model)), ("profile", .string(net.profile)), ("images", .int(data.count)), ("duration_ms", .int(o.durationMs)),
                 ("pass", .bool(pass)), ("float", metricsJSON(mFloat, [:])), ("fixed", metricsJSON(mFixed, overflows)),
                 ("accuracy_drop_points", .double(drop)), ("max_accuracy_drop", .double(o.maxAccuracyDrop)),
@@ -143,7 +153,9 @@ public enum Emulate {
                 ("aroused_float", .int(floatRes.filter(\.aroused).count)), ("aroused_fixed", .int(fixed.filter(\.aroused).count)),
                 ("layers", .array(layers.map { .object([("layer", .string($0.name)), ("float_spikes", .int($0.float)), ("fixed_spikes", .int($0.fixed)),
                                                         ("deviation_percent", .double($0.deviationPercent)), ("overflows", .int($0.overflows)), ("ok", .bool($0.ok))]) })),
-            ]).serialized()
+            ]
+            let extra: [(String, JSONOutput)] = o.distribution.map { [("distribution", $0().json)] } ?? []
+            r.stdout = JSONOutput.object(fields + extra).serialized()
         } else {
             var t = TextTable(headers: ["layer", "float spikes", "fixed spikes", "fixed / float", "overflows", "check"], alignments: [.left, .right, .right, .right, .right, .left])
             for l in layers {
@@ -164,6 +176,7 @@ public enum Emulate {
                 + "\naccuracy drop \(fmt(drop, 2)) points (limit \(fmt(o.maxAccuracyDrop, 2)))\(accOK ? "" : " — FAIL"); images classified differently: \(differ)\n"
                 + cycleText(cyc, net)
                 + (divergence.map { $0.text + "\n" } ?? "")
+                + (o.distribution.map { $0().text + "\n" } ?? "")
                 + (pass ? "check passed\n" : "check FAILED\n")
         }
         if let path = o.junitPath {

@@ -12,6 +12,10 @@ import SNNCIR
 public struct Packet: Sendable {
     public var axon: Int32
     public var payload: Int64
+    public init(axon: Int32, payload: Int64) {
+        self.axon = axon
+        self.payload = payload
+    }
 }
 
 /// What a core did in one step — what the cycle model observes.

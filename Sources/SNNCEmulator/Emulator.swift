@@ -45,6 +45,25 @@ public struct EmulatedImage: Sendable {
     /// Cycle model per layer: the cycles of its axon events, synaptic updates, neuron updates
     /// (dendrite blocks included) and spikes sent, summed over steps (per-core overhead excluded).
     public var layerCycles: [Double] = []
+
+    /// An empty result (to be filled field by field, e.g. when received from another process).
+    public init() {
+        classes = []
+        spikesPerLayer = []
+        synapticEvents = 0
+        overflowsPerLayer = []
+    }
+
+    init(classes: [Int32], spikesPerLayer: [Int], synapticEvents: Int, overflowsPerLayer: [Int], strictFailure: (layer: String, step: Int)?,
+         raster: [[(Int, Int)]]?, coreCycles: [Double], slowestCoreCycles: Double, worstStepCycles: Double, worstStepHops: Int, stepsOverBudget: Int,
+         packets: Int, packetHops: Int, neuronUpdates: Int, eventsPerFrame: [Int], aroused: Bool, layerCycles: [Double]) {
+        (self.classes, self.spikesPerLayer, self.synapticEvents, self.overflowsPerLayer, self.strictFailure, self.raster) =
+            (classes, spikesPerLayer, synapticEvents, overflowsPerLayer, strictFailure, raster)
+        (self.coreCycles, self.slowestCoreCycles, self.worstStepCycles, self.worstStepHops, self.stepsOverBudget) =
+            (coreCycles, slowestCoreCycles, worstStepCycles, worstStepHops, stepsOverBudget)
+        (self.packets, self.packetHops, self.neuronUpdates, self.eventsPerFrame, self.aroused, self.layerCycles) =
+            (packets, packetHops, neuronUpdates, eventsPerFrame, aroused, layerCycles)
+    }
 }
 
 public final class Emulator: Sendable {

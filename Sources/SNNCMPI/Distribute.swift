@@ -19,8 +19,10 @@ public struct MPIExchange: SpikeExchange {
     let localChips: [Int]
     var sent: [OutgoingPackets]
     var pending: [OutgoingPackets]
-    /// Bytes this rank sent to other ranks, over the run.
+    /// Bytes this rank sent to other ranks, and seconds it spent in the exchange (packing,
+    /// the all-to-all, unpacking), over the run.
     public private(set) var bytesSent = 0
+    public private(set) var seconds = 0.0
 
     public init(world: MPIWorld, chipOfCore: [Int32], rankOfChip: [Int]) {
         self.world = world
@@ -34,6 +36,8 @@ public struct MPIExchange: SpikeExchange {
     public mutating func send(fromChip chip: Int, _ out: OutgoingPackets) { sent[chip] = out }
 
     public mutating func exchange() {
+        let t0 = world.now()
+        defer { seconds += world.now() - t0 }
         var out = [[UInt8]](repeating: [], count: world.size)
         for k in localChips {
             for (i, dc) in sent[k].destCore.enumerated() {
@@ -61,13 +65,33 @@ public struct MPIExchange: SpikeExchange {
     public mutating func receive(chip: Int) -> OutgoingPackets { pending[chip] }
 }
 
-/// Sums and maxima over ranks.
-public struct MPICollective: Collective {
+/// Sums and maxima over ranks (a class, so the caller sees the seconds spent in them).
+public final class MPICollective: Collective {
     let world: MPIWorld
+    public private(set) var seconds = 0.0
     public init(world: MPIWorld) { self.world = world }
-    public mutating func sum(_ v: inout [Int64]) { world.sum(&v) }
-    public mutating func sum(_ v: inout [Double]) { world.sum(&v) }
-    public mutating func max(_ v: inout [Double]) { world.max(&v) }
+    public func sum(_ v: inout [Int64]) { timed { world.sum(&v) } }
+    public func sum(_ v: inout [Double]) { timed { world.sum(&v) } }
+    public func max(_ v: inout [Double]) { timed { world.max(&v) } }
+    func timed(_ f: () -> Void) {
+        let t0 = world.now()
+        f()
+        seconds += world.now() - t0
+    }
+}
+
+/// What a run by chips measured on this rank, and over all ranks.
+public struct ChipsFigures: Sendable {
+    /// Bytes all ranks sent to other ranks, per step.
+    public var bytesPerStep = 0.0
+    /// Wall seconds per step of the emulation (load excluded), and the share of it this rank
+    /// (the slowest, by max over ranks) spent in the exchange and the per-step sums.
+    public var secondsPerStep = 0.0
+    public var exchangeShare = 0.0
+    public var steps = 0
+    public init(bytesPerStep: Double = 0, secondsPerStep: Double = 0, exchangeShare: Double = 0, steps: Int = 0) {
+        (self.bytesPerStep, self.secondsPerStep, self.exchangeShare, self.steps) = (bytesPerStep, secondsPerStep, exchangeShare, steps)
+    }
 }
 
 public enum Distribution {
@@ -87,26 +111,31 @@ public enum Distribution {
     public static func shard(_ n: Int, rank r: Int, of size: Int) -> Range<Int> { (r * n / size)..<((r + 1) * n / size) }
 
     /// Runs the emulator's images with the ranks as chips: every image in lock-step on every rank.
-    public static func emulateByChips(_ world: MPIWorld, _ emu: Emulator, _ images: [[Double]], threads: Int, bytesPerStep: inout Double) -> [EmulatedImage] {
+    public static func emulateByChips(_ world: MPIWorld, _ emu: Emulator, _ images: [[Double]], threads: Int, figures: inout ChipsFigures) -> [EmulatedImage] {
         let net = emu.net
         var chipOfCore = [Int32](repeating: 0, count: net.cores.count)
         for (k, cs) in net.chips.enumerated() { for c in cs { chipOfCore[c] = Int32(k) } }
         let rankOfChip = ranksOfChips(net, ranks: world.size)
         var results: [EmulatedImage] = []
-        var bytes = 0, steps = 0
+        var bytes = 0, steps = 0, inExchange = 0.0
+        let t0 = world.now()
         for image in images {
-            let exchange = MPIExchange(world: world, chipOfCore: chipOfCore, rankOfChip: rankOfChip)
-            let box = ExchangeBox(exchange)
-            let share = ProcessShare(chips: exchange.localChips, exchange: box, collective: MPICollective(world: world))
+            let box = ExchangeBox(MPIExchange(world: world, chipOfCore: chipOfCore, rankOfChip: rankOfChip))
+            let collective = MPICollective(world: world)
+            let share = ProcessShare(chips: box.inner.localChips, exchange: box, collective: collective)
             let r = emu.emulate(frames: [image], stepsPerFrame: emu.options.durationMs, coreThreads: Swift.max(1, threads), processes: share)
             bytes += box.inner.bytesSent
+            inExchange += box.inner.seconds + collective.seconds
             steps += r.classes.count
             results.append(r)
         }
-        // Bytes every rank sent to others, summed, per step.
+        let wall = world.now() - t0
         var v = [Int64(bytes)]
         world.sum(&v)
-        bytesPerStep = steps > 0 ? Double(v[0]) / Double(steps) : 0
+        var m = [wall, inExchange / Swift.max(wall, 1e-9)]
+        world.max(&m)
+        figures = ChipsFigures(bytesPerStep: steps > 0 ? Double(v[0]) / Double(steps) : 0, secondsPerStep: steps > 0 ? m[0] / Double(steps) : 0,
+                               exchangeShare: m[1], steps: steps)
         return results
     }
 

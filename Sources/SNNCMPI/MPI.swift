@@ -35,6 +35,9 @@ public final class MPIWorld: @unchecked Sendable {
 
     public func finish() { MPI_Finalize() }
 
+    /// Wall-clock seconds (MPI_Wtime).
+    public func now() -> Double { MPI_Wtime() }
+
     /// Ends every rank of the job (mpirun kills the others within seconds).
     public func abort(_ status: Int32) -> Never {
         MPI_Abort(comm, status)

@@ -28,7 +28,7 @@ func write(_ fd: Int32, _ s: String) {
 }
 
 /// The chips run's figure, set by the run and read by the report (main thread only).
-final class Figure: @unchecked Sendable { var value = 0.0 }
+final class Figure: @unchecked Sendable { var value = ChipsFigures() }
 
 func run() -> Never {
     guard let world = MPIWorld.start() else {
@@ -122,12 +122,12 @@ func run() -> Never {
 
     // The samples: fixed point by chips or by images; the float reference (--check) by images.
     let threads = o.threads
-    let bytesPerStep = Figure()
+    let figures = Figure()
     o.runFixed = { emu, images in
         if mode == "chips" {
-            var b = 0.0
-            let r = Distribution.emulateByChips(world, emu, images, threads: max(1, threads), bytesPerStep: &b)
-            bytesPerStep.value = b
+            var f = ChipsFigures()
+            let r = Distribution.emulateByChips(world, emu, images, threads: max(1, threads), figures: &f)
+            figures.value = f
             return r
         }
         return Distribution.byImages(world, images.count, run: { emu.run(images: Array(images[$0])) }, encode: Distribution.encode, decode: Distribution.decodeEmulated)
@@ -136,10 +136,16 @@ func run() -> Never {
         Distribution.byImages(world, images.count, run: { sim.run(images: Array(images[$0])) }, encode: Distribution.encode, decode: Distribution.decodeReference)
     }
     o.distribution = {
+        let f = figures.value
         let text = mode == "chips"
-            ? "distributed over \(world.size) MPI ranks by chips: \(Int(bytesPerStep.value.rounded())) bytes exchanged between ranks per step"
+            ? "distributed over \(world.size) MPI ranks by chips: \(Int(f.bytesPerStep.rounded())) bytes exchanged between ranks per step, "
+                + "\(Int((f.secondsPerStep * 1e6).rounded())) µs per step, \(Int((f.exchangeShare * 100).rounded())) % of it in the exchange and sums (slowest rank)"
             : "distributed over \(world.size) MPI ranks by images"
-        return (text, .object([("ranks", .int(world.size)), ("mode", .string(mode)), ("bytes_exchanged_per_step", .double(bytesPerStep.value))]))
+        var fields: [(String, JSONOutput)] = [("ranks", .int(world.size)), ("mode", .string(mode))]
+        if mode == "chips" {
+            fields += [("bytes_exchanged_per_step", .double(f.bytesPerStep)), ("seconds_per_step", .double(f.secondsPerStep)), ("exchange_share", .double(f.exchangeShare))]
+        }
+        return (text, .object(fields))
     }
     let r = Emulate.run(o)
     if r.status != .success && r.stdout.isEmpty {

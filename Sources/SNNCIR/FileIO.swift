@@ -128,6 +128,18 @@ public func writeFileAtomically(_ path: String, _ text: String) throws(FileIOErr
     try writeFileAtomically(path, Array(text.utf8))
 }
 
+/// Writes all of `text` to a file descriptor (stdout 1, stderr 2), unbuffered; stops quietly
+/// when the descriptor is closed.
+public func writeAll(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+        if n <= 0 { return }
+        done += n
+    }
+}
+
 public func fileExists(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0

@@ -17,15 +17,7 @@ import SNNCMPI
 import Glibc
 #endif
 
-func write(_ fd: Int32, _ s: String) {
-    var bytes = Array(s.utf8)
-    var done = 0
-    while done < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-        if n <= 0 { return }
-        done += n
-    }
-}
+func write(_ fd: Int32, _ s: String) { writeAll(fd, s) }
 
 /// The chips run's figure, set by the run and read by the report (main thread only).
 final class Figure: @unchecked Sendable { var value = ChipsFigures() }

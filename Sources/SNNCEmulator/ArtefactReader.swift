@@ -105,7 +105,7 @@ public enum ArtefactReader {
     /// sets it low to bound memory). `verifyManifest`: check every file against manifest.json
     /// first (size and SHA-256; the manifest against its own hash) — always, but for the fuzz
     /// target, which mutates the files behind the manifest's back to reach the decoders.
-    public static func load(_ dir: String, maxSynapses: Int = 1 << 28, verifyManifest: Bool = true) throws(ArtefactError) -> EmuNetwork {
+    public static func load(_ dir: String, maxSynapses: Int = 1 << 30, verifyManifest: Bool = true) throws(ArtefactError) -> EmuNetwork {
         if verifyManifest {
             try ArtefactFormat.verify(dir)
         }

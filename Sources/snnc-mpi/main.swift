@@ -2,7 +2,7 @@
 // development files are installed (Package.swift), so the plain `snnc` build never needs MPI.
 //
 //   mpirun -np R snnc-mpi emulate DIR --data D [--distribute chips|images] [--limit N]
-//          [--duration MS] [--threads T] [--check] [--json] [--max-accuracy-drop P]
+//          [--duration MS] [--threads T] [--check] [--json] [--junit F] [--max-accuracy-drop P]
 //          [--max-spike-deviation P]
 //
 // Every rank runs the same command; rank 0 prints the report, which is the single-process
@@ -36,7 +36,7 @@ func run() -> Never {
     }
 
     // Arguments (the same on every rank).
-    let usage = "usage: mpirun -np R snnc-mpi emulate DIR --data D [--distribute chips|images] [--limit N] [--duration MS] [--threads T] [--check] [--json] [--max-accuracy-drop P] [--max-spike-deviation P]"
+    let usage = "usage: mpirun -np R snnc-mpi emulate DIR --data D [--distribute chips|images] [--limit N] [--duration MS] [--threads T] [--check] [--json] [--junit F] [--max-accuracy-drop P] [--max-spike-deviation P]"
     var args = Array(CommandLine.arguments.dropFirst())
     guard args.first == "emulate", args.count >= 2 else {
         if world.rank == 0 { write(2, "snnc-mpi: error[usage]: \(usage)\n") }
@@ -44,7 +44,7 @@ func run() -> Never {
         exit(2)
     }
     args.removeFirst()
-    var directory: String? = nil, dataPath: String? = nil, chosen = "chips"
+    var directory: String? = nil, dataPath: String? = nil, chosen = "chips", junit: String? = nil
     var o = Emulate.Options(directory: "", dataPath: "")
     o.progress = false
     var i = 0
@@ -74,6 +74,7 @@ func run() -> Never {
         case "--threads": o.threads = Int(number(value()))
         case "--check": o.check = true
         case "--json": o.json = true
+        case "--junit": junit = value()
         case "--max-accuracy-drop": o.maxAccuracyDrop = number(value())
         case "--max-spike-deviation": o.maxSpikeDeviation = number(value())
         case let a where !a.hasPrefix("-") && directory == nil: directory = a
@@ -91,6 +92,8 @@ func run() -> Never {
     }
     o.directory = dir
     o.dataPath = data
+    // Rank 0 writes the JUnit report (every rank holds the same results).
+    if world.rank == 0 { o.junitPath = junit }
     let mode = chosen
 
     // At start: every rank reads and verifies its artefact; a rank that cannot, or whose manifest

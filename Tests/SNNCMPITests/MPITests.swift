@@ -98,10 +98,16 @@ func split(_ json: String) -> (report: String, distribution: String) {
             let dir = try compiled(model, profile)
             defer { try? FileManager.default.removeItem(atPath: dir) }
             let want = single(dir, data, limit: limit, check: true)
-            let got = try mpirun([(ranks, ["emulate", dir, "--data", repoRoot + "/" + data, "--check", "--json", "--distribute", "images"] + (limit.map { ["--limit", "\($0)"] } ?? []))])
+            let junit = dir + ".junit.xml"
+            defer { try? FileManager.default.removeItem(atPath: junit) }
+            let got = try mpirun([(ranks, ["emulate", dir, "--data", repoRoot + "/" + data, "--check", "--json", "--distribute", "images", "--junit", junit]
+                                      + (limit.map { ["--limit", "\($0)"] } ?? []))])
             #expect(got.status == 0, "\(got.stderr)")
             #expect(split(got.stdout).report == want, "\(model)")
             #expect(split(got.stdout).distribution.contains("\"mode\": \"images\""))
+            // Rank 0's JUnit report: the check passed, no failure element.
+            let xml = (try? String(contentsOfFile: junit, encoding: .utf8)) ?? ""
+            #expect(xml.contains("<testsuite") && !xml.contains("<failure"), "\(xml.prefix(300))")
         }
     }
 

@@ -70,7 +70,7 @@ public final class Emulator: Sendable {
     public let net: EmuNetwork
     public let options: EmulationOptions
     /// Per core: the index (in net.chips) of its chip.
-    let chipOfCore: [Int32]
+    public let chipOfCore: [Int32]
 
     public init(_ net: EmuNetwork, options: EmulationOptions) {
         self.net = net
@@ -101,7 +101,7 @@ public final class Emulator: Sendable {
     /// The cores each of `workers` threads steps: contiguous in chip order, balanced by the
     /// work they hold (compartment updates and synapses).
     func coreGroups(_ workers: Int, cores order: [Int]) -> [[Int]] {
-        let cost = order.map { 4 * net.cores[$0].compartments + net.cores[$0].synapses / 8 + 1 }
+        let cost = order.map { net.cores[$0].work }
         let total = cost.reduce(0, +)
         var groups = [[Int]](repeating: [], count: workers)
         var sum = 0

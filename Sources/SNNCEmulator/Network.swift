@@ -105,6 +105,9 @@ public struct CoreProgram: Sendable {
     public var outCore: [Int32]
     public var outAxon: [Int32]
     public var outHops: [Int32]
+    /// The work the core holds, for spreading cores over threads or ranks: compartment updates
+    /// and synapses (weighted), at least 1.
+    public var work: Int { 4 * compartments + synapses / 8 + 1 }
 }
 
 public struct EmuNetwork: Sendable {

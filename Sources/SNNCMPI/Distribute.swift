@@ -98,7 +98,7 @@ public enum Distribution {
     /// Contiguous blocks of chips, one per rank, balanced by the work their cores hold (a rank
     /// may get none when there are more ranks than chips).
     public static func ranksOfChips(_ net: EmuNetwork, ranks: Int) -> [Int] {
-        let cost = net.chips.map { $0.reduce(0) { $0 + 4 * net.cores[$1].compartments + net.cores[$1].synapses / 8 + 1 } }
+        let cost = net.chips.map { $0.reduce(0) { $0 + net.cores[$1].work } }
         let total = cost.reduce(0, +)
         var sum = 0
         return cost.map { c in
@@ -113,8 +113,7 @@ public enum Distribution {
     /// Runs the emulator's images with the ranks as chips: every image in lock-step on every rank.
     public static func emulateByChips(_ world: MPIWorld, _ emu: Emulator, _ images: [[Double]], threads: Int, figures: inout ChipsFigures) -> [EmulatedImage] {
         let net = emu.net
-        var chipOfCore = [Int32](repeating: 0, count: net.cores.count)
-        for (k, cs) in net.chips.enumerated() { for c in cs { chipOfCore[c] = Int32(k) } }
+        let chipOfCore = emu.chipOfCore
         let rankOfChip = ranksOfChips(net, ranks: world.size)
         var results: [EmulatedImage] = []
         var bytes = 0, steps = 0, inExchange = 0.0

@@ -28,8 +28,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // SHA-256 for the compiled artefact's manifest (hashes of the model, weights and profile).
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"4.0.0"),
     ],
     targets: [
         // json-c from Debian (libjson-c-dev): the one JSON parser/serialiser snnc uses.
@@ -41,6 +39,9 @@ let package = Package(
         // zlib from Debian (zlib1g-dev): gunzip for IDX data sets (MNIST, Fashion-MNIST ship as .gz),
         // .npz entries, and the artefact's deflated core images; wrapped once, in SNNCIR/Zlib.swift.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // OpenSSL's libcrypto from Debian (libssl-dev): SHA-256 for the artefact's manifest (the
+        // model, weights, profile and every file); wrapped once, in SNNCArtefact/ArtefactFormat.swift.
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // The only Swift code that touches json-c: owns reference counts, never leaks.
         .target(name: "SNNCJSON", dependencies: ["CJSONC"]),
         // The IR: diagnostics, tensors (inline or memory-mapped safetensors), the model graph,
@@ -57,7 +58,7 @@ let package = Package(
         .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON"]),
         // The artefact format (Docs/artefact.md): file names, magics, the manifest and its
         // verification, byte helpers — used by the writer (SNNCDriver) and the reader (SNNCEmulator).
-        .target(name: "SNNCArtefact", dependencies: ["SNNCIR", "SNNCJSON", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SNNCArtefact", dependencies: ["SNNCIR", "SNNCJSON", "CLibCrypto"]),
         // The fixed-point emulator: reads a compiled artefact directory only (Docs/fixed-point.md).
         .target(name: "SNNCEmulator", dependencies: ["SNNCIR", "SNNCJSON", "SNNCArtefact"], swiftSettings: hotLoops),
         // The driver: what each subcommand does, as library code the tests call in-process.

@@ -1,7 +1,7 @@
 // The compiled artefact's format (Docs/artefact.md), owned here and used by both its writer
 // (SNNCDriver/Artefact.swift) and its reader (SNNCEmulator/ArtefactReader.swift): file names,
 // magic numbers, the manifest and its verification, the little-endian byte helpers.
-import Crypto
+import CLibCrypto
 import SNNCIR
 import SNNCJSON
 
@@ -28,12 +28,20 @@ public enum ArtefactFormat {
 
     public static let weightsMagic = "SNNCWTS1", tablesMagic = "SNNCAXT1", hostMagic = "SNNCHST1", coreImagesMagic = "SNNCCOR1"
 
-    /// Hex SHA-256 of bytes.
+    /// Hex SHA-256 of bytes (OpenSSL's EVP one-shot digest; the only call into libcrypto).
     public static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { b in
-            let h = String(b, radix: 16)
-            return b < 16 ? "0" + h : h
-        }.joined()
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let ok = bytes.withUnsafeBytes { src in
+            digest.withUnsafeMutableBufferPointer { EVP_Digest(src.baseAddress, src.count, $0.baseAddress, &length, EVP_sha256(), nil) }
+        }
+        // EVP_Digest fails only when libcrypto cannot allocate its context; a hash of zeros would
+        // be a silent lie in a manifest, so that is the one unrecoverable condition here.
+        precondition(ok == 1 && length == 32, "libcrypto's SHA-256 failed")
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8](); out.reserveCapacity(64)
+        for b in digest { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: the manifest

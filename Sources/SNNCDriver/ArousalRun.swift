@@ -25,7 +25,7 @@ public enum ArousalRun {
     /// A preset name from Table SI4 (`mnist`, …) or five numbers `t_sa,ϑ0_lp,ϑ0_hp,p1,p2`.
     public static func parse(_ s: String) -> Arousal? {
         if let a = Arousal.paper[s.lowercased()] { return a }
-        let v = s.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let v = s.split(separator: ",").map { Double($0.trimmed()) }
         guard v.count == 5, v.allSatisfy({ $0 != nil && $0!.isFinite }) else { return nil }
         let n = v.map { $0! }
         guard n[0] >= 0, n[0] <= 1_000_000, n[0] == n[0].rounded(),

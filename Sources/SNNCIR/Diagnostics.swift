@@ -185,3 +185,11 @@ private func pow10(_ n: Int) -> Double {
     for _ in 0..<max(0, n) { s *= 10 }
     return s
 }
+
+extension StringProtocol {
+    /// The text without leading and trailing characters from `set` (spaces and tabs by default),
+    /// without Foundation.
+    public func trimmed(_ set: String = " \t") -> String {
+        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
+    }
+}

@@ -197,7 +197,7 @@ public enum DataLoader {
             return nil
         }
         let text = String(decoding: bytes, as: UTF8.self)
-        var rows = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingSpaces() } }
+        var rows = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmed(" \t\"") } }
         rows.removeAll { $0.count == 1 && $0[0].isEmpty }
         guard let first = rows.first else {
             bag.error(.dataShape, nil, "the CSV file has no rows")
@@ -381,7 +381,7 @@ public enum DataLoader {
             bag.error(.dataFormat, nil, "'\(path)': Fortran-order arrays are not read; save with np.ascontiguousarray")
             return nil
         }
-        let dims = shapeText.dropFirst().prefix { $0 != ")" }.split(separator: ",").compactMap { Int($0.trimmingSpaces()) }
+        let dims = shapeText.dropFirst().prefix { $0 != ")" }.split(separator: ",").compactMap { Int($0.trimmed()) }
         guard !dims.isEmpty, let n = elementCount(dims) else {
             bag.error(.dataFormat, nil, "'\(path)': .npy shape \(shapeText.prefix { $0 != ")" })) is empty or too large")
             return nil
@@ -473,8 +473,3 @@ extension DataLoader {
     }
 }
 
-extension Substring {
-    func trimmingSpaces() -> String {
-        String(drop { $0 == " " || $0 == "\t" || $0 == "\"" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\"" }.reversed())
-    }
-}

@@ -226,7 +226,7 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Draw accuracy against firing rate into this SVG file.") var svg: String?
 
-    var values: [Double] { theta0.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: " ")) } }
+    var values: [Double] { theta0.split(separator: ",").compactMap { Double($0.trimmed()) } }
 
     func validate() throws {
         let parts = theta0.split(separator: ",")
@@ -244,12 +244,6 @@ struct SweepCommand: ParsableCommand {
         o.json = json
         o.svgPath = svg
         try finish(Sweep.run(o))
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: String) -> String {
-        String(drop { set.contains($0) }.reversed().drop { set.contains($0) }.reversed())
     }
 }
 

@@ -47,8 +47,10 @@ let package = Package(
         // The IR: diagnostics, tensors (inline or memory-mapped safetensors), the model graph,
         // its loader, shape inference, validation and per-node statistics.
         .target(name: "SNNCIR", dependencies: ["SNNCJSON", "CZlib"]),
-        // Hardware profiles: chip limits and number formats, read from HardwareProfiles/*.json.
-        .target(name: "SNNCHardware", dependencies: ["SNNCIR", "SNNCJSON"]),
+        // Hardware profiles: chip limits and number formats, read from HardwareProfiles/*.json —
+        // embedded in the binary (Sources/SNNCHardware/Profiles links to HardwareProfiles/), so an
+        // installed snnc finds them anywhere.
+        .target(name: "SNNCHardware", dependencies: ["SNNCIR", "SNNCJSON"], resources: [.embedInCode("Profiles")]),
         // The compiler: the pass pipeline (one list, Pipeline.swift), one pass per file — the front
         // half (quantisation), the mapper (Mapper/: partition, place, route, check-routes) and the
         // back end (Emit/: build-synapses, emit — the artefact's files).
@@ -107,6 +109,6 @@ if withMPI {
         // `mpirun -np R snnc-mpi emulate …`.
         .executableTarget(name: "snnc-mpi", dependencies: ["SNNCMPI", "SNNCDriver", "SNNCEmulator", "SNNCArtefact", "SNNCIR", "SNNCJSON"]),
         // Runs snnc-mpi under mpirun against single-process runs (needs openmpi-bin).
-        .testTarget(name: "SNNCMPITests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON"]),
+        .testTarget(name: "SNNCMPITests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON"], exclude: ["Profiles"]),
     ]
 }

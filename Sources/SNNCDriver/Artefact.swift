@@ -14,7 +14,7 @@ import Glibc
 public enum Artefact {
     public static let sourceModel = ArtefactFormat.sourceModel
 
-    public static func files(_ unit: CompileUnit, modelBytes: [UInt8], weightsBytes: [UInt8]?, profileBytes: [UInt8]) -> [(String, [UInt8])] {
+    public static func files(_ unit: CompileUnit, modelBytes: [UInt8], weightsBytes: [UInt8]?) -> [(String, [UInt8])] {
         var out: [(String, [UInt8])] = []
         out.append((sourceModel, modelBytes))
         let reserved = ArtefactFormat.reserved
@@ -32,7 +32,7 @@ public enum Artefact {
         var inputs: [(String, JSONOutput)] = [("model_sha256", .string(ArtefactFormat.sha256(modelBytes)))]
         if let w = weightsBytes { inputs.append(("weights_sha256", .string(ArtefactFormat.sha256(w)))) }
         inputs.append(("profile", .string(unit.profile.name)))
-        inputs.append(("profile_sha256", .string(ArtefactFormat.sha256(profileBytes))))
+        inputs.append(("profile_sha256", .string(ArtefactFormat.sha256(unit.profile.bytes))))
         let manifest = ArtefactFormat.manifestBytes([("snnc_version", .string(snncVersion)), ("model", .string(unit.model.name)), ("inputs", .object(inputs)),
                                                      ("passes", .array(unit.completed.map { .string($0) }))], files: out)
         return [(ArtefactFormat.manifest, manifest)] + out

@@ -78,8 +78,7 @@ public enum Compile {
             let dir = o.output ?? defaultOutput(o.modelPath, profile: profile.name)
             let modelBytes = (try? readWholeFile(o.modelPath, limit: 1 << 30)) ?? []
             let weightsBytes = model.weightsFile.flatMap { try? readWholeFile($0, limit: 1 << 34) }
-            let profileBytes = (try? readWholeFile(profile.file, limit: 1 << 24)) ?? []
-            let files = Artefact.files(unit, modelBytes: modelBytes, weightsBytes: weightsBytes, profileBytes: profileBytes)
+            let files = Artefact.files(unit, modelBytes: modelBytes, weightsBytes: weightsBytes)
             do {
                 try Artefact.write(files, to: dir)
             } catch {

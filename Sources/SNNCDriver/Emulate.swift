@@ -2,6 +2,7 @@
 // and, with --check, the float reference (same hop delay as the hardware: 1) on the same
 // inputs; compares accuracy, per-layer spikes, FR, MT and the images classified differently,
 // and fails (exit 1) past --max-accuracy-drop points or --max-spike-deviation percent.
+import SNNCArtefact
 import SNNCEmulator
 import SNNCIR
 import SNNCJSON
@@ -225,8 +226,9 @@ public enum Emulate {
         let worst = runs.max { $0.worstStepCycles < $1.worstStepCycles }
         let graded = net.layers.contains { $0.graded }
         let energy = runs.reduce(0.0) { acc, r in
-            acc + Double(r.synapticEvents) * t.synapticOpPJ + Double(r.neuronUpdates) * t.neuronUpdatePJ
-                + Double(r.packetHops) * (t.spikeHopPJ + (graded ? Double(t.payloadBits) * t.payloadBitPJ : 0))
+            acc + CycleModel.energyPJ(synapticOpPJ: t.synapticOpPJ, neuronUpdatePJ: t.neuronUpdatePJ, spikeHopPJ: t.spikeHopPJ, payloadBitPJ: t.payloadBitPJ,
+                                      synapticOps: Double(r.synapticEvents), neuronUpdates: Double(r.neuronUpdates),
+                                      packetHops: Double(r.packetHops), payloadBits: graded ? t.payloadBits : 0)
         } / Double(n) * 1e-6
         var perCore = [Double](repeating: 0, count: net.cores.count)
         for r in runs { for (c, v) in r.coreCycles.enumerated() { perCore[c] += v } }

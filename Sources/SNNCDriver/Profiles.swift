@@ -7,45 +7,33 @@ import Glibc
 #endif
 
 public enum Profiles {
-    public static func searchPath() -> [String] {
+    /// The directories of $SNNC_PROFILE_PATH.
+    public static func directories() -> [String] {
         var env: [String: String] = [:]
         if let p = getenv("SNNC_PROFILE_PATH") { env["SNNC_PROFILE_PATH"] = String(cString: p) }
-        return ProfileLoader.searchPath(environment: env, executable: CommandLine.arguments.first ?? "")
+        return ProfileCatalog.directories(environment: env)
     }
 
-    /// Loads `nameOrPath`, or fails with `profile-not-found` naming where it looked.
+    /// Loads a profile by name (SNNC_PROFILE_PATH, then built in) or by path; an unknown name
+    /// fails with `profile-not-found` and the nearest names.
     public static func load(_ nameOrPath: String) -> Result<HardwareProfile, DiagnosticsError> {
-        let dirs = searchPath()
-        guard let path = ProfileLoader.resolve(nameOrPath, searchPath: dirs) else {
-            return .failure(DiagnosticsError([Diagnostic(.error, .profileNotFound, file: nameOrPath, "no hardware profile named '\(nameOrPath)'",
-                                                         notes: ["looked in " + dirs.joined(separator: ", "), "snnc profile --list shows the profiles found"])]))
-        }
-        return ProfileLoader.load(path: path, displayName: path)
+        ProfileCatalog.load(nameOrPath, directories: directories())
     }
 
     public static func list() -> CommandResult {
         var r = CommandResult()
-        var seen = Set<String>()
-        var t = TextTable(headers: ["profile", "ASN", "cores", "neurons/core", "fan-in/core", "weights", "spikes", "file"],
+        var t = TextTable(headers: ["profile", "ASN", "cores", "neurons/core", "fan-in/core", "weights", "spikes", "from"],
                           alignments: [.left, .left, .right, .right, .right, .left, .left, .left])
-        for dir in searchPath() {
-            guard let d = opendir(dir) else { continue }
-            var names: [String] = []
-            while let e = readdir(d) {
-                let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if n.hasSuffix(".json") { names.append(String(n.dropLast(5))) }
-            }
-            closedir(d)
-            for n in names.sorted() where !seen.contains(n) {
-                seen.insert(n)
-                switch ProfileLoader.load(path: dir + "/" + n + ".json") {
-                case .success(let p):
-                    t.add([p.name, p.asnSupport.rawValue, groupedDigits(p.totalCores), groupedDigits(p.limits(core: 0).neurons),
-                           groupedDigits(p.limits(core: 0).inputAxons), "\(p.numerics.weightBits)-bit",
-                           p.spikes.graded ? "graded \(p.spikes.payloadBits)-bit" : "binary", dir + "/" + n + ".json"])
-                case .failure(let e):
-                    r.report(e.diagnostics)
-                }
+        let dirs = directories()
+        for e in ProfileCatalog.entries(directories: dirs) {
+            switch ProfileCatalog.load(e.path ?? e.name, directories: []) {
+            case .success(let p):
+                let shadows = e.path != nil && ProfileCatalog.builtIn.contains { $0.name == e.name }
+                t.add([e.name, p.asnSupport.rawValue, groupedDigits(p.totalCores), groupedDigits(p.limits(core: 0).neurons),
+                       groupedDigits(p.limits(core: 0).inputAxons), "\(p.numerics.weightBits)-bit",
+                       p.spikes.graded ? "graded \(p.spikes.payloadBits)-bit" : "binary", e.origin + (shadows ? " (instead of the built-in one)" : "")])
+            case .failure(let err):
+                r.report(err.diagnostics)
             }
         }
         r.stdout = t.render()
@@ -73,7 +61,7 @@ public enum Profiles {
             ]).serialized()
             return r
         }
-        var s = "profile '\(p.name)' (\(p.file))\n\(p.description)\n\n"
+        var s = "profile '\(p.name)' from \(p.file)\n\(p.description)\n\n"
         var t = TextTable(headers: ["property", "value"], alignments: [.left, .left])
         t.add(["ASN support", p.asnSupport.rawValue + (p.missingFeatures.isEmpty ? "" : " — lacks: " + p.missingFeatures.joined(separator: "; "))])
         t.add(["chips", "\(p.chips) (\(p.chipMesh.rows)×\(p.chipMesh.cols) mesh), inter-chip hop cost \(fmt(p.interChipHopCost, 1))×"])

@@ -5,6 +5,7 @@
 // Integer sums do not depend on order and images run independently, so results are
 // bit-identical for any thread count.
 import Dispatch
+import SNNCArtefact
 import SNNCIR
 
 public struct EmulationOptions: Sendable {
@@ -271,8 +272,10 @@ struct CycleObserver {
         var slowest = 0.0, hops = 0
         for c in cores {
             let k = states[c].counters
-            let cyc = tm.stepOverhead + tm.axonEvent * Double(k.axonEvents) + tm.synapticOp * Double(k.synapticEvents)
-                + tm.neuronUpdate * Double(net.cores[c].compartments) + tm.spikeOut * Double(k.packetsOut)
+            let cyc = CycleModel.coreCycles(stepOverhead: tm.stepOverhead, axonEvent: tm.axonEvent, synapticOp: tm.synapticOp,
+                                            neuronUpdate: tm.neuronUpdate, spikeOut: tm.spikeOut, axonEvents: Double(k.axonEvents),
+                                            synapticOps: Double(k.synapticEvents), compartments: Double(net.cores[c].compartments),
+                                            packetsOut: Double(k.packetsOut))
             coreCycles[c] += cyc
             slowest = max(slowest, cyc)
             packets += k.packetsOut

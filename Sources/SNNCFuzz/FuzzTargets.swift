@@ -92,14 +92,7 @@ public enum Fuzz {
         return paths
     }
 
-    /// The shipped profiles directory (the source tree this was built from).
-    static let profilesDirectory: String = {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)  // Sources/SNNCFuzz/FuzzTargets.swift
-        return parts.joined(separator: "/") + "/HardwareProfiles"
-    }()
-
-    static let generic: HardwareProfile? = try? ProfileLoader.load(path: profilesDirectory + "/generic.json").get()
+    static let generic: HardwareProfile? = try? ProfileCatalog.load("generic", directories: []).get()
 
     /// A small network every profile that runs ASNs can take (4 inputs, 8 ASNs, 3 classes).
     static let smallModel: Model? = {

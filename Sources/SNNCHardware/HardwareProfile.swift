@@ -88,7 +88,10 @@ public struct Energy: Sendable, Equatable {
 public struct HardwareProfile: Sendable {
     public var name: String
     public var description: String
+    /// Where it was read from: a path, or "HardwareProfiles/NAME.json (built in)" (ProfileCatalog.swift).
     public var file: String
+    /// The JSON text it was read from (hashed into a compiled artefact's manifest).
+    public var bytes: [UInt8] = []
     public var asnSupport: ASNSupport
     public var missingFeatures: [String]
     public var chips: Int
@@ -118,36 +121,22 @@ public struct HardwareProfile: Sendable {
 }
 
 public enum ProfileLoader {
-    /// Directories searched for `--profile NAME`: $SNNC_PROFILE_PATH (colon-separated), then
-    /// ./HardwareProfiles, then the HardwareProfiles folder of the source tree snnc was built from.
-    public static func searchPath(environment: [String: String], executable: String) -> [String] {
-        var dirs = (environment["SNNC_PROFILE_PATH"] ?? "").split(separator: ":").map(String.init)
-        dirs.append("HardwareProfiles")
-        // .build/<config>/snnc → repository root.
-        let exeDir = directoryOf(executable)
-        dirs.append(directoryOf(directoryOf(exeDir)) + "/HardwareProfiles")
-        dirs.append(builtFromDirectory + "/HardwareProfiles")
-        return dirs
-    }
-
-    /// The repository this file was compiled from (the last resort for finding profiles).
-    static let builtFromDirectory: String = directoryOf(directoryOf(directoryOf(#filePath)))
-
-    /// Finds a profile by name (or takes a path to a .json file).
-    public static func resolve(_ nameOrPath: String, searchPath: [String]) -> String? {
-        if nameOrPath.hasSuffix(".json") || nameOrPath.contains("/") { return nameOrPath }
-        for d in searchPath where fileExists(d + "/" + nameOrPath + ".json") { return d + "/" + nameOrPath + ".json" }
-        return nil
-    }
-
+    /// Reads and checks the profile file at `path`.
     public static func load(path: String, displayName: String? = nil) -> Result<HardwareProfile, DiagnosticsError> {
         let shown = displayName ?? path
-        var bag = DiagnosticBag(file: shown)
         let bytes: [UInt8]
         do { bytes = try readWholeFile(path, limit: 1 << 24) } catch {
+            var bag = DiagnosticBag(file: shown)
             bag.error(.fileUnreadable, nil, "\(error)")
             return .failure(DiagnosticsError(bag.items))
         }
+        return load(bytes: bytes, displayName: shown)
+    }
+
+    /// Reads and checks a profile's JSON text; `displayName` is where it came from (a path, or
+    /// "HardwareProfiles/NAME.json (built in)") — shown in diagnostics and kept as the profile's `file`.
+    public static func load(bytes: [UInt8], displayName shown: String) -> Result<HardwareProfile, DiagnosticsError> {
+        var bag = DiagnosticBag(file: shown)
         let doc: JSONDocument
         do { doc = try JSONDocument.parse(bytes) } catch {
             bag.error(error.kind == .empty ? .jsonEmpty : .jsonSyntax, nil, error.message)
@@ -155,7 +144,10 @@ public enum ProfileLoader {
         }
         var r = ProfileReader(bag: bag, file: shown)
         let profile = r.read(doc.root)
-        if let profile, !r.bag.hasErrors { return .success(profile) }
+        if var profile, !r.bag.hasErrors {
+            profile.bytes = bytes
+            return .success(profile)
+        }
         return .failure(DiagnosticsError(r.bag.items))
     }
 }

@@ -20,7 +20,7 @@ public struct FoldBatchNorm: Pass {
                 continue
             }
             let g = bn.gamma.toDoubles(), be = bn.beta.toDoubles(), m = bn.mean.toDoubles(), v = bn.variance.toDoubles()
-            let scale = zip(g, v).map { $0 / ($1 + bn.eps).squareRoot() }
+            let scale: [Double] = zip(g, v).map { (gamma: Double, variance: Double) -> Double in gamma / (variance + bn.eps).squareRoot() }
             switch unit.model.nodes[pi].attributes {
             case .dense(var d):
                 let w = d.weight.toDoubles()
@@ -29,9 +29,8 @@ public struct FoldBatchNorm: Pass {
                     let o = d.layout == .outIn ? k / d.inFeatures : k % d.outFeatures
                     nw[k] = w[k] * scale[o]
                 }
-                let b = d.bias?.toDoubles() ?? [Double](repeating: 0, count: d.outFeatures)
                 d.weight = Tensor(shape: d.weight.shape, values: nw)
-                d.bias = Tensor(shape: [d.outFeatures], values: (0..<d.outFeatures).map { (b[$0] - m[$0]) * scale[$0] + be[$0] })
+                d.bias = Tensor(shape: [d.outFeatures], values: Self.foldedBias(d.bias, count: d.outFeatures, mean: m, scale: scale, beta: be))
                 unit.model.nodes[pi].attributes = .dense(d)
             case .conv2d(var c):
                 let w = c.weight.toDoubles()
@@ -41,9 +40,8 @@ public struct FoldBatchNorm: Pass {
                     let o = c.layout == .oihw ? k / perOut : k % c.outChannels
                     nw[k] = w[k] * scale[o]
                 }
-                let b = c.bias?.toDoubles() ?? [Double](repeating: 0, count: c.outChannels)
                 c.weight = Tensor(shape: c.weight.shape, values: nw)
-                c.bias = Tensor(shape: [c.outChannels], values: (0..<c.outChannels).map { (b[$0] - m[$0]) * scale[$0] + be[$0] })
+                c.bias = Tensor(shape: [c.outChannels], values: Self.foldedBias(c.bias, count: c.outChannels, mean: m, scale: scale, beta: be))
                 unit.model.nodes[pi].attributes = .conv2d(c)
             default:
                 i += 1
@@ -51,5 +49,16 @@ public struct FoldBatchNorm: Pass {
             }
             unit.bypass(i)
         }
+    }
+
+    /// b' = (b − mean)·scale + β per output channel (b = 0 without a bias).
+    static func foldedBias(_ bias: Tensor?, count: Int, mean: [Double], scale: [Double], beta: [Double]) -> [Double] {
+        let b: [Double] = bias?.toDoubles() ?? [Double](repeating: 0, count: count)
+        var out = [Double](repeating: 0, count: count)
+        for o in 0..<count {
+            let centred: Double = b[o] - mean[o]
+            out[o] = centred * scale[o] + beta[o]
+        }
+        return out
     }
 }

@@ -37,9 +37,14 @@ public enum Pipeline {
         public var peakRSSBytes: Int
     }
 
+    /// The last pass `snnc fit` runs: the mapping is decided and every route checked; no core
+    /// images or files are built.
+    public static let mappingDecided = "check-routes"
+
     /// Runs the passes in order; after `dumpAfter` (if given) the unit's dump is returned and
-    /// the pipeline stops. `verify` runs the verifier after every pass.
-    public static func run(_ unit: inout CompileUnit, dumpAfter: String? = nil, verify: Bool = false,
+    /// the pipeline stops; after `through` it stops with no dump. `verify` runs the verifier
+    /// after every pass.
+    public static func run(_ unit: inout CompileUnit, dumpAfter: String? = nil, through: String? = nil, verify: Bool = false,
                            clock: () -> Double, rss: () -> Int) throws(DiagnosticsError) -> (dump: String?, timings: [Timing]) {
         var timings: [Timing] = []
         for p in passes {
@@ -49,6 +54,7 @@ public enum Pipeline {
             unit.completed.append(p.name)
             if verify { try Verifier.check(unit) }
             if p.name == dumpAfter { return (unit.dump(), timings) }
+            if p.name == through { break }
         }
         return (nil, timings)
     }

@@ -15,7 +15,7 @@ struct SNNC: ParsableCommand {
         commandName: "snnc",
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
-        subcommands: [InspectCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, CalibrateArousalCommand.self,
+        subcommands: [InspectCommand.self, FitCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, CalibrateArousalCommand.self,
                       ProfileCommand.self, SynthesizeCommand.self, ReportCommand.self, EmulateCommand.self]
     )
 
@@ -250,8 +250,8 @@ struct SweepCommand: ParsableCommand {
 struct ProfileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "profile",
-        abstract: "Show a hardware profile (its limits, number formats and sources) or list the profiles found.",
-        discussion: "Profiles are HardwareProfiles/NAME.json; more directories can be given in SNNC_PROFILE_PATH (colon-separated)."
+        abstract: "Show a hardware profile (its limits, number formats and sources) or list the profiles, with where each comes from.",
+        discussion: "The shipped profiles (HardwareProfiles/NAME.json) are built into snnc; NAME.json files in the directories of SNNC_PROFILE_PATH (colon-separated) come first, and a path to a .json file is read as it is."
     )
 
     @Argument(help: "A profile name (e.g. loihi) or a path to a profile .json file.") var name: String?
@@ -264,6 +264,35 @@ struct ProfileCommand: ParsableCommand {
 
     func run() throws {
         if list { try finish(Profiles.list()) } else { try finish(Profiles.show(name!, json: json)) }
+    }
+}
+
+struct FitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Which chip fits this network: per profile, whether it fits, cores and chips needed, the binding limit per layer, the first refusal, and the cycle model's latency and energy per inference.",
+        discussion: "Runs the compile passes through \(SNNCPasses.Pipeline.mappingDecided) on each profile (no artefact written). Exit 0 when at least one profile fits, 1 when none does."
+    )
+
+    @Argument(help: "The model file.") var model: String
+    @Option(name: .customLong("profile"), help: "A profile name or .json path; repeat for several.") var profiles: [String] = []
+    @Flag(help: "Every profile `snnc profile --list` shows (the default when no --profile is given).") var all = false
+    @Flag(help: "Print the table as JSON.") var json = false
+    @Option(help: "A `snnc simulate --json` result: measured per-layer firing rates for the cycle model (default: a uniform estimate).") var rates: String?
+    @Option(help: "Steps (ms) of one inference, for latency and energy.") var duration: Int = 500
+
+    func validate() throws {
+        if all && !profiles.isEmpty { throw ValidationError("give --all or --profile, not both") }
+        if duration < 1 || duration > 10_000_000 { throw ValidationError("--duration must be between 1 and 10000000 steps, got \(duration)") }
+    }
+
+    func run() throws {
+        var o = Fit.Options(modelPath: model)
+        o.profiles = profiles
+        o.json = json
+        o.rates = rates
+        o.durationMs = duration
+        try finish(Fit.run(o))
     }
 }
 

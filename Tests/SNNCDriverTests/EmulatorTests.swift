@@ -186,10 +186,18 @@ enum DataLoaderShim {
         o.profile = repoRoot + "/Tests/SNNCDriverTests/Profiles/tiny-mesh-fan-in.json"
         o.output = dir
         #expect(Compile.run(o).status == .success)
-        let names = ["cores.json", "layers.json", "axon-tables.bin", "weights.bin"]
+        // weights.bin is the weights per node for other tools; the emulator runs the core images
+        // (cores.bin) alone, so damage to it must change nothing behind the manifest's back.
+        let names = ["cores.json", "layers.json", "axon-tables.bin", "cores.bin", "weights.bin"]
+        let unread = names.firstIndex(of: "weights.bin")!
         let originals = try names.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/" + $0)) }
+        var eo = EmulationOptions()
+        eo.durationMs = 20
+        let input = [Double](repeating: 0.5, count: 36)
+        let undamaged = Emulator(try ArtefactReader.load(dir), options: eo).emulate(input)
         var rng = SeededRandom(seed: 42)
-        var refused = 0, ran = 0
+        var changed = 0, unchanged = 0
+        var refusedBehindManifest = [Int](repeating: 0, count: names.count), ranBehindManifest = 0
         for trial in 0..<240 {
             let f = trial % names.count
             var bytes = [UInt8](originals[f])
@@ -204,19 +212,44 @@ enum DataLoaderShim {
                 bytes[k] = UInt8(truncatingIfNeeded: rng.next())
             }
             try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + names[f]))
-            do {
-                // Behind the manifest's back: the decoders themselves must refuse or run.
-                let net = try ArtefactReader.load(dir, verifyManifest: false)
-                var eo = EmulationOptions()
-                eo.durationMs = 20
-                _ = Emulator(net, options: eo).emulate([Double](repeating: 0.5, count: 36))
-                ran += 1
-            } catch {
-                refused += 1
+            defer { try? originals[f].write(to: URL(fileURLWithPath: dir + "/" + names[f])) }
+            if bytes == [UInt8](originals[f]) {
+                // The same bytes (a digit replaced by itself): it loads and runs exactly as before.
+                unchanged += 1
+                let again = Emulator(try ArtefactReader.load(dir), options: eo).emulate(input)
+                #expect(again.classes == undamaged.classes && again.spikesPerLayer == undamaged.spikesPerLayer
+                        && again.synapticEvents == undamaged.synapticEvents, "trial \(trial)")
+                continue
             }
-            try originals[f].write(to: URL(fileURLWithPath: dir + "/" + names[f]))
+            changed += 1
+            // What a user runs: the manifest refuses every changed file, naming it.
+            do {
+                _ = try ArtefactReader.load(dir)
+                Issue.record("trial \(trial): a changed \(names[f]) passed the manifest")
+            } catch {
+                #expect(error.file.hasSuffix("/" + names[f]) && (error.message.contains("SHA-256") || error.message.contains("the manifest says")),
+                        "trial \(trial): \(error)")
+            }
+            // Behind the manifest's back: the decoders themselves refuse (with an artefact error
+            // naming a file of this artefact) or the emulator runs to the end; never a crash.
+            do {
+                let net = try ArtefactReader.load(dir, verifyManifest: false)
+                let r = Emulator(net, options: eo).emulate(input)
+                #expect(r.classes.count == eo.durationMs, "trial \(trial)")
+                if f == unread {
+                    #expect(r.classes == undamaged.classes && r.spikesPerLayer == undamaged.spikesPerLayer, "trial \(trial): weights.bin was read")
+                }
+                ranBehindManifest += 1
+            } catch {
+                #expect(f != unread, "trial \(trial): weights.bin was read: \(error)")
+                #expect(error.file.hasPrefix(dir) && !error.message.isEmpty, "trial \(trial): \(error)")
+                refusedBehindManifest[f] += 1
+            }
         }
-        #expect(refused + ran == 240 && refused > 0)
+        #expect(changed + unchanged == 240 && changed >= 200)
+        // Every decoder is exercised: damage to each file it reads is refused at least once.
+        #expect(refusedBehindManifest.indices.allSatisfy { $0 == unread || refusedBehindManifest[$0] > 0 },
+                "refusals per file \(refusedBehindManifest), ran \(ranBehindManifest)")
     }
 }
 

@@ -10,9 +10,11 @@ let repoRoot: String = directoryOf(directoryOf(directoryOf(#filePath)))
 
 func profile(_ name: String) -> HardwareProfile { try! ProfileLoader.load(path: repoRoot + "/HardwareProfiles/\(name).json").get() }
 
-/// Every example model: the trained ones and the hand-written one, plus synthetic VGG (untrained).
+/// The example models every pass test runs on: the trained ones and the hand-written one, plus
+/// synthetic VGG (untrained). A missing one fails `exampleModelsArePresent`, never shrinks the list.
+let exampleNames = ["iris", "sonar", "handwritten", "mnist", "fashion-mnist"]
 let exampleModels: [String] = {
-    var out = ["iris", "sonar", "handwritten", "mnist", "fashion-mnist"].map { repoRoot + "/Examples/\($0)/model.json" }.filter { fileExists($0) }
+    var out = exampleNames.map { repoRoot + "/Examples/\($0)/model.json" }
     let dir = NSTemporaryDirectory() + "snnc-passes-vgg"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try! SyntheticModels.vggCifar10(placement: .safetensors(fileName: "model.safetensors"), seed: 3).write(directory: dir)
@@ -20,7 +22,21 @@ let exampleModels: [String] = {
     return out
 }()
 
-func load(_ path: String) -> Model { ModelLoader.load(path: path).model! }
+/// A model the tests need; a missing or invalid one stops the run, naming it.
+func load(_ path: String) -> Model {
+    guard let m = ModelLoader.load(path: path).model else { preconditionFailure("test model \(path) is missing or invalid") }
+    return m
+}
+
+@Suite struct ExampleModelTests {
+    /// Every example the pass tests name exists and loads without an error.
+    @Test(arguments: exampleModels)
+    func exampleModelsArePresent(path: String) {
+        #expect(fileExists(path), "\(path) is missing")
+        let r = ModelLoader.load(path: path)
+        #expect(r.model != nil && !r.diagnostics.contains { $0.severity == .error }, "\(path): \(r.diagnostics.map(\.description))")
+    }
+}
 
 @Suite struct FoldBatchNormTests {
     /// The ANN's outputs before and after folding agree within 1e-5 (relative) on every example.

@@ -131,7 +131,11 @@ public struct Partition: Pass {
     public func run(_ unit: inout CompileUnit) throws(DiagnosticsError) {
         let graph = try MapGraph.build(unit)
         unit.graph = graph
-        unit.partition = try Partitioner(unit: unit, graph: graph).run()
+        let partitioner = Partitioner(unit: unit, graph: graph)
+        let result = try partitioner.run()
+        // Kept even when it does not fit the profile's chips: `snnc fit` reports what it needs.
+        unit.partition = result
+        if let refusal = partitioner.tooManyCores(result) { throw DiagnosticsError([refusal]) }
     }
 }
 
@@ -314,15 +318,18 @@ struct Partitioner {
                      ("state memory bytes", state, cap.stateBytes, cdiv(state, cap.stateBytes)),
                      ("synapse memory bits", synapseBits, cap.synapseBits, cdiv(synapseBits, cap.synapseBits)),
                      ("layers", graph.layers.count, profile.layersPerCore, cdiv(graph.layers.count, profile.layersPerCore))]
-        let result = PartitionResult(blocks: blocks, cores: cores, layerPlans: plans, lowerBound: bound, capacity: cap)
-        if cores.count > profile.totalCores {
-            let byLayer = plans.sorted { $0.blocks > $1.blocks }.prefix(3).map { "'\(graph.layers[$0.layer].name)' \($0.blocks)" }
-            throw DiagnosticsError([Diagnostic(.error, .chipCores, file: file, object: "model '\(unit.model.name)'",
-                                               "needs \(cores.count) cores, profile '\(profile.name)' has \(profile.totalCores) (\(profile.chips) chip\(profile.chips == 1 ? "" : "s") × \(profile.applicationCoresPerChip))",
-                                               notes: ["lower bound \(result.lowerBoundCores) cores (\(bound.max { $0.3 < $1.3 }!.0)); largest layers: \(byLayer.joined(separator: ", "))",
-                                                       "a profile with more chips, or a smaller network, would fit"])])
-        }
-        return result
+        return PartitionResult(blocks: blocks, cores: cores, layerPlans: plans, lowerBound: bound, capacity: cap)
+    }
+
+    /// `chip-cores` when the partition needs more cores than the profile's chips hold.
+    func tooManyCores(_ result: PartitionResult) -> Diagnostic? {
+        guard result.cores.count > profile.totalCores else { return nil }
+        let byLayer = result.layerPlans.sorted { $0.blocks > $1.blocks }.prefix(3).map { "'\(graph.layers[$0.layer].name)' \($0.blocks)" }
+        let binding = result.lowerBound.max { $0.cores < $1.cores }?.resource ?? "neurons"
+        return Diagnostic(.error, .chipCores, file: file, object: "model '\(unit.model.name)'",
+                          "needs \(result.cores.count) cores, profile '\(profile.name)' has \(profile.totalCores) (\(profile.chips) chip\(profile.chips == 1 ? "" : "s") × \(profile.applicationCoresPerChip))",
+                          notes: ["lower bound \(result.lowerBoundCores) cores (\(binding)); largest layers: \(byLayer.joined(separator: ", "))",
+                                  "a profile with more chips, or a smaller network, would fit"])
     }
 
     /// Chooses the tile of one layer: fewest cores under every limit.

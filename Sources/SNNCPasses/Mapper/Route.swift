@@ -223,10 +223,14 @@ struct RouteBuilder {
         for c in 0..<part.cores.count {
             let n = outputs[c]
             // Destination set of each neuron.
-            var sig: [[Int]] = (0..<n).map { j in
-                Array(Set(r.tableCore[c][Int(r.tableStart[c][j])..<Int(r.tableStart[c][j + 1])].map(Int.init))).sorted()
+            var sig: [[Int]] = (0..<n).map { (j: Int) -> [Int] in
+                let row: ArraySlice<Int32> = r.tableCore[c][Int(r.tableStart[c][j])..<Int(r.tableStart[c][j + 1])]
+                return Array(Set(row.map { Int($0) })).sorted()
             }
-            let order = (0..<n).sorted { sig[$0].lexicographicallyPrecedes(sig[$1]) || (sig[$0] == sig[$1] && $0 < $1) }
+            let order: [Int] = (0..<n).sorted { (x: Int, y: Int) -> Bool in
+                if sig[x] == sig[y] { return x < y }
+                return sig[x].lexicographicallyPrecedes(sig[y])
+            }
             var keys = [UInt32](repeating: 0, count: n)
             for (pos, j) in order.enumerated() { keys[j] = UInt32(c) << UInt32(bits) | UInt32(pos) }
             r.keys.append(keys)
@@ -240,7 +244,8 @@ struct RouteBuilder {
                     let base = UInt32(c) << UInt32(bits)
                     let tree = multicastTree(from: place.slotOfCore[c], to: dests.map { place.slotOfCore[$0] }, geo: geo)
                     for (k, m) in Self.prefixes(UInt32(i), UInt32(e + 1)) {
-                        for (chip, route) in tree { entries[chip, default: []].append(RouterEntry(key: base | k, mask: m | ~((1 << UInt32(bits)) - 1), route: route)) }
+                        let mask: UInt32 = m | ~((UInt32(1) << UInt32(bits)) &- 1)
+                        for (chip, route) in tree { entries[chip, default: []].append(RouterEntry(key: base | k, mask: mask, route: route)) }
                     }
                 }
                 i = e + 1

@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "SNNCReferenceTests", dependencies: ["SNNCReference", "SNNCIR", "SNNCJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SNNCFuzzTests", dependencies: ["SNNCFuzz"], exclude: ["Corpus"]),
         .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON", "SNNCPasses", "SNNCHardware", "SNNCReference", "SNNCArtefact", "SNNCEmulator"],
-                    exclude: ["Golden", "Profiles"]),
+                    exclude: ["Golden", "Profiles", "Models"]),
     ]
 )
 

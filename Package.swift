@@ -42,6 +42,9 @@ let package = Package(
         // OpenSSL's libcrypto from Debian (libssl-dev): SHA-256 for the artefact's manifest (the
         // model, weights, profile and every file); wrapped once, in SNNCArtefact/ArtefactFormat.swift.
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // OpenBLAS from Debian (libopenblas-dev): the ANN's dense layers and convolutions (im2col)
+        // as matrix products over a batch; wrapped once, in SNNCReference/BLAS.swift.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // The only Swift code that touches json-c: owns reference counts, never leaks.
         .target(name: "SNNCJSON", dependencies: ["CJSONC"]),
         // The IR: diagnostics, tensors (inline or memory-mapped safetensors), the model graph,
@@ -57,7 +60,7 @@ let package = Package(
         .target(name: "SNNCPasses", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCArtefact"]),
         // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
         // metrics and data-set readers. The yardstick every compiled result is measured against.
-        .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON"]),
+        .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "COpenBLAS"]),
         // The artefact format (Docs/artefact.md): file names, magics, the manifest and its
         // verification, byte helpers — used by the writer (SNNCDriver) and the reader (SNNCEmulator).
         .target(name: "SNNCArtefact", dependencies: ["SNNCIR", "SNNCJSON", "CLibCrypto"]),

@@ -71,21 +71,10 @@ public enum Simulate {
         }
     }
 
-    /// ANN classes of every sample, in parallel, deterministic.
+    /// ANN classes of every sample: batches through BLAS (BatchedANN) over `threads` workers;
+    /// the same classes for any thread count.
     public static func annClasses(_ pm: PreparedModel, _ data: Dataset, threads: Int) -> [Int] {
-        let out = UnsafeMutableBufferPointer<Int>.allocate(capacity: data.count)
-        defer { out.deallocate() }
-        let n = data.count
-        let workers = max(1, min(threads, n))
-        let base = UncheckedSendable(out)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            while i < n {
-                base.value[i] = pm.classify(data.samples[i]).label
-                i += workers
-            }
-        }
-        return Array(out)
+        BatchedANN(pm).classify(data.samples, threads: max(1, threads))
     }
 
     public static func run(_ o: Options) -> CommandResult {

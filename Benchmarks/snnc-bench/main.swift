@@ -35,6 +35,7 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
+BLAS.useFastKernels()
 let args = CommandLine.arguments
 if args.count >= 3 && args[1] == "measure-load" {
     // Child: load one model, print "seconds peak_rss tensor_bytes nodes".

@@ -2,6 +2,9 @@
 // OpenBLAS runs single-threaded here; snnc spreads whole batches over its own workers, so a
 // result never depends on how many threads there are.
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum BLAS {
     /// The kernels OpenBLAS should be told to use (`OPENBLAS_CORETYPE`) because it did not
@@ -11,6 +14,16 @@ public enum BLAS {
     public static var suggestedCoreType: String? {
         guard let p = snnc_openblas_suggested_core() else { return nil }
         return String(cString: p)
+    }
+
+    /// Called first thing by a program's main: when OpenBLAS did not recognise the CPU and loaded
+    /// its generic kernels, runs the program again with OPENBLAS_CORETYPE naming the kernels the
+    /// CPU can run (`suggestedCoreType`). Once only: an OPENBLAS_CORETYPE already set, by the user
+    /// or by this, is left alone; if the exec fails the program goes on with the generic kernels.
+    public static func useFastKernels() {
+        guard getenv("OPENBLAS_CORETYPE") == nil, let core = suggestedCoreType else { return }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
     }
 
     /// The kernels OpenBLAS runs ("SkylakeX", "Haswell", …).

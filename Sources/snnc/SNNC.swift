@@ -21,7 +21,7 @@ struct SNNC: ParsableCommand {
 
     /// Exit codes: 0 success, 1 bad input (model, profile, data), 2 bad usage (command line).
     static func main() {
-        useFastBLASKernels()
+        BLAS.useFastKernels()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -44,16 +44,6 @@ func finish(_ r: CommandResult) throws {
     if !r.stdout.isEmpty { FileHandle.standardOutput.write(r.stdout) }
     if !r.stderr.isEmpty { FileHandle.standardError.write(r.stderr) }
     if r.status != .success { throw ExitCode(r.status.rawValue) }
-}
-
-/// When OpenBLAS did not recognise the CPU and loaded its generic kernels, run snnc again with
-/// OPENBLAS_CORETYPE naming the kernels the CPU can run (BLAS.suggestedCoreType); once only — an
-/// OPENBLAS_CORETYPE already set, by the user or by this, is left alone.
-func useFastBLASKernels() {
-    guard getenv("OPENBLAS_CORETYPE") == nil, let core = BLAS.suggestedCoreType else { return }
-    setenv("OPENBLAS_CORETYPE", core, 1)
-    execv("/proc/self/exe", CommandLine.unsafeArgv)
-    // exec failed: go on with the generic kernels (slower; ANN sums may round differently).
 }
 
 struct InspectCommand: ParsableCommand {

@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "SNNCPasses", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCArtefact"]),
         // The float reference: ASN transfer function, neuron, ANN evaluator, spiking simulator,
         // metrics and data-set readers. The yardstick every compiled result is measured against.
-        .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "COpenBLAS"]),
+        .target(name: "SNNCReference", dependencies: ["SNNCIR", "SNNCJSON", "COpenBLAS"], swiftSettings: hotLoops),
         // The artefact format (Docs/artefact.md): file names, magics, the manifest and its
         // verification, byte helpers — used by the writer (SNNCDriver) and the reader (SNNCEmulator).
         .target(name: "SNNCArtefact", dependencies: ["SNNCIR", "SNNCJSON", "CLibCrypto"]),

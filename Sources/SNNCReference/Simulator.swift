@@ -257,18 +257,23 @@ extension Projection {
                     switch op {
                     case let .dense(wt, _, outF):
                         wt.withUnsafeBufferPointer { w in
+                            guard let wb = w.baseAddress, let yb = out.baseAddress else { return }
                             for (n, payload) in spikes {
                                 let v0 = binaryHeight ?? payload
                                 events += Int(eventsPerSpike[Int(n)])
                                 for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) {
                                     let v = v0 * pf[q]
-                                    let row = Int(pi[q]) * outF
-                                    for o in 0..<outF { out[o] += v * w[row + o] }
+                                    // Row pointers, so the target loop has no index arithmetic
+                                    // to check and vectorises (each sum is still out[o] + v·w).
+                                    axpy(v, wb + Int(pi[q]) * outF, yb, outF)
                                 }
                             }
                         }
                     case let .conv(kernel, g):
                         kernel.withUnsafeBufferPointer { kp in
+                            guard let kb0 = kp.baseAddress, let yb = out.baseAddress else { return }
+                            // Stride 1 (most convolutions): no divisions in the tap loop.
+                            let unitStride = g.sh == 1 && g.sw == 1
                             for (n, payload) in spikes {
                                 let v0 = binaryHeight ?? payload
                                 events += Int(eventsPerSpike[Int(n)])
@@ -280,17 +285,17 @@ extension Projection {
                                     let iy = pos / g.inW, ix = pos % g.inW
                                     for ky in 0..<g.kh {
                                         let ny = iy + g.padTop - ky * g.dh
-                                        if ny < 0 || ny % g.sh != 0 { continue }
-                                        let oy = ny / g.sh
+                                        if ny < 0 || (!unitStride && ny % g.sh != 0) { continue }
+                                        let oy = unitStride ? ny : ny / g.sh
                                         if oy >= g.outH { continue }
                                         for kx in 0..<g.kw {
                                             let nx = ix + g.padLeft - kx * g.dw
-                                            if nx < 0 || nx % g.sw != 0 { continue }
-                                            let ox = nx / g.sw
+                                            if nx < 0 || (!unitStride && nx % g.sw != 0) { continue }
+                                            let ox = unitStride ? nx : nx / g.sw
                                             if ox >= g.outW { continue }
                                             let ob = (oy * g.outW + ox) * g.outC
                                             let kb = ((ky * g.kw + kx) * g.inC + i) * g.outC
-                                            for o in 0..<g.outC { out[ob + o] += v * kp[kb + o] }
+                                            axpy(v, kb0 + kb, yb + ob, g.outC)
                                         }
                                     }
                                 }
@@ -307,6 +312,17 @@ extension Projection {
             }
         }
         return events
+    }
+}
+
+/// y[o] += v · x[o] for o < n, in order per element (no fused multiply-add: the same sums as a
+/// scalar loop), over raw pointers so LLVM vectorises it.
+@inline(__always)
+func axpy(_ v: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+    var o = 0
+    while o < n {
+        y[o] += v * x[o]
+        o &+= 1
     }
 }
 

@@ -2,7 +2,7 @@
 //
 //   swift run -c release snnc-bench load [--keep DIR]
 //
-//   swift run -c release snnc-bench simulate [--model M --data D] [--images N] [--duration MS]
+//   swift run -c release snnc-bench simulate [--example E | --model M --data D] [--images N] [--duration MS] [--json]
 //
 //   swift run -c release snnc-bench compile [--passes]   (Benchmarks/snnc-bench/CompileBench.swift)
 //   swift run -c release snnc-bench emulate [--example E] [--profile P] [--images N] [--duration MS] [--json]   (EmulateBench.swift)
@@ -67,7 +67,7 @@ if args.count >= 2 && args[1] == "simulate" {
     exit(0)
 }
 guard args.count >= 2, args[1] == "load" else {
-    print("usage: snnc-bench load [--keep DIR] | simulate [--model M --data D] [--images N] [--duration MS] | compile [--passes] | emulate [--example E] [--profile P] [--images N] [--duration MS] [--json] | regression --record F | --check F")
+    print("usage: snnc-bench load [--keep DIR] | simulate [--example E | --model M --data D] [--images N] [--duration MS] [--json] | compile [--passes] | emulate [--example E] [--profile P] [--images N] [--duration MS] [--json] | regression --record F | --check F")
     exit(2)
 }
 var dir = NSTemporaryDirectory() + "snnc-bench-\(getpid())"
@@ -108,9 +108,20 @@ func simulateBenchmark(_ a: [String]) {
     var samples: [[Double]]
     var model: Model
     var label: String
-    if let mp = opt("--model"), let dp = opt("--data") {
-        model = ModelLoader.load(path: mp).model!
-        samples = try! DataLoader.load(path: dp).get().prefix(images).samples
+    let example = opt("--example")
+    if let mp = opt("--model") ?? example.map({ "Examples/\($0)/model.json" }), let dp = opt("--data") ?? example.map({ "Examples/\($0)/test-data.json" }) {
+        let loaded = ModelLoader.load(path: mp)
+        guard let m = loaded.model else {
+            FileHandle.standardError.write(loaded.diagnostics.map { $0.description + "\n" }.joined().data(using: .utf8)!)
+            exit(1)
+        }
+        switch DataLoader.load(path: dp) {
+        case .success(let d): samples = d.prefix(images).samples
+        case .failure(let e):
+            FileHandle.standardError.write(e.diagnostics.map { $0.description + "\n" }.joined().data(using: .utf8)!)
+            exit(1)
+        }
+        model = m
         label = mp
     } else {
         let dir = NSTemporaryDirectory() + "snnc-bench-sim-\(getpid())"
@@ -134,8 +145,10 @@ func simulateBenchmark(_ a: [String]) {
         label = "mnist-paper architecture, UNTRAINED synthetic weights and images"
     }
     let net = try! SpikingNetwork.lower(model).get()
-    print("simulate benchmark: \(label); \(samples.count) images × \(duration) ms")
+    let json = a.contains("--json")
+    if !json { print("simulate benchmark: \(label); \(samples.count) images × \(duration) ms") }
     var perThread1 = 0.0
+    var rows: [String] = []
     for threads in [1, 2] {
         var o = SimulationOptions()
         o.durationMs = duration
@@ -147,9 +160,15 @@ func simulateBenchmark(_ a: [String]) {
         let spikes = results.reduce(0) { $0 + $1.spikesPerLayer.reduce(0, +) }
         let eps = Double(events) / dt
         if threads == 1 { perThread1 = eps }
+        rows.append(String(format: "    {\"threads\": %d, \"seconds\": %.3f, \"synaptic_events\": %ld, \"events_per_s\": %.4g, \"events_per_s_per_thread\": %.4g, \"images_per_s\": %.4g, \"spikes_per_image\": %.6g}",
+                           threads, dt, events, eps, eps / Double(threads), Double(samples.count) / dt, Double(spikes) / Double(samples.count)))
+        if json { continue }
         print(String(format: "  %d thread%@: %.2f s, %.3g synaptic events/s (%.3g per thread), %.2f images/s, %.3g events and %.3g spikes per image%@",
                      threads, threads == 1 ? "" : "s", dt, eps, eps / Double(threads), Double(samples.count) / dt,
                      Double(events) / Double(samples.count), Double(spikes) / Double(samples.count),
                      threads == 2 ? String(format: ", scaling %.2f×", eps / perThread1) : ""))
+    }
+    if json {
+        print("{\n  \"benchmark\": \"simulate\",\n  \"model\": \"\(label)\",\n  \"images\": \(samples.count),\n  \"duration_ms\": \(duration),\n  \"runs\": [\n" + rows.joined(separator: ",\n") + "\n  ]\n}")
     }
 }

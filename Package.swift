@@ -108,7 +108,7 @@ if withMPI {
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         // The MPI wrapper (MPI.swift, the only Swift code that calls MPI) and the distribution of
         // an emulation over ranks: by chips (a SpikeExchange and a Collective on MPI) or by images.
-        .target(name: "SNNCMPI", dependencies: ["CMPI", "SNNCEmulator", "SNNCReference"]),
+        .target(name: "SNNCMPI", dependencies: ["CMPI", "SNNCArtefact", "SNNCEmulator", "SNNCReference"]),
         // `mpirun -np R snnc-mpi emulate …`.
         .executableTarget(name: "snnc-mpi", dependencies: ["SNNCMPI", "SNNCDriver", "SNNCEmulator", "SNNCArtefact", "SNNCIR", "SNNCJSON"]),
         // Runs snnc-mpi under mpirun against single-process runs (needs openmpi-bin).

@@ -112,13 +112,13 @@ func simulateBenchmark(_ a: [String]) {
     if let mp = opt("--model") ?? example.map({ "Examples/\($0)/model.json" }), let dp = opt("--data") ?? example.map({ "Examples/\($0)/test-data.json" }) {
         let loaded = ModelLoader.load(path: mp)
         guard let m = loaded.model else {
-            FileHandle.standardError.write(loaded.diagnostics.map { $0.description + "\n" }.joined().data(using: .utf8)!)
+            writeAll(2, loaded.diagnostics.map { $0.description + "\n" }.joined())
             exit(1)
         }
         switch DataLoader.load(path: dp) {
         case .success(let d): samples = d.prefix(images).samples
         case .failure(let e):
-            FileHandle.standardError.write(e.diagnostics.map { $0.description + "\n" }.joined().data(using: .utf8)!)
+            writeAll(2, e.diagnostics.map { $0.description + "\n" }.joined())
             exit(1)
         }
         model = m

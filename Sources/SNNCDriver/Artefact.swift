@@ -69,13 +69,5 @@ public enum Artefact {
         if existed { removeDirectoryOfFiles(old) }
     }
 
-    static func isEmptyDirectory(_ path: String) -> Bool {
-        guard let d = opendir(path) else { return false }
-        defer { closedir(d) }
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { return false }
-        }
-        return true
-    }
+    static func isEmptyDirectory(_ path: String) -> Bool { directoryEntries(path)?.isEmpty ?? false }
 }

@@ -31,6 +31,9 @@ public enum Emulate {
         public var traceSample = 0
         /// How the samples run (nil: all in this process, on `threads`): the MPI front end
         /// (snnc-mpi) spreads them over ranks and hands every rank all the results.
+        /// The artefact already loaded (and verified) from `directory`, e.g. by snnc-mpi's start
+        /// check; nil: `run` loads it.
+        public var network: EmuNetwork?
         public var runFixed: (@Sendable (Emulator, [[Double]]) -> [EmulatedImage])?
         public var runFloat: (@Sendable (Simulator, [[Double]]) -> [ImageResult])?
         /// The front end's own figures for the report (called after the run): a text line and
@@ -53,8 +56,10 @@ public enum Emulate {
     public static func run(_ o: Options) -> CommandResult {
         let t0 = monotonicSeconds()
         let net: EmuNetwork
-        do { net = try ArtefactReader.load(o.directory) } catch {
-            return .failure([Diagnostic(.error, .artefactInvalid, file: error.file, error.message)])
+        if let given = o.network { net = given } else {
+            do { net = try ArtefactReader.load(o.directory) } catch {
+                return .failure([Diagnostic(.error, .artefactInvalid, file: error.file, error.message)])
+            }
         }
         // The source model (copied into the artefact) gives the data check and the float reference.
         let run: Simulate.Run

@@ -4,9 +4,6 @@
 // profiles: a path to a .json file, or NAME.json in a directory of $SNNC_PROFILE_PATH
 // (colon-separated), which is searched first and so may shadow a shipped profile.
 import SNNCIR
-#if canImport(Glibc)
-import Glibc
-#endif
 
 public enum ProfileCatalog {
     /// The shipped profiles, as their files' bytes (a test checks these equal HardwareProfiles/).
@@ -108,13 +105,6 @@ public enum ProfileCatalog {
 
     /// The NAME of every NAME.json in `dir`, sorted (none when it cannot be read).
     static func jsonNames(in dir: String) -> [String] {
-        guard let d = opendir(dir) else { return [] }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if n.hasSuffix(".json") && n.count > 5 { names.append(String(n.dropLast(5))) }
-        }
-        closedir(d)
-        return names.sorted()
+        (directoryEntries(dir) ?? []).filter { $0.hasSuffix(".json") && $0.count > 5 }.map { String($0.dropLast(5)) }.sorted()
     }
 }

@@ -100,17 +100,11 @@ public func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(FileIOE
     let tmp = path + ".snnc-tmp-\(getpid())"
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     if fd < 0 { throw .writeFailed(path: path, reason: errnoText()) }
-    var done = 0
-    while done < bytes.count {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            let reason = errnoText()
-            close(fd)
-            unlink(tmp)
-            throw .writeFailed(path: path, reason: reason)
-        }
-        done += n
+    if !writeLoop(fd, bytes) {
+        let reason = errnoText()
+        close(fd)
+        unlink(tmp)
+        throw .writeFailed(path: path, reason: reason)
     }
     if fsync(fd) != 0 || close(fd) != 0 {
         let reason = errnoText()
@@ -131,13 +125,20 @@ public func writeFileAtomically(_ path: String, _ text: String) throws(FileIOErr
 /// Writes all of `text` to a file descriptor (stdout 1, stderr 2), unbuffered; stops quietly
 /// when the descriptor is closed.
 public func writeAll(_ fd: Int32, _ text: String) {
-    var bytes = Array(text.utf8)
+    _ = writeLoop(fd, Array(text.utf8))
+}
+
+/// Writes all of `bytes` to `fd`, retrying on EINTR; false (errno set) when a write fails or
+/// the descriptor takes nothing.
+private func writeLoop(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
     var done = 0
     while done < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
-        if n <= 0 { return }
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return false }
         done += n
     }
+    return true
 }
 
 public func fileExists(_ path: String) -> Bool {
@@ -158,16 +159,21 @@ public func resolvePath(_ name: String, relativeTo directory: String) -> String 
     return directory == "." ? name : directory + "/" + name
 }
 
+/// The names in a directory, without "." and ".." (in the order the file system gives); nil
+/// when it cannot be read.
+public func directoryEntries(_ path: String) -> [String]? {
+    guard let d = opendir(path) else { return nil }
+    defer { closedir(d) }
+    var names: [String] = []
+    while let e = readdir(d) {
+        let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
 /// Removes a directory that holds plain files only (an artefact, a scratch directory).
 public func removeDirectoryOfFiles(_ path: String) {
-    if let d = opendir(path) {
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(d)
-        for n in names { unlink(path + "/" + n) }
-    }
+    for n in directoryEntries(path) ?? [] { unlink(path + "/" + n) }
     rmdir(path)
 }

@@ -5,17 +5,20 @@
 //                        and the step's totals through one all-reduce (MPICollective).
 //   --distribute images  ranks share the test set: contiguous shards, results all-gathered.
 // Either way every rank ends with the single-process result; rank 0 prints it.
+import SNNCArtefact
 import SNNCEmulator
 import SNNCReference
 
 /// The packets between ranks: each step, rank r sends every rank the packets its chips made for
 /// that rank's chips, in source-chip order, then the order sent (16 bytes each: destination core,
 /// axon, payload); received buffers come in rank order, which is source-chip order because ranks
-/// hold contiguous blocks of chips — the order InProcessExchange gives.
-public struct MPIExchange: SpikeExchange {
+/// hold contiguous blocks of chips — the order InProcessExchange gives. A class, so the caller
+/// reads the byte count and time of the copy the emulator used.
+public final class MPIExchange: SpikeExchange {
     let world: MPIWorld
     let chipOfCore: [Int32]
-    let rankOfChip: [Int]
+    /// The rank that steps each core's chip.
+    let rankOfCore: [Int32]
     let localChips: [Int]
     var sent: [OutgoingPackets]
     var pending: [OutgoingPackets]
@@ -27,21 +30,21 @@ public struct MPIExchange: SpikeExchange {
     public init(world: MPIWorld, chipOfCore: [Int32], rankOfChip: [Int]) {
         self.world = world
         self.chipOfCore = chipOfCore
-        self.rankOfChip = rankOfChip
+        rankOfCore = chipOfCore.map { Int32(rankOfChip[Int($0)]) }
         localChips = rankOfChip.indices.filter { rankOfChip[$0] == world.rank }
         sent = [OutgoingPackets](repeating: OutgoingPackets(), count: rankOfChip.count)
         pending = sent
     }
 
-    public mutating func send(fromChip chip: Int, _ out: OutgoingPackets) { sent[chip] = out }
+    public func send(fromChip chip: Int, _ out: OutgoingPackets) { sent[chip] = out }
 
-    public mutating func exchange() {
+    public func exchange() {
         let t0 = world.now()
         defer { seconds += world.now() - t0 }
         var out = [[UInt8]](repeating: [], count: world.size)
         for k in localChips {
             for (i, dc) in sent[k].destCore.enumerated() {
-                let r = rankOfChip[Int(chipOfCore[Int(dc)])]
+                let r = Int(rankOfCore[Int(dc)])
                 let p = sent[k].packets[i]
                 Bytes.put(Int64(dc) | (Int64(p.axon) << 32), &out[r])
                 Bytes.put(p.payload, &out[r])
@@ -62,7 +65,7 @@ public struct MPIExchange: SpikeExchange {
         }
     }
 
-    public mutating func receive(chip: Int) -> OutgoingPackets { pending[chip] }
+    public func receive(chip: Int) -> OutgoingPackets { pending[chip] }
 }
 
 /// Sums and maxima over ranks (a class, so the caller sees the seconds spent in them).
@@ -88,9 +91,8 @@ public struct ChipsFigures: Sendable {
     /// (the slowest, by max over ranks) spent in the exchange and the per-step sums.
     public var secondsPerStep = 0.0
     public var exchangeShare = 0.0
-    public var steps = 0
-    public init(bytesPerStep: Double = 0, secondsPerStep: Double = 0, exchangeShare: Double = 0, steps: Int = 0) {
-        (self.bytesPerStep, self.secondsPerStep, self.exchangeShare, self.steps) = (bytesPerStep, secondsPerStep, exchangeShare, steps)
+    public init(bytesPerStep: Double = 0, secondsPerStep: Double = 0, exchangeShare: Double = 0) {
+        (self.bytesPerStep, self.secondsPerStep, self.exchangeShare) = (bytesPerStep, secondsPerStep, exchangeShare)
     }
 }
 
@@ -119,12 +121,12 @@ public enum Distribution {
         var bytes = 0, steps = 0, inExchange = 0.0
         let t0 = world.now()
         for image in images {
-            let box = ExchangeBox(MPIExchange(world: world, chipOfCore: chipOfCore, rankOfChip: rankOfChip))
+            let exchange = MPIExchange(world: world, chipOfCore: chipOfCore, rankOfChip: rankOfChip)
             let collective = MPICollective(world: world)
-            let share = ProcessShare(chips: box.inner.localChips, exchange: box, collective: collective)
+            let share = ProcessShare(chips: exchange.localChips, exchange: exchange, collective: collective)
             let r = emu.emulate(frames: [image], stepsPerFrame: emu.options.durationMs, coreThreads: Swift.max(1, threads), processes: share)
-            bytes += box.inner.bytesSent
-            inExchange += box.inner.seconds + collective.seconds
+            bytes += exchange.bytesSent
+            inExchange += exchange.seconds + collective.seconds
             steps += r.classes.count
             results.append(r)
         }
@@ -134,7 +136,7 @@ public enum Distribution {
         var m = [wall, inExchange / Swift.max(wall, 1e-9)]
         world.max(&m)
         figures = ChipsFigures(bytesPerStep: steps > 0 ? Double(v[0]) / Double(steps) : 0, secondsPerStep: steps > 0 ? m[0] / Double(steps) : 0,
-                               exchangeShare: m[1], steps: steps)
+                               exchangeShare: m[1])
         return results
     }
 
@@ -158,19 +160,10 @@ public enum Distribution {
     }
 }
 
-/// The exchange as a class, so the emulator's copy and the caller's see the same byte count.
-final class ExchangeBox: SpikeExchange {
-    var inner: MPIExchange
-    init(_ e: MPIExchange) { inner = e }
-    func send(fromChip chip: Int, _ out: OutgoingPackets) { inner.send(fromChip: chip, out) }
-    func exchange() { inner.exchange() }
-    func receive(chip: Int) -> OutgoingPackets { inner.receive(chip: chip) }
-}
-
 /// Little-endian integers and doubles for results sent between ranks.
 enum Bytes {
     static func put(_ v: Int64, _ out: inout [UInt8]) { for s in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: v >> Int64(s))) } }
-    static func put(_ v: Double, _ out: inout [UInt8]) { put(Int64(bitPattern: v.bitPattern), &out) }
+    static func put(_ v: Double, _ out: inout [UInt8]) { ArtefactFormat.le64(v, &out) }
     static func put(_ v: [Int], _ out: inout [UInt8]) { put(Int64(v.count), &out); for x in v { put(Int64(x), &out) } }
     static func put(_ v: [Double], _ out: inout [UInt8]) { put(Int64(v.count), &out); for x in v { put(x, &out) } }
     static func get(_ b: [UInt8], _ i: Int) -> Int64 {
@@ -179,7 +172,7 @@ enum Bytes {
         return Int64(bitPattern: v)
     }
     static func int(_ b: [UInt8], _ i: inout Int) -> Int { defer { i += 8 }; return Int(get(b, i)) }
-    static func double(_ b: [UInt8], _ i: inout Int) -> Double { defer { i += 8 }; return Double(bitPattern: UInt64(bitPattern: get(b, i))) }
+    static func double(_ b: [UInt8], _ i: inout Int) -> Double { defer { i += 8 }; return ArtefactFormat.f64(b, i) }
     static func ints(_ b: [UInt8], _ i: inout Int) -> [Int] { let n = int(b, &i); return (0..<n).map { _ in int(b, &i) } }
     static func doubles(_ b: [UInt8], _ i: inout Int) -> [Double] { let n = int(b, &i); return (0..<n).map { _ in double(b, &i) } }
 

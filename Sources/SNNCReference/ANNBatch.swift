@@ -74,41 +74,15 @@ public struct BatchedANN: Sendable {
                         }
                     }
                 }
-                for b in 0..<n { for o in 0..<outF { y[b * outF + o] += bias[o] } }
+                addBias(&y, bias)
             case let .conv(k, bias, g):
                 y = Self.conv(values[ins[0]]!, images: n, kernel: k, bias: bias, g)
-            case let .affine(scale, shift):
-                let x = values[ins[0]]!, c = scale.count
-                y = [Double](repeating: 0, count: x.count)
-                for j in x.indices { y[j] = x[j] * scale[j % c] + shift[j % c] }
-            case let .asn(p, h, tf):
-                let x = values[ins[0]]!
-                y = p.spike == .graded ? x.map { max(0, $0) } : x.map { tf.f($0, h: h) }
-            case .relu:
-                y = values[ins[0]]!.map { max(0, $0) }
-            case .maxpool, .avgpool:
-                let x = values[ins[0]]!
-                var isMax = false
-                if case .maxpool = ops[i] { isMax = true }
-                let (starts, idx) = poolWindows[i]!
-                let inSize = nodes[ins[0]].shape.reduce(1, *)
-                y = [Double](repeating: 0, count: n * size)
-                for b in 0..<n {
-                    let xb = b * inSize
-                    for o in 0..<size {
-                        let window = idx[Int(starts[o])..<Int(starts[o + 1])]
-                        y[b * size + o] = isMax ? window.reduce(-Double.infinity) { Swift.max($0, x[xb + Int($1)]) }
-                                                : window.reduce(0) { $0 + x[xb + Int($1)] } / Double(Swift.max(window.count, 1))
-                    }
-                }
-            case .flatten, .readout:
-                y = values[ins[0]]!
-            case .add:
-                y = values[ins[0]]!
-                for other in ins.dropFirst() {
-                    let z = values[other]!
-                    for j in y.indices { y[j] += z[j] }
-                }
+            case .maxpool:
+                y = pool(values[ins[0]]!, windows: poolWindows[i]!, images: n, max: true)
+            case .avgpool:
+                y = pool(values[ins[0]]!, windows: poolWindows[i]!, images: n, max: false)
+            default:
+                y = ops[i].elementwise(ins.map { values[$0]! }) ?? []
             }
             values[i] = y
             for j in ins where lastUse[j] == i && j != outputNode { values[j] = nil }
@@ -154,7 +128,14 @@ public struct BatchedANN: Sendable {
                 }
             }
         }
-        for r in 0..<(n * positions) { for o in 0..<g.outC { y[r * g.outC + o] += bias[o] } }
+        addBias(&y, bias)
         return y
     }
+}
+
+/// y's rows (each bias.count long) plus the bias.
+private func addBias(_ y: inout [Double], _ bias: [Double]) {
+    let c = bias.count
+    guard c > 0 else { return }
+    for r in 0..<(y.count / c) { for o in 0..<c { y[r * c + o] += bias[o] } }
 }

@@ -124,23 +124,12 @@ public struct PreparedModel: Sendable {
             y = denseForward(ins[0], w, b, inF, outF)
         case let .conv(k, b, g):
             y = convForward(ins[0], k, b, g)
-        case let .affine(scale, shift):
-            let c = scale.count
-            y = ins[0].enumerated().map { $0.element * scale[$0.offset % c] + shift[$0.offset % c] }
-        case let .asn(p, h, tf):
-            y = p.spike == .graded ? ins[0].map { max(0, $0) } : ins[0].map { tf.f($0, h: h) }
-        case .relu:
-            y = ins[0].map { max(0, $0) }
+        case .affine, .asn, .relu, .flatten, .readout, .add:
+            y = ops[i].elementwise(ins) ?? []
         case let .maxpool(p, inShape):
-            y = pool(ins[0], p, inShape, shape, max: true)
+            y = pool(ins[0], windows: poolMap(p, inShape: inShape, outShape: shape), images: 1, max: true)
         case let .avgpool(p, inShape):
-            y = pool(ins[0], p, inShape, shape, max: false)
-        case .flatten, .readout:
-            y = ins[0]
-        case .add:
-            var s = ins[0]
-            for other in ins.dropFirst() { for j in s.indices { s[j] += other[j] } }
-            y = s
+            y = pool(ins[0], windows: poolMap(p, inShape: inShape, outShape: shape), images: 1, max: false)
         }
         memo[i] = y
         return y
@@ -197,16 +186,47 @@ func convForward(_ x: [Double], _ k: [Double], _ b: [Double], _ g: ConvGeometry)
     return y
 }
 
-/// Max or average pooling, channels-last, over the windows `poolMap` enumerates (the same
-/// windows the spiking network's pooled compartments use). Padding positions are skipped; the
-/// average divides by the number of real (unpadded) elements in the window.
-func pool(_ x: [Double], _ p: Pool2D, _ inShape: [Int], _ outShape: [Int], max isMax: Bool) -> [Double] {
-    let (starts, idx) = poolMap(p, inShape: inShape, outShape: outShape)
-    return (0..<(starts.count - 1)).map { o in
-        let window = idx[Int(starts[o])..<Int(starts[o + 1])]
-        if isMax { return window.reduce(-Double.infinity) { Swift.max($0, x[Int($1)]) } }
-        return window.reduce(0) { $0 + x[Int($1)] } / Double(Swift.max(window.count, 1))
+extension PreparedOp {
+    /// The ops that act element by element (per channel, channels last) or pass values on:
+    /// the same on one image as on a batch of images laid end to end. Nil for the others.
+    func elementwise(_ ins: [[Double]]) -> [Double]? {
+        switch self {
+        case let .affine(scale, shift):
+            let c = scale.count
+            return ins[0].enumerated().map { $0.element * scale[$0.offset % c] + shift[$0.offset % c] }
+        case let .asn(p, h, tf):
+            return p.spike == .graded ? ins[0].map { max(0, $0) } : ins[0].map { tf.f($0, h: h) }
+        case .relu:
+            return ins[0].map { max(0, $0) }
+        case .flatten, .readout:
+            return ins[0]
+        case .add:
+            var s = ins[0]
+            for other in ins.dropFirst() { for j in s.indices { s[j] += other[j] } }
+            return s
+        default:
+            return nil
+        }
     }
+}
+
+/// Max or average pooling, channels-last, of `images` inputs laid end to end, over the windows
+/// `poolMap` enumerates (the same windows the spiking network's pooled compartments use).
+/// Padding positions are skipped; the average divides by the number of real (unpadded)
+/// elements in the window.
+func pool(_ x: [Double], windows: ([Int32], [Int32]), images: Int, max isMax: Bool) -> [Double] {
+    let (starts, idx) = windows
+    let outSize = starts.count - 1, inSize = x.count / Swift.max(images, 1)
+    var y = [Double](repeating: 0, count: images * outSize)
+    for b in 0..<images {
+        let xb = b * inSize
+        for o in 0..<outSize {
+            let window = idx[Int(starts[o])..<Int(starts[o + 1])]
+            y[b * outSize + o] = isMax ? window.reduce(-Double.infinity) { Swift.max($0, x[xb + Int($1)]) }
+                                       : window.reduce(0) { $0 + x[xb + Int($1)] } / Double(Swift.max(window.count, 1))
+        }
+    }
+    return y
 }
 
 /// Index of the largest value (the first on ties).

@@ -17,21 +17,19 @@ import SNNCMPI
 import Glibc
 #endif
 
-func write(_ fd: Int32, _ s: String) { writeAll(fd, s) }
-
 /// The chips run's figure, set by the run and read by the report (main thread only).
 final class Figure: @unchecked Sendable { var value = ChipsFigures() }
 
 func run() -> Never {
     guard let world = MPIWorld.start() else {
-        write(2, "snnc-mpi: error[mpi-failed]: MPI_Init failed (run it under mpirun)\n")
+        writeAll(2, "snnc-mpi: error[mpi-failed]: MPI_Init failed (run it under mpirun)\n")
         exit(1)
     }
     let who = "rank \(world.rank) of \(world.size)"
 
     /// Ends every rank: this rank's diagnostic first.
     func fail(_ message: String, status: Int32 = 1) -> Never {
-        write(2, "snnc-mpi: \(who): \(message)\n")
+        writeAll(2, "snnc-mpi: \(who): \(message)\n")
         world.abort(status)
     }
 
@@ -39,7 +37,7 @@ func run() -> Never {
     let usage = "usage: mpirun -np R snnc-mpi emulate DIR --data D [--distribute chips|images] [--limit N] [--duration MS] [--threads T] [--check] [--json] [--junit F] [--max-accuracy-drop P] [--max-spike-deviation P]"
     var args = Array(CommandLine.arguments.dropFirst())
     guard args.first == "emulate", args.count >= 2 else {
-        if world.rank == 0 { write(2, "snnc-mpi: error[usage]: \(usage)\n") }
+        if world.rank == 0 { writeAll(2, "snnc-mpi: error[usage]: \(usage)\n") }
         world.finish()
         exit(2)
     }
@@ -50,7 +48,7 @@ func run() -> Never {
     var i = 0
     func value() -> String {
         guard i + 1 < args.count else {
-            if world.rank == 0 { write(2, "snnc-mpi: error[usage]: \(args[i]) needs a value\n\(usage)\n") }
+            if world.rank == 0 { writeAll(2, "snnc-mpi: error[usage]: \(args[i]) needs a value\n\(usage)\n") }
             world.finish()
             exit(2)
         }
@@ -59,7 +57,7 @@ func run() -> Never {
     }
     func number(_ s: String) -> Double {
         guard let v = Double(s), v.isFinite, v >= 0 else {
-            if world.rank == 0 { write(2, "snnc-mpi: error[usage]: '\(s)' is not a number ≥ 0\n") }
+            if world.rank == 0 { writeAll(2, "snnc-mpi: error[usage]: '\(s)' is not a number ≥ 0\n") }
             world.finish()
             exit(2)
         }
@@ -79,14 +77,14 @@ func run() -> Never {
         case "--max-spike-deviation": o.maxSpikeDeviation = number(value())
         case let a where !a.hasPrefix("-") && directory == nil: directory = a
         default:
-            if world.rank == 0 { write(2, "snnc-mpi: error[usage]: unknown argument '\(args[i])'\n\(usage)\n") }
+            if world.rank == 0 { writeAll(2, "snnc-mpi: error[usage]: unknown argument '\(args[i])'\n\(usage)\n") }
             world.finish()
             exit(2)
         }
         i += 1
     }
     guard let dir = directory, let data = dataPath, ["chips", "images"].contains(chosen), (1...1_000_000).contains(o.durationMs) else {
-        if world.rank == 0 { write(2, "snnc-mpi: error[usage]: \(usage)\n") }
+        if world.rank == 0 { writeAll(2, "snnc-mpi: error[usage]: \(usage)\n") }
         world.finish()
         exit(2)
     }
@@ -100,7 +98,9 @@ func run() -> Never {
     // differs from rank 0's, is named and every rank refuses (exit 1) before any work.
     var start: [UInt8]
     switch Result(catching: { () throws(ArtefactError) in try ArtefactReader.load(dir) }) {
-    case .success: start = [1] + ((try? readWholeFile(dir + "/" + ArtefactFormat.manifest, limit: 1 << 26)) ?? [])
+    case .success(let net):
+        o.network = net
+        start = [1] + ((try? readWholeFile(dir + "/" + ArtefactFormat.manifest, limit: 1 << 26)) ?? [])
     case .failure(let e): start = [0] + Array("\(e.file): error[artefact-invalid]: \(e.message)".utf8)
     }
     let all = world.allGather(start)
@@ -110,7 +110,7 @@ func run() -> Never {
         else if all[0].first == 1 && s != all[0] { refusals.append("rank \(r): error[mpi-artefact-mismatch]: its artefact '\(dir)' has a different manifest from rank 0's (every rank must run the same compiled artefact)") }
     }
     if !refusals.isEmpty {
-        if world.rank == 0 { write(2, refusals.map { "snnc-mpi: " + $0 + "\n" }.joined()) }
+        if world.rank == 0 { writeAll(2, refusals.map { "snnc-mpi: " + $0 + "\n" }.joined()) }
         world.finish()
         exit(1)
     }
@@ -149,8 +149,8 @@ func run() -> Never {
         fail(r.stderr.split(separator: "\n").joined(separator: "; "), status: r.status.rawValue)
     }
     if world.rank == 0 {
-        write(1, r.stdout)
-        write(2, r.stderr)
+        writeAll(1, r.stdout)
+        writeAll(2, r.stderr)
     }
     world.finish()
     exit(r.status.rawValue)

@@ -33,7 +33,7 @@ struct SNNC: ParsableCommand {
                 print(fullMessage(for: error))  // --help, --version
                 Glibc.exit(0)
             }
-            FileHandle.standardError.write(fullMessage(for: error) + "\n")
+            writeAll(2, fullMessage(for: error) + "\n")
             Glibc.exit(ExitStatus.usage.rawValue)
         }
     }
@@ -41,8 +41,8 @@ struct SNNC: ParsableCommand {
 
 /// Prints a driver result and turns its status into the process exit code.
 func finish(_ r: CommandResult) throws {
-    if !r.stdout.isEmpty { FileHandle.standardOutput.write(r.stdout) }
-    if !r.stderr.isEmpty { FileHandle.standardError.write(r.stderr) }
+    if !r.stdout.isEmpty { writeAll(1, r.stdout) }
+    if !r.stderr.isEmpty { writeAll(2, r.stderr) }
     if r.status != .success { throw ExitCode(r.status.rawValue) }
 }
 

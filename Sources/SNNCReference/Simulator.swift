@@ -168,80 +168,117 @@ public final class Simulator: Sendable {
     }
 }
 
+/// One layer's state for one image, as columns (structure of arrays) so the per-step updates
+/// vectorise: per compartment I, S_dyn and the input arriving this step (and the next, with a
+/// hop delay); per neuron Ŝ, ϑ − ϑ0 and ϑ, plus scratch for the activation of pooled neurons and
+/// the spike test's outcome. Owned by one worker.
+final class LayerState {
+    let compartments: Int, neurons: Int
+    let current, sDyn: UnsafeMutablePointer<Double>
+    var acc, accNext: UnsafeMutablePointer<Double>
+    let sHat, thetaDyn, theta, activation, payload: UnsafeMutablePointer<Double>
+    let spiked: UnsafeMutablePointer<UInt8>
+
+    init(_ l: SpikingLayer) {
+        compartments = l.compartments
+        neurons = l.neurons
+        func column(_ n: Int) -> UnsafeMutablePointer<Double> { .allocate(capacity: max(n, 1)) }
+        current = column(compartments); sDyn = column(compartments)
+        acc = column(compartments); accNext = column(compartments)
+        sHat = column(neurons); thetaDyn = column(neurons); theta = column(neurons)
+        activation = column(neurons); payload = column(neurons)
+        spiked = .allocate(capacity: max(neurons, 1))
+        reset(theta0: l.theta0)
+    }
+
+    func reset(theta0: Double) {
+        for p in [current, sDyn, acc, accNext] { p.update(repeating: 0, count: compartments) }
+        for p in [sHat, thetaDyn, activation, payload] { p.update(repeating: 0, count: neurons) }
+        theta.update(repeating: theta0, count: neurons)
+        spiked.update(repeating: 0, count: neurons)
+    }
+
+    deinit {
+        for p in [current, sDyn, acc, accNext, sHat, thetaDyn, theta, activation, payload] { p.deallocate() }
+        spiked.deallocate()
+    }
+}
+
 /// Mutable state of every layer for one image.
 struct NetworkState {
-    var comps: [[NeuronState]]  // per layer, per compartment (current, sDyn used)
-    var neurons: [[NeuronState]]  // per layer, per neuron (sHat, theta used); == comps for unpooled
-    var acc: [[Double]]  // input arriving this step, per compartment
-    var accNext: [[Double]]  // input arriving next step (hop delay 1)
+    let layers: [LayerState]
     var readoutS: [Double] = []
 
-    init(_ net: SpikingNetwork) {
-        comps = net.layers.map { [NeuronState](repeating: NeuronState(theta0: $0.theta0), count: $0.compartments) }
-        neurons = net.layers.map { $0.poolStart == nil ? [] : [NeuronState](repeating: NeuronState(theta0: $0.theta0), count: $0.neurons) }
-        acc = net.layers.map { [Double](repeating: 0, count: $0.compartments) }
-        accNext = acc
+    init(_ net: SpikingNetwork) { layers = net.layers.map(LayerState.init) }
+
+    func reset(_ net: SpikingNetwork) {
+        for (li, l) in net.layers.enumerated() { layers[li].reset(theta0: l.theta0) }
     }
 
-    mutating func reset(_ net: SpikingNetwork) {
-        for (li, l) in net.layers.enumerated() {
-            let fresh = NeuronState(theta0: l.theta0)
-            for j in comps[li].indices { comps[li][j] = fresh }
-            for j in neurons[li].indices { neurons[li][j] = fresh }
-            for j in acc[li].indices { acc[li][j] = 0; accNext[li][j] = 0 }
+    func advanceDelayLine() {
+        for s in layers {
+            swap(&s.acc, &s.accNext)
+            s.accNext.update(repeating: 0, count: s.compartments)
         }
     }
 
-    mutating func advanceDelayLine() {
-        swap(&acc, &accNext)
-        for li in accNext.indices { for j in accNext[li].indices { accNext[li][j] = 0 } }
-    }
-
-    /// Integrates and fires layer `li`; appends (neuron, payload) of each spike to `fired`.
+    /// Integrates and fires layer `li` (Neuron's column updates); appends (neuron, payload) of
+    /// each spike to `fired`, in neuron order.
     mutating func step(_ li: Int, _ l: SpikingLayer, injected: [Double], fired: inout [(Int32, Double)]) {
         let k = l.constants
-        let isInjected: Bool
-        if case .injected = l.kind { isInjected = true } else { isInjected = false }
-        comps[li].withUnsafeMutableBufferPointer { c in
-            acc[li].withUnsafeMutableBufferPointer { a in
-                for j in 0..<c.count {
-                    Neuron.integrate(&c[j], input: isInjected ? injected[j] : a[j], injected: isInjected, k)
-                    a[j] = 0
-                }
-            }
-        }
-        if l.kind == .readout {
-            readoutS = (0..<l.compartments).map { l.bias[$0] + comps[li][$0].sDyn }
-            return
-        }
-        if let ps = l.poolStart, let pidx = l.poolIndex {
-            comps[li].withUnsafeBufferPointer { c in
-                neurons[li].withUnsafeMutableBufferPointer { nr in
-                    for n in 0..<nr.count {
-                        var s = -Double.infinity
-                        for q in Int(ps[n])..<Int(ps[n + 1]) {
-                            let ci = Int(pidx[q])
-                            s = max(s, l.bias[ci] + c[ci].sDyn)
-                        }
-                        if let p = Neuron.fire(&nr[n], activation: s, k) { fired.append((Int32(n), p)) }
-                    }
-                }
+        let s = layers[li]
+        if case .injected = l.kind {
+            // The injected current is only read.
+            injected.withUnsafeBufferPointer { inj in
+                Neuron.integrate(current: s.current, sDyn: s.sDyn, input: UnsafeMutablePointer(mutating: inj.baseAddress!),
+                                 count: min(inj.count, s.compartments), injected: true, k)
             }
         } else {
-            comps[li].withUnsafeMutableBufferPointer { c in
-                for n in 0..<c.count {
-                    if let p = Neuron.fire(&c[n], activation: l.bias[n] + c[n].sDyn, k) { fired.append((Int32(n), p)) }
-                }
-            }
+            Neuron.integrate(current: s.current, sDyn: s.sDyn, input: s.acc, count: s.compartments, injected: false, k)
         }
+        let spikes: Int = l.bias.withUnsafeBufferPointer { bp in
+            let bias = bp.baseAddress!, sDyn = s.sDyn
+            if l.kind == .readout {
+                readoutS = (0..<l.compartments).map { bias[$0] + sDyn[$0] }
+                return 0
+            }
+            if let ps = l.poolStart, let pidx = l.poolIndex {
+                // S of a pooled neuron: the max over its compartments.
+                for n in 0..<s.neurons {
+                    var a = -Double.infinity
+                    for q in Int(ps[n])..<Int(ps[n + 1]) {
+                        let ci = Int(pidx[q])
+                        a = max(a, bias[ci] + sDyn[ci])
+                    }
+                    s.activation[n] = a
+                }
+                return Neuron.fire(sHat: s.sHat, thetaDyn: s.thetaDyn, theta: s.theta, a: s.activation, b: nil, count: s.neurons, k,
+                                   spiked: s.spiked, payload: s.payload)
+            }
+            return Neuron.fire(sHat: s.sHat, thetaDyn: s.thetaDyn, theta: s.theta, a: bias, b: sDyn, count: s.neurons, k,
+                               spiked: s.spiked, payload: s.payload)
+        }
+        if spikes == 0 { return }
+        fired.reserveCapacity(spikes)
+        // The spike flags eight at a time: most words are zero.
+        var n = 0
+        while n + 8 <= s.neurons {
+            var word = UnsafeRawPointer(s.spiked + n).loadUnaligned(as: UInt64.self)
+            while word != 0 {
+                let j = n + word.trailingZeroBitCount / 8
+                fired.append((Int32(j), s.payload[j]))
+                word &= word &- 1
+            }
+            n += 8
+        }
+        for j in n..<s.neurons where s.spiked[j] != 0 { fired.append((Int32(j), s.payload[j])) }
     }
 
-    /// Scatters spikes through one projection into the target's input; returns synaptic events.
     /// Delivers spikes through projection `p` into layer `target`'s input (this step's, or the
     /// next step's with a hop delay); returns the synaptic events.
-    mutating func deliver(_ fired: [(Int32, Double)], _ p: Projection, target: Int, binaryHeight: Double?, delayed: Bool) -> Int {
-        if delayed { return accNext[target].withUnsafeMutableBufferPointer { p.scatter(fired, binaryHeight: binaryHeight, into: $0) } }
-        return acc[target].withUnsafeMutableBufferPointer { p.scatter(fired, binaryHeight: binaryHeight, into: $0) }
+    func deliver(_ fired: [(Int32, Double)], _ p: Projection, target: Int, binaryHeight: Double?, delayed: Bool) -> Int {
+        let s = layers[target]
+        return p.scatter(fired, binaryHeight: binaryHeight, into: UnsafeMutableBufferPointer(start: delayed ? s.accNext : s.acc, count: s.compartments))
     }
 }
 

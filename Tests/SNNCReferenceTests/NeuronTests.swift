@@ -108,3 +108,59 @@ let repoRoot: String = directoryOf(directoryOf(directoryOf(#filePath)))
         #expect(!steps.isEmpty)
     }
 }
+
+/// The simulator steps whole layers with Neuron's column updates (eight neurons at a time, selects
+/// for branches); they must give the scalar neuron's values bit for bit, including the tail.
+@Suite struct ColumnUpdateTests {
+    @Test(arguments: [1, 7, 8, 9, 23, 64])
+    func columnsEqualTheScalarNeuron(count: Int) {
+        var rng = SystemRandomNumberGenerator()
+        let k = NeuronConstants(tauBeta: 50, tauPhi: 2.5, tauEta: 50, tauGamma: 15, theta0: 0.1, mf: 0.1)
+        var scalar = [NeuronState](repeating: NeuronState(theta0: 0.1), count: count)
+        var current = [Double](repeating: 0, count: count), sDyn = current, sHat = current, thetaDyn = current
+        var theta = [Double](repeating: 0.1, count: count), payload = current, bias = current
+        var spiked = [UInt8](repeating: 0, count: count)
+        for n in 0..<count { bias[n] = Double.random(in: -0.05...0.1, using: &rng) }
+        var spikes = 0
+        for step in 0..<300 {
+            let input = (0..<count).map { _ in Double.random(in: -0.1...0.4, using: &rng) }
+            var inputColumn = input
+            let injected = step % 2 == 0 && count % 2 == 1  // both paths, on some sizes
+            let fired = current.withUnsafeMutableBufferPointer { c in
+                sDyn.withUnsafeMutableBufferPointer { sd in
+                    inputColumn.withUnsafeMutableBufferPointer { inp in
+                        Neuron.integrate(current: c.baseAddress!, sDyn: sd.baseAddress!, input: inp.baseAddress!, count: count, injected: injected, k)
+                        return sHat.withUnsafeMutableBufferPointer { sh in
+                            thetaDyn.withUnsafeMutableBufferPointer { td in
+                                theta.withUnsafeMutableBufferPointer { th in
+                                    bias.withUnsafeBufferPointer { b in
+                                        spiked.withUnsafeMutableBufferPointer { f in
+                                            payload.withUnsafeMutableBufferPointer { p in
+                                                Neuron.fire(sHat: sh.baseAddress!, thetaDyn: td.baseAddress!, theta: th.baseAddress!, a: b.baseAddress!,
+                                                            b: UnsafePointer(sd.baseAddress!), count: count, k, spiked: f.baseAddress!, payload: p.baseAddress!)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var expected = 0
+            for n in 0..<count {
+                let p = Neuron.step(&scalar[n], input: input[n], bias: bias[n], injected: injected, k)
+                expected += p == nil ? 0 : 1
+                #expect(spiked[n] == (p == nil ? 0 : 1))
+                if let p { #expect(payload[n].bitPattern == p.bitPattern) }
+                #expect(current[n].bitPattern == scalar[n].current.bitPattern && sDyn[n].bitPattern == scalar[n].sDyn.bitPattern)
+                #expect(sHat[n].bitPattern == scalar[n].sHat.bitPattern && thetaDyn[n].bitPattern == scalar[n].thetaDyn.bitPattern
+                        && theta[n].bitPattern == scalar[n].theta.bitPattern)
+                if !injected { #expect(inputColumn[n] == 0) }
+            }
+            #expect(fired == expected)
+            spikes += fired
+        }
+        #expect(spikes > 0)
+    }
+}

@@ -6,6 +6,7 @@ import SNNCHardware
 import SNNCIR
 import SNNCJSON
 import SNNCPasses
+import SNNCReference
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,61 @@ public enum Compile {
         public var theta0: Double?
         /// Arousal: compile at ϑ0_lp with the ϑ0_hp registers for the switch.
         public var arousal: Arousal?
+        /// Size the state LSBs from ranges measured on this data (`--calibrate`).
+        public var calibrate: Calibrate?
         public init(modelPath: String) { self.modelPath = modelPath }
+    }
+
+    /// `--calibrate DATA [--calibrate-limit N] [--calibrate-percentile P] [--calibrate-margin M]`.
+    public struct Calibrate: Sendable {
+        public var data: String
+        public var limit: Int?
+        public var percentile = Calibration.defaultPercentile
+        public var margin = Calibration.defaultMargin
+        public var durationMs = 500
+        public var threads = 0
+        public var progress = true
+        public init(data: String, limit: Int? = nil, percentile: Double = Calibration.defaultPercentile, margin: Double = Calibration.defaultMargin) {
+            self.data = data
+            self.limit = limit
+            self.percentile = percentile
+            self.margin = margin
+        }
+    }
+
+    /// Runs the float reference (hop delay 1, the chip's timing) on the calibration data and
+    /// takes, per ASN layer and register, the chosen percentile of the per-sample maxima.
+    public static func measureRanges(_ model: Model, _ c: Calibrate) -> Result<Calibration, DiagnosticsError> {
+        let net: SpikingNetwork
+        switch SpikingNetwork.lower(model) {
+        case .success(let n): net = n
+        case .failure(let e): return .failure(e)
+        }
+        var data: Dataset
+        switch DataLoader.load(path: c.data) {
+        case .success(let d): data = d
+        case .failure(let e): return .failure(e)
+        }
+        if let n = c.limit { data = data.prefix(n) }
+        guard data.count > 0 else {
+            return .failure(DiagnosticsError([Diagnostic(.error, .calibrationData, file: c.data, "holds no samples to calibrate on")]))
+        }
+        let input = model.nodes.first { $0.op == .input }!
+        let problems = DataLoader.check(data, inputShape: input.shape, classes: net.layers[net.readoutLayer!].neurons, file: c.data)
+        if problems.contains(where: { $0.severity == .error }) { return .failure(DiagnosticsError(problems)) }
+        var so = SimulationOptions()
+        so.durationMs = c.durationMs
+        so.hopDelay = 1
+        so.threads = c.threads
+        so.recordRanges = true
+        let bar = ProgressBar(total: data.count, label: "calibrate", enabled: c.progress && isTerminal(2))
+        let results = Simulator(network: net, options: so).run(images: data.samples) { bar.update($0) }
+        var ranges: [String: StateRange] = [:]
+        for li in net.spikingLayerIndices {
+            let perSample = results.compactMap { $0.stateRanges?[li] }
+            ranges[net.layers[li].name] = StateRange.percentile(perSample, c.percentile)
+        }
+        return .success(Calibration(data: c.data, samples: data.count, percentile: c.percentile, margin: c.margin, ranges: ranges))
     }
 
     public static func run(_ o: Options) -> CommandResult {
@@ -55,6 +110,12 @@ public enum Compile {
         case .failure(let e): return .failure(e.diagnostics)
         }
         var unit = CompileUnit(model: model, profile: profile)
+        if let c = o.calibrate {
+            switch measureRanges(model, c) {
+            case .success(let cal): unit.calibration = cal
+            case .failure(let e): return .failure(loaded.diagnostics + e.diagnostics)
+            }
+        }
         unit.arousal = o.arousal
         unit.theta0Override = override
         if let rf = o.rates {
@@ -96,6 +157,9 @@ public enum Compile {
         return r
     }
 
+    /// 100 → "100", 1.5 → "1.5".
+    static func plain(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)" }
+
     public static func quantizationReport(_ unit: CompileUnit) -> String {
         var t = TextTable(headers: ["layer", "weights", "bits", "exponent", "max |error|", "SQNR dB", "zeroed", "zeroed %", "clipped", "worst input / limit"],
                           alignments: [.left, .right, .right, .right, .right, .right, .right, .right, .right, .right])
@@ -119,6 +183,15 @@ public enum Compile {
                    } ?? ""])
         }
         var out = s + "\n" + n.render()
+        if let cal = unit.calibration {
+            var c = TextTable(headers: ["ASN layer", "state LSB", "source", "|I| max", "|S| max", "Ŝ max", "ϑ max", "holds (I / S / Ŝ / ϑ)"],
+                              alignments: [.left, .right, .left, .right, .right, .right, .right, .right])
+            for r in unit.stateRanges {
+                let m = r.measured.map { $0.values.map { formatSignificant($0) } } ?? ["", "", "", ""]
+                c.add([r.layer, "2^\(r.stateExponent)", r.source.rawValue] + m + [r.capacity.values.map { formatSignificant($0) }.joined(separator: " / ")])
+            }
+            out += "\nstate ranges calibrated on \(groupedDigits(cal.samples)) samples of \(cal.data) (hop delay 1, percentile \(plain(cal.percentile)) of per-sample maxima, margin ×\(plain(cal.margin)))\n\n" + c.render()
+        }
         if !unit.payloads.isEmpty {
             var p = TextTable(headers: ["graded layer", "payload bits", "shift", "ϑ0 … bound (LSBs)", "SQNR dB", "max rel. error"],
                               alignments: [.left, .right, .right, .right, .right, .right])

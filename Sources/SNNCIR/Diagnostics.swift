@@ -3,6 +3,9 @@
 // expected and the found value. Rendered as
 //   model.json: node 'fc2': error[shape-mismatch]: weight is [60, 50] but …; note: …
 import SNNCJSON
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Stable diagnostic ids. Their spelling is an interface: scripts and tests match on it.
 /// Docs/diagnostics.md lists each with an example.
@@ -41,6 +44,8 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case quantZeroed = "quant-zeroed"
     case quantClipped = "quant-clipped"
     case overflowPossible = "overflow-possible"
+    case quantRangeAssumed = "quant-range-assumed"
+    case calibrationData = "calibration-data"
     case verifierFailed = "verifier-failed"
     case poolFolded = "pool-folded"
     // Mapping: per-core limits, chip size, routing
@@ -178,6 +183,13 @@ public func formatFixed(_ v: Double, _ decimals: Int) -> String {
         frac /= 10
     }
     return (v < 0 && r != 0 ? "-" : "") + String(ip) + (decimals > 0 ? "." + fs : "")
+}
+
+/// `v` with about `digits` significant digits (no exponent notation): 4.217, 0.0005035, 12800.
+public func formatSignificant(_ v: Double, _ digits: Int = 4) -> String {
+    guard v.isFinite, v != 0 else { return formatFixed(v, 0) }
+    let magnitude = Int(log10(abs(v)).rounded(.down))
+    return formatFixed(v, min(15, max(0, digits - 1 - magnitude)))
 }
 
 private func pow10(_ n: Int) -> Double {

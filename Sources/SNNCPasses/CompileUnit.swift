@@ -26,6 +26,11 @@ public struct CompileUnit: Sendable {
     public var arousal: Arousal?
     /// ϑ0 (= m_f) every ASN was set to before compiling (--theta0 or arousal's ϑ0_lp).
     public var theta0Override: Double?
+    /// `--calibrate`: measured state ranges per ASN layer; quantize sizes their state LSBs
+    /// from them instead of the static analysis.
+    public var calibration: Calibration?
+    /// quantize: per ASN layer, the state LSB's reason (calibrated ranges and what fits).
+    public var stateRanges: [StateRangeReport] = []
     /// quantize: the payload format of each graded layer.
     public var payloads: [PayloadQuantization] = []
     /// partition: the layers as the mapper sees them, and their blocks and cores.

@@ -36,6 +36,36 @@ public struct NeuronFixedPoint: Sendable {
     public var arousal: (theta0: Int, mf: Int, inputGain: Int)?
 }
 
+/// Why an ASN layer has its state LSB, and what each register holds there (real units).
+public struct StateRangeReport: Sendable {
+    public enum Source: String, Sendable {
+        /// From measured ranges (`--calibrate`).
+        case calibrated
+        /// From the static analysis of the incoming weights.
+        case staticAnalysis = "static"
+        /// An input layer without calibration: ϑ0 with 12 fraction bits.
+        case assumed
+    }
+    public var layer: String
+    public var stateExponent: Int
+    public var source: Source
+    /// The measured ranges (the chosen percentile, before the margin).
+    public var measured: StateRange?
+    /// The largest magnitude each register holds at this LSB.
+    public var capacity: StateRange
+    /// Input layers without calibration: the bound assumed for the host current.
+    public var hostBound: Double?
+
+    public init(layer: String, stateExponent: Int, source: Source, measured: StateRange?, _ num: Numerics) {
+        self.layer = layer
+        self.stateExponent = stateExponent
+        self.source = source
+        self.measured = measured
+        func holds(_ bits: Int) -> Double { Double((1 << (bits - 1)) - 1) * pow2(stateExponent) }
+        capacity = StateRange(current: holds(num.currentBits), activation: holds(num.activationBits), refractory: holds(num.refractoryBits), threshold: holds(num.thresholdBits))
+    }
+}
+
 /// How a graded layer's payload ϑ(t_s) fits the profile's payload width.
 public struct PayloadQuantization: Sendable {
     public var layer: String
@@ -132,9 +162,40 @@ public struct Quantize: Pass {
             let exps = incoming.compactMap { exponentOf[$0] }
             // The coarsest state LSB that leaves ϑ0 `bits` bits: 2^(⌊log2 ϑ0⌋ − bits).
             func keepingTheta0(_ bits: Int) -> Int { Int(log2(p.theta0).rounded(.down)) - bits }
+            let maxBias = incoming.compactMap { unit.model.node(named: $0) }.map { m -> Double in
+                switch m.attributes {
+                case .dense(let d): return d.bias?.toDoubles().map(abs).max() ?? 0
+                case .conv2d(let c): return c.bias?.toDoubles().map(abs).max() ?? 0
+                default: return 0
+                }
+            }.max() ?? 0
             var sExp: Int
-            if exps.isEmpty {
+            if let measured = unit.calibration?.ranges[n.name], let calibrated = Self.calibratedExponent(measured, margin: unit.calibration!.margin, maxBias: maxBias, num) {
+                // Measured ranges: the finest LSB that holds them (times the margin), within the
+                // exponent window of the incoming weights.
+                sExp = calibrated
+                if let low = exps.map({ $0 - range.upperBound }).max(), let high = exps.map({ $0 - range.lowerBound }).min() {
+                    sExp = max(sExp, low)
+                    if sExp > high {
+                        unit.diagnostics.append(Diagnostic(.warning, .quantClipped, file: unit.model.file, object: "node '\(n.name)'",
+                                                           "its measured range needs state LSB 2^\(sExp), but its inputs' weight exponents \(exps.sorted()) allow at most 2^\(high) with the profile's exponent range \(range.lowerBound)…\(range.upperBound); the finest weights lose precision"))
+                    }
+                }
+                unit.stateRanges.append(StateRangeReport(layer: n.name, stateExponent: sExp, source: .calibrated, measured: measured, num))
+            } else if exps.isEmpty {
                 sExp = keepingTheta0(12)
+                // The host current's range is assumed: warn where it can saturate.
+                let holds = Double((1 << (min(num.currentBits, num.activationBits) - 1)) - 1) * pow2(sExp)
+                var report = StateRangeReport(layer: n.name, stateExponent: sExp, source: .assumed, measured: nil, num)
+                if let (bound, why) = hostBound(into: n.name, unit) {
+                    report.hostBound = bound
+                    if bound > holds {
+                        unit.diagnostics.append(Diagnostic(.warning, .quantRangeAssumed, file: unit.model.file, object: "node '\(n.name)'",
+                                                           "its host current can reach \(formatFixed(bound, 2)) (\(why)); at the assumed state LSB 2^\(sExp) (ϑ0 with 12 fraction bits) the \(min(num.currentBits, num.activationBits))-bit state holds ±\(formatFixed(holds, 2))",
+                                                           notes: ["`snnc compile --calibrate TRAIN-DATA` measures the layer's ranges and sizes its LSB to them (Docs/quantization.md)"]))
+                    }
+                }
+                unit.stateRanges.append(report)
             } else {
                 sExp = exps.map { $0 - range.upperBound }.max()!
                 let high = exps.map { $0 - range.lowerBound }.min()!
@@ -146,13 +207,6 @@ public struct Quantize: Pass {
                 let integrated = total / (1 - exp(-1 / p.tauBeta))
                 let coarsestForIntegrated = keepingTheta0(Self.integratedPrecisionBits)
                 let limit = Double((1 << (num.currentBits - 1)) - 1)
-                let maxBias = incoming.compactMap { unit.model.node(named: $0) }.map { m -> Double in
-                    switch m.attributes {
-                    case .dense(let d): return d.bias?.toDoubles().map(abs).max() ?? 0
-                    case .conv2d(let c): return c.bias?.toDoubles().map(abs).max() ?? 0
-                    default: return 0
-                    }
-                }.max() ?? 0
                 let actLimit = Double((1 << (num.activationBits - 1)) - 1) / 2
                 let thLimit = Double((1 << (num.thresholdBits - 1)) - 1) / 2
                 while sExp < high && (total / pow2(sExp) > limit || maxBias / pow2(sExp) > actLimit || Double(Self.thresholdBound) * p.theta0 / pow2(sExp) > thLimit
@@ -163,6 +217,7 @@ public struct Quantize: Pass {
                     unit.diagnostics.append(Diagnostic(.warning, .quantClipped, file: unit.model.file, object: "node '\(n.name)'",
                                                        "its inputs' weight exponents \(exps.sorted()) span more than the profile's exponent range \(range.lowerBound)…\(range.upperBound); the finest lose precision"))
                 }
+                unit.stateRanges.append(StateRangeReport(layer: n.name, stateExponent: sExp, source: .staticAnalysis, measured: nil, num))
             }
             func a(_ tau: Double) -> Int { FixedPoint.decay(exp(-1 / tau), bits: k) }
             let thetaLimit = (1 << (num.thresholdBits - 1)) - 1
@@ -209,7 +264,9 @@ public struct Quantize: Pass {
             let worst = (target.map { t in incomingWeighted(of: t, unit).reduce(0.0) { $0 + (absSum[$1] ?? 0) } } ?? absSum[n.name]!) / pow2(sExp)
             unit.quantization[qi].worstCaseInput = worst
             let limit = unit.quantization[qi].accumulatorLimit
-            if worst > limit {
+            // A calibrated target's LSB comes from measured ranges; the emulator counts overflows.
+            let calibrated = target.map { unit.calibration?.ranges[$0] != nil } ?? false
+            if worst > limit && !calibrated {
                 let d = Diagnostic(num.overflowIsError ? .error : .warning, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
                                    "worst-case input in one step is \(formatFixed(worst, 0)) state LSBs, the \(num.currentBits)-bit current holds \(formatFixed(limit, 0))",
                                    notes: ["the bound assumes every source spikes in the same step; the emulator counts real overflows"])
@@ -256,6 +313,61 @@ public struct Quantize: Pass {
                                                "the profile shares exponents per core; until the mapper assigns cores, one exponent per layer is used (a per-core exponent is never coarser)"))
         }
         if !problems.isEmpty { throw DiagnosticsError(problems + unit.diagnostics.filter { $0.severity == .error }) }
+    }
+
+    /// The finest state exponent at which every measured register, times `margin`, fits its
+    /// bits and the largest bias fits the activation with 2× headroom (nil: nothing measured).
+    public static func calibratedExponent(_ m: StateRange, margin: Double, maxBias: Double, _ num: Numerics) -> Int? {
+        func full(_ bits: Int) -> Double { Double((1 << (bits - 1)) - 1) }
+        let needs: [(Double, Double)] = [(m.current * margin, full(num.currentBits)), (m.activation * margin, full(num.activationBits)),
+                                         (m.refractory * margin, full(num.refractoryBits)), (m.threshold * margin, full(num.thresholdBits)),
+                                         (maxBias, full(num.activationBits) / 2)]
+        let exps = needs.compactMap { (v, limit) -> Int? in
+            guard v.isFinite, v > 0 else { return nil }
+            return checkedInt(log2(v / limit), .up)
+        }
+        return exps.max()
+    }
+
+    /// A bound on the host current into injected layer `name`, by interval arithmetic over the
+    /// host nodes, and how it was found. A batch-norm's output is taken as |β| + 6|γ| per
+    /// channel (inputs within six standard deviations of the training mean); the raw input as
+    /// ±1 (data scaled to [0, 1] or [−1, 1]); nil where no bound follows.
+    func hostBound(into name: String, _ unit: CompileUnit) -> (Double, String)? {
+        let host = Set(unit.hostNodes)
+        var memo: [String: (Double, String)?] = [:]
+        func bound(_ x: String) -> (Double, String)? {
+            if let b = memo[x] { return b }
+            guard host.contains(x), let n = unit.model.node(named: x) else { return nil }
+            let ins = n.inputs.map(bound)
+            var b: (Double, String)?
+            switch n.attributes {
+            case .input:
+                b = (1, "the input taken as ±1")
+            case .batchnorm(let bn):
+                let g = bn.gamma.toDoubles(), be = bn.beta.toDoubles()
+                b = (zip(g, be).map { abs($1) + 6 * abs($0) }.max() ?? 0, "batch-norm '\(x)': |β| + 6|γ|")
+            case .dense(let d):
+                if let (v, why) = ins.first ?? nil {
+                    b = (v * Self.maxRowAbsSum(n, d.weight.toDoubles()) + (d.bias?.toDoubles().map(abs).max() ?? 0), "\(why), through dense '\(x)'")
+                }
+            case .conv2d(let c):
+                if let (v, why) = ins.first ?? nil {
+                    b = (v * Self.maxRowAbsSum(n, c.weight.toDoubles()) + (c.bias?.toDoubles().map(abs).max() ?? 0), "\(why), through conv '\(x)'")
+                }
+            case .maxpool2d, .avgpool2d, .flatten:
+                b = ins.first ?? nil
+            case .add:
+                if ins.allSatisfy({ $0 != nil }) { b = (ins.reduce(0) { $0 + $1!.0 }, "the sum at '\(x)'") }
+            default:
+                b = nil
+            }
+            memo[x] = b
+            return b
+        }
+        guard let n = unit.model.node(named: name) else { return nil }
+        let bs = n.inputs.compactMap(bound)
+        return bs.count == n.inputs.count ? bs.max { $0.0 < $1.0 } : nil
     }
 
     /// h_hp / h_lp of the binary spikes arriving at `name` (1 for graded or injected inputs):

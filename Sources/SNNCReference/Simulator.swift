@@ -17,6 +17,9 @@ public struct SimulationOptions: Sendable {
     public var recordRaster = false
     /// Arousal (the paper's attention): with a Simulator given the network at ϑ0_hp.
     public var arousal: Arousal?
+    /// Keep each layer's largest |I|, |S|, Ŝ and ϑ over the run (ImageResult.stateRanges;
+    /// `snnc compile --calibrate`).
+    public var recordRanges = false
     public init() {}
 }
 
@@ -39,6 +42,9 @@ public struct ImageResult: Sendable {
     public var arousalEvidence = 0.0
     /// The summed gap after each step of the window (for `snnc calibrate-arousal`).
     public var arousalTrace: [Double] = []
+    /// Per layer, the largest register magnitudes reached (only with `recordRanges`; zero for
+    /// the readout).
+    public var stateRanges: [StateRange]?
 
     public init(classes: [Int32], spikesPerLayer: [Int], synapticEvents: Int, finalReadout: [Double] = [],
                 neuronSpikes: [[Int32]]? = nil, raster: [[SpikeEvent]]? = nil, readoutTrace: [[Double]]? = nil) {
@@ -99,6 +105,7 @@ public final class Simulator: Sendable {
 
     func simulate(frames: [[Double]], stepsPerFrame: Int, _ st: inout NetworkState) -> (result: ImageResult, eventsPerFrame: [Int]) {
         st.reset(network)
+        st.ranges = options.recordRanges ? [StateRange](repeating: StateRange(), count: network.layers.count) : nil
         var layers = network.layers
         let pm = network.prepared
         // Arousal (single inputs only): the readout gap summed over the window, then the switch.
@@ -164,6 +171,7 @@ public final class Simulator: Sendable {
         result.aroused = switched
         result.arousalEvidence = evidence
         result.arousalTrace = trace
+        result.stateRanges = st.ranges
         return (result, eventsPerFrame)
     }
 }
@@ -208,6 +216,8 @@ final class LayerState {
 struct NetworkState {
     let layers: [LayerState]
     var readoutS: [Double] = []
+    /// With `recordRanges`: per layer, the largest magnitudes so far.
+    var ranges: [StateRange]?
 
     init(_ net: SpikingNetwork) { layers = net.layers.map(LayerState.init) }
 
@@ -258,6 +268,7 @@ struct NetworkState {
             return Neuron.fire(sHat: s.sHat, thetaDyn: s.thetaDyn, theta: s.theta, a: bias, b: sDyn, count: s.neurons, k,
                                spiked: s.spiked, payload: s.payload)
         }
+        if ranges != nil { recordRange(li, s) }
         if spikes == 0 { return }
         fired.reserveCapacity(spikes)
         // The spike flags eight at a time: most words are zero.
@@ -272,6 +283,20 @@ struct NetworkState {
             n += 8
         }
         for j in n..<s.neurons where s.spiked[j] != 0 { fired.append((Int32(j), s.payload[j])) }
+    }
+
+    /// Raises layer `li`'s recorded maxima to this step's registers (after integrate and fire).
+    mutating func recordRange(_ li: Int, _ s: LayerState) {
+        var r = ranges![li]
+        for c in 0..<s.compartments {
+            r.current = max(r.current, abs(s.current[c]))
+            r.activation = max(r.activation, abs(s.sDyn[c]))
+        }
+        for n in 0..<s.neurons {
+            r.refractory = max(r.refractory, abs(s.sHat[n]))
+            r.threshold = max(r.threshold, abs(s.theta[n]))
+        }
+        ranges![li] = r
     }
 
     /// Delivers spikes through projection `p` into layer `target`'s input (this step's, or the

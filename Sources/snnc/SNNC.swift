@@ -313,8 +313,18 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "A `snnc simulate --json` result: measured per-layer firing rates weight the placement.") var rates: String?
     @Option(help: "Compile every ASN (and graded relu) at ϑ0 = m_f = this value instead of the model file's.") var theta0: Double?
     @Option(help: "Arousal: a Table SI4 preset (iris, sonar, mnist, …) or t_sa,ϑ0_lp,ϑ0_hp,p1,p2; compiles at ϑ0_lp with the registers the switch to ϑ0_hp writes (snnc emulate then applies it).") var arousal: String?
+    @Option(help: "Calibration data (training samples: a data file snnc simulate reads): the float reference runs on them and each ASN layer's state LSB is sized to the measured ranges of I, S, Ŝ and ϑ.") var calibrate: String?
+    @Option(help: "Calibrate on the first N samples only (default: all).") var calibrateLimit: Int?
+    @Option(help: "Per register, the percentile of the per-sample maxima used (0 < P ≤ 100).") var calibratePercentile: Double = Calibration.defaultPercentile
+    @Option(help: "Headroom on top of the measured range (≥ 1).") var calibrateMargin: Double = Calibration.defaultMargin
 
     func validate() throws {
+        if calibrate == nil && (calibrateLimit != nil || calibratePercentile != Calibration.defaultPercentile || calibrateMargin != Calibration.defaultMargin) {
+            throw ValidationError("--calibrate-limit, --calibrate-percentile and --calibrate-margin need --calibrate DATA")
+        }
+        if let n = calibrateLimit, n < 1 { throw ValidationError("--calibrate-limit must be at least 1, got \(n)") }
+        if !(calibratePercentile > 0 && calibratePercentile <= 100) { throw ValidationError("--calibrate-percentile must be in (0, 100], got \(calibratePercentile)") }
+        if !(calibrateMargin >= 1 && calibrateMargin <= 1024) { throw ValidationError("--calibrate-margin must be in [1, 1024], got \(calibrateMargin)") }
         if let t = theta0, !ASNParameters.theta0Range.contains(t) { throw ValidationError("--theta0 must be in [\(ASNParameters.theta0Range.lowerBound), \(ASNParameters.theta0Range.upperBound)], got \(t)") }
         if let a = arousal, ArousalRun.parse(a) == nil {
             throw ValidationError("--arousal takes a preset (\(Arousal.paper.keys.sorted().joined(separator: ", "))) or five numbers t_sa,theta0_lp,theta0_hp,p1,p2")
@@ -328,6 +338,7 @@ struct CompileCommand: ParsableCommand {
         o.arousal = arousal.flatMap(ArousalRun.parse)
         o.output = output
         o.rates = rates
+        o.calibrate = calibrate.map { Compile.Calibrate(data: $0, limit: calibrateLimit, percentile: calibratePercentile, margin: calibrateMargin) }
         o.profile = profile
         o.dumpAfter = dumpAfter
         o.timings = timings

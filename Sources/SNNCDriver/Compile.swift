@@ -51,23 +51,14 @@ public enum Compile {
     /// Runs the float reference (hop delay 1, the chip's timing) on the calibration data and
     /// takes, per ASN layer and register, the chosen percentile of the per-sample maxima.
     public static func measureRanges(_ model: Model, _ c: Calibrate) -> Result<Calibration, DiagnosticsError> {
-        let net: SpikingNetwork
-        switch SpikingNetwork.lower(model) {
-        case .success(let n): net = n
+        let net: SpikingNetwork, data: Dataset
+        switch Simulate.prepare(model: model, dataPath: c.data, limit: c.limit) {
+        case .success(let (_, d, n)): (data, net) = (d, n)
         case .failure(let e): return .failure(e)
         }
-        var data: Dataset
-        switch DataLoader.load(path: c.data) {
-        case .success(let d): data = d
-        case .failure(let e): return .failure(e)
-        }
-        if let n = c.limit { data = data.prefix(n) }
         guard data.count > 0 else {
             return .failure(DiagnosticsError([Diagnostic(.error, .calibrationData, file: c.data, "holds no samples to calibrate on")]))
         }
-        let input = model.nodes.first { $0.op == .input }!
-        let problems = DataLoader.check(data, inputShape: input.shape, classes: net.layers[net.readoutLayer!].neurons, file: c.data)
-        if problems.contains(where: { $0.severity == .error }) { return .failure(DiagnosticsError(problems)) }
         var so = SimulationOptions()
         so.durationMs = c.durationMs
         so.hopDelay = 1

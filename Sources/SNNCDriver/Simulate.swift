@@ -34,6 +34,12 @@ public enum Simulate {
             case .failure(let e): return .failure(e)
             }
         }
+        return prepare(model: model, dataPath: dataPath, limit: limit)
+    }
+
+    /// Lowers a loaded model and loads the data set (its first `limit` samples), checking they
+    /// fit each other.
+    public static func prepare(model: Model, dataPath: String, limit: Int?) -> Result<(Model, Dataset, SpikingNetwork), DiagnosticsError> {
         let net: SpikingNetwork
         switch SpikingNetwork.lower(model) {
         case .success(let n): net = n

@@ -187,7 +187,7 @@ public struct Quantize: Pass {
                 // The host current's range is assumed: warn where it can saturate.
                 let holds = Double((1 << (min(num.currentBits, num.activationBits) - 1)) - 1) * pow2(sExp)
                 var report = StateRangeReport(layer: n.name, stateExponent: sExp, source: .assumed, measured: nil, num)
-                if let (bound, why) = hostBound(into: n.name, unit) {
+                if let (bound, why) = hostBound(into: n.name, unit, host: host) {
                     report.hostBound = bound
                     if bound > holds {
                         unit.diagnostics.append(Diagnostic(.warning, .quantRangeAssumed, file: unit.model.file, object: "node '\(n.name)'",
@@ -333,8 +333,7 @@ public struct Quantize: Pass {
     /// host nodes, and how it was found. A batch-norm's output is taken as |β| + 6|γ| per
     /// channel (inputs within six standard deviations of the training mean); the raw input as
     /// ±1 (data scaled to [0, 1] or [−1, 1]); nil where no bound follows.
-    func hostBound(into name: String, _ unit: CompileUnit) -> (Double, String)? {
-        let host = Set(unit.hostNodes)
+    func hostBound(into name: String, _ unit: CompileUnit, host: Set<String>) -> (Double, String)? {
         var memo: [String: (Double, String)?] = [:]
         func bound(_ x: String) -> (Double, String)? {
             if let b = memo[x] { return b }

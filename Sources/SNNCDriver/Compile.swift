@@ -28,6 +28,9 @@ public enum Compile {
         public var arousal: Arousal?
         /// Size the state LSBs from ranges measured on this data (`--calibrate`).
         public var calibrate: Calibrate?
+        /// `--chips N`: the profile's board with N chips; `--chips auto`: the smallest that fits.
+        public var chips: Int?
+        public var chipsAuto = false
         public init(modelPath: String) { self.modelPath = modelPath }
     }
 
@@ -95,12 +98,17 @@ public enum Compile {
         if let a = o.arousal, case .failure(let e) = Sweep.withThreshold(model, theta0: a.theta0High) {
             return .failure(loaded.diagnostics + e.diagnostics)
         }
-        let profile: HardwareProfile
+        var profile: HardwareProfile
         switch Profiles.load(o.profile) {
         case .success(let p): profile = p
         case .failure(let e): return .failure(e.diagnostics)
         }
+        switch Self.onBoard(profile, chips: o.chips) {
+        case .success(let p): profile = p
+        case .failure(let e): return .failure(e.diagnostics)
+        }
         var unit = CompileUnit(model: model, profile: profile)
+        if o.chipsAuto { unit.boardChoice = .auto }
         if let c = o.calibrate {
             switch measureRanges(model, c) {
             case .success(let cal): unit.calibration = cal
@@ -146,6 +154,18 @@ public enum Compile {
             r.stderr += t.render()
         }
         return r
+    }
+
+    /// The profile on its board with `chips` chips (nil: its default board).
+    public static func onBoard(_ profile: HardwareProfile, chips: Int?) -> Result<HardwareProfile, DiagnosticsError> {
+        guard let n = chips else { return .success(profile) }
+        guard let b = profile.board(chips: n) else {
+            let list = profile.boards.map { "\($0.chips) ('\($0.name)')" }.joined(separator: ", ")
+            return .failure(DiagnosticsError([Diagnostic(.error, .boardUnknown, file: profile.file, object: "profile '\(profile.name)'",
+                                                         "has no board with \(n) chip\(n == 1 ? "" : "s"); its boards have \(list) chips",
+                                                         notes: ["`--chips auto` picks the smallest board that holds the network"])]))
+        }
+        return .success(profile.on(b))
     }
 
     /// 100 → "100", 1.5 → "1.5".

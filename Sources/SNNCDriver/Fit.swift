@@ -32,6 +32,8 @@ public enum Fit {
         public var lowerBoundResource: String?
         public var coresPerChip: Int
         public var chips: Int
+        /// The smallest listed board that holds the partition (the largest when none does).
+        public var board: String = ""
         /// Chips the cores need: ⌈cores / application cores per chip⌉.
         public var chipsNeeded: Int? { cores.map { ($0 + coresPerChip - 1) / coresPerChip } }
         /// The first error, when it does not fit.
@@ -48,6 +50,7 @@ public enum Fit {
     public static func evaluate(_ model: Model, _ profile: HardwareProfile, rates: [String: Double]?) -> Row {
         var unit = CompileUnit(model: model, profile: profile)
         unit.measuredRates = rates
+        unit.boardChoice = .auto
         var row = Row(profile: profile.name, fits: true, coresPerChip: profile.applicationCoresPerChip, chips: profile.chips,
                       timestepUs: profile.timestepUs)
         do {
@@ -56,6 +59,8 @@ public enum Fit {
             row.fits = false
             row.refusal = error.diagnostics.first { $0.severity == .error } ?? error.diagnostics.first
         }
+        row.board = unit.profile.board.name
+        row.chips = unit.profile.chips
         if let part = unit.partition, let graph = unit.graph {
             row.cores = part.cores.count
             row.lowerBound = part.lowerBoundCores
@@ -64,7 +69,7 @@ public enum Fit {
         }
         if let est = StepEstimate(unit) {
             row.ratesSource = est.ratesSource
-            if let c = est.cost(profile) { (row.coreUs, row.networkUs, row.energyPJ) = (c.coreUs, c.networkUs, c.energyPJ) }
+            if let c = est.cost(unit.profile) { (row.coreUs, row.networkUs, row.energyPJ) = (c.coreUs, c.networkUs, c.energyPJ) }
         }
         return row
     }
@@ -109,8 +114,8 @@ public enum Fit {
 
     static func text(_ model: Model, _ rows: [Row], _ o: Options) -> String {
         var s = "fit of '\(model.name)' (\(model.file)): the compile passes through \(Pipeline.mappingDecided) on each profile; no artefact written\n\n"
-        var t = TextTable(headers: ["profile", "fits", "cores", "bound", "chips needed", "step µs", "latency ms", "energy µJ", "binding / refusal"],
-                          alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .left])
+        var t = TextTable(headers: ["profile", "fits", "cores", "bound", "chips needed", "board", "step µs", "latency ms", "energy µJ", "binding / refusal"],
+                          alignments: [.left, .left, .right, .right, .right, .left, .right, .right, .right, .left])
         for row in rows {
             let chips = row.chipsNeeded.map { "\($0) of \(row.chips)" } ?? "—"
             let binding: String
@@ -119,7 +124,7 @@ public enum Fit {
             } else {
                 binding = row.lowerBoundResource.map { "bound by \($0)" } ?? ""
             }
-            t.add([row.profile, row.fits ? "yes" : "no", row.cores.map(groupedDigits) ?? "—", row.lowerBound.map(groupedDigits) ?? "—", chips,
+            t.add([row.profile, row.fits ? "yes" : "no", row.cores.map(groupedDigits) ?? "—", row.lowerBound.map(groupedDigits) ?? "—", chips, row.board,
                    row.coreUs.map { fmt($0, 2) } ?? "—", latencyMs(row, o).map { fmt($0, 1) } ?? "—",
                    row.energyPJ.map { fmt($0 * Double(o.durationMs) * 1e-6, 2) } ?? "—", binding])
         }
@@ -155,7 +160,7 @@ public enum Fit {
                 .object([
                     ("profile", .string(row.profile)), ("fits", .bool(row.fits)), ("cores", opt(row.cores)), ("lower_bound", opt(row.lowerBound)),
                     ("lower_bound_resource", row.lowerBoundResource.map { .string($0) } ?? .null),
-                    ("chips_needed", opt(row.chipsNeeded)), ("chips", .int(row.chips)), ("cores_per_chip", .int(row.coresPerChip)),
+                    ("chips_needed", opt(row.chipsNeeded)), ("chips", .int(row.chips)), ("board", .string(row.board)), ("cores_per_chip", .int(row.coresPerChip)),
                     ("refusal", row.refusal.map { d in .object([("id", .string(d.id.rawValue)), ("object", d.object.map { .string($0) } ?? .null),
                                                                   ("message", .string(d.message)), ("text", .string(d.description))]) } ?? .null),
                     ("layers", .array(row.layers.map { .object([("name", .string($0.name)), ("cores", .int($0.cores)), ("binding", .string($0.binding))]) })),

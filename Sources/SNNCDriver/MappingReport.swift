@@ -27,6 +27,8 @@ public struct MappingReport: Sendable {
     public struct Link: Sendable { public var fromRow: Int, fromCol: Int, toRow: Int, toCol: Int, load: Double }
 
     public var model: String, profile: String
+    /// The board: its name and chips.
+    public var board: String, chips: Int
     public var meshRows: Int, meshCols: Int, coresPerChipRow: Int, coresPerChipCol: Int
     public var cores: Int, lowerBound: Int, lowerBoundResource: String
     public var lowerBoundDetail: [(String, Int, Int, Int)]
@@ -46,6 +48,8 @@ public struct MappingReport: Sendable {
         let geo = MeshGeometry(p)
         model = unit.model.name
         profile = p.name
+        board = p.board.name
+        chips = p.chips
         meshRows = p.chipMesh.rows * p.coreMesh.rows
         meshCols = p.chipMesh.cols * p.coreMesh.cols
         coresPerChipRow = p.coreMesh.rows
@@ -109,6 +113,7 @@ public struct MappingReport: Sendable {
         return .object([
             ("format", .string("snnc-placement-report")), ("version", .int(1)),
             ("model", .string(model)), ("profile", .string(profile)),
+            ("board", .object([("name", .string(board)), ("chips", .int(chips))])),
             ("mesh", .object([("rows", .int(meshRows)), ("cols", .int(meshCols)), ("chip_rows", .int(coresPerChipRow)), ("chip_cols", .int(coresPerChipCol))])),
             ("totals", .object([
                 ("cores", .int(cores)), ("lower_bound", .int(lowerBound)), ("lower_bound_resource", .string(lowerBoundResource)),
@@ -141,6 +146,8 @@ public struct MappingReport: Sendable {
         func pairs(_ x: JSONValue?) -> [(String, Int)] { x?.members.map { ($0.key, $0.value.int ?? 0) } ?? [] }
         model = v["model"]?.string ?? ""
         profile = v["profile"]?.string ?? ""
+        board = v["board"]?["name"]?.string ?? ""
+        chips = v["board"]?["chips"]?.int ?? 1
         meshRows = m["rows"]?.int ?? 0
         meshCols = m["cols"]?.int ?? 0
         coresPerChipRow = m["chip_rows"]?.int ?? 1
@@ -173,11 +180,18 @@ public struct MappingReport: Sendable {
         warnings = (v["warnings"]?.elements ?? []).compactMap(\.string)
     }
 
+    /// "Kapoho Bay (2 chips)", or just "4 chips" for a board without a product name.
+    var boardLabel: String {
+        let count = "\(chips) chip\(chips == 1 ? "" : "s")"
+        return board.isEmpty || board == count ? count : "\(board) (\(count))"
+    }
+
     // MARK: Markdown
 
     public func markdown() -> String {
         var s = "# Placement report: '\(model)' on '\(profile)'\n\n"
         s += "| total | value |\n|---|---|\n"
+        s += "| board | \(boardLabel)\(chips > 1 ? ", chip boundaries outlined in the mesh picture" : "") |\n"
         s += "| cores used | \(cores) |\n"
         s += "| lower bound | \(lowerBound) (\(lowerBoundResource)); used / bound = \(formatFixed(Double(cores) / Double(max(1, lowerBound)), 3)) |\n"
         s += "| Σ traffic × hops | \(formatFixed(cost, 2)) (naive row-major \(formatFixed(naiveCost, 2)), space-filling curve \(formatFixed(curveCost, 2))); placed / naive = \(naiveCost > 0 ? formatFixed(cost / naiveCost, 3) : "—") |\n"
@@ -216,7 +230,7 @@ public struct MappingReport: Sendable {
         let w = meshCols * cell + 260, h = max(meshRows * cell + 60, legendH + 20)
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" font-family=\"sans-serif\" font-size=\"11\">\n"
         s += "<rect width=\"\(w)\" height=\"\(h)\" fill=\"white\"/>\n"
-        s += "<text x=\"10\" y=\"18\" font-size=\"14\">\(SVGPlot.escape(model)) on \(SVGPlot.escape(profile)): \(cores) cores (bound \(lowerBound)), traffic×hops \(formatFixed(cost, 1)) vs naive \(formatFixed(naiveCost, 1))</text>\n"
+        s += "<text x=\"10\" y=\"18\" font-size=\"14\">\(SVGPlot.escape(model)) on \(SVGPlot.escape(profile)), \(SVGPlot.escape(boardLabel)): \(cores) cores (bound \(lowerBound)), traffic×hops \(formatFixed(cost, 1)) vs naive \(formatFixed(naiveCost, 1))</text>\n"
         let top = 30
         let layerIndex = Dictionary(layers.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         func color(_ i: Int, _ u: Double) -> String {

@@ -53,6 +53,7 @@ public enum Profiles {
                 ("name", .string(p.name)), ("asn_support", .string(p.asnSupport.rawValue)),
                 ("chips", .int(p.chips)), ("application_cores_per_chip", .int(p.applicationCoresPerChip)),
                 ("total_cores", .int(p.totalCores)),
+                ("boards", .array(p.boards.map { .object([("name", .string($0.name)), ("chips", .int($0.chips)), ("chip_mesh", .array([.int($0.chipMesh.rows), .int($0.chipMesh.cols)]))]) })),
                 ("core", .object([("neurons", .int(c.neurons)), ("state_memory_bytes", .int(c.stateMemoryBytes)),
                                   ("input_axons", .int(c.inputAxons)), ("output_axons", .int(c.outputAxons)),
                                   ("synapse_memory_bits", .int(c.synapseMemoryBits))])),
@@ -65,6 +66,7 @@ public enum Profiles {
         var t = TextTable(headers: ["property", "value"], alignments: [.left, .left])
         t.add(["ASN support", p.asnSupport.rawValue + (p.missingFeatures.isEmpty ? "" : " — lacks: " + p.missingFeatures.joined(separator: "; "))])
         t.add(["chips", "\(p.chips) (\(p.chipMesh.rows)×\(p.chipMesh.cols) mesh), inter-chip hop cost \(fmt(p.interChipHopCost, 1))×"])
+        t.add(["boards (--chips)", p.boards.map { "\($0.name): \($0.chips) (\($0.chipMesh.rows)×\($0.chipMesh.cols))" + ($0.chips == p.chips ? " default" : "") }.joined(separator: "; ")])
         t.add(["cores per chip", "\(p.coresPerChip) (\(p.applicationCoresPerChip) for applications), \(p.coreMesh.rows)×\(p.coreMesh.cols) mesh"])
         for (i, core) in (p.cores.count == 1 ? [c] : p.cores).enumerated() {
             let label = p.cores.count == 1 ? "per core" : "core \(i)"

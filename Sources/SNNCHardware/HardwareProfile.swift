@@ -85,6 +85,24 @@ public struct Energy: Sendable, Equatable {
     public var payloadBitPJ: Double
 }
 
+/// A board (or system) the chip comes in: how many chips, on what mesh.
+public struct Board: Sendable, Equatable {
+    public var name: String
+    public var chips: Int
+    public var chipMesh: Mesh
+
+    public struct Mesh: Sendable, Equatable {
+        public var rows: Int, cols: Int
+        public init(rows: Int, cols: Int) { self.rows = rows; self.cols = cols }
+    }
+
+    public init(name: String, chips: Int, chipMesh: Mesh) {
+        self.name = name
+        self.chips = chips
+        self.chipMesh = chipMesh
+    }
+}
+
 public struct HardwareProfile: Sendable {
     public var name: String
     public var description: String
@@ -118,6 +136,24 @@ public struct HardwareProfile: Sendable {
     /// The limits of core `i` of a chip.
     public func limits(core i: Int) -> CoreLimits { cores.count == 1 ? cores[0] : cores[i % cores.count] }
     public var totalCores: Int { chips * applicationCoresPerChip }
+    /// The boards the chip comes in, fewest chips first (`chip.boards`; at least the default).
+    public var boards: [Board] = []
+    /// The board `chips` and `chipMesh` describe.
+    public var board: Board { boards.first { $0.chips == chips } ?? Board(name: "\(chips) chip\(chips == 1 ? "" : "s")", chips: chips, chipMesh: .init(rows: chipMesh.rows, cols: chipMesh.cols)) }
+
+    /// This profile on board `b` (its chips and chip mesh; every per-chip limit unchanged).
+    public func on(_ b: Board) -> HardwareProfile {
+        var p = self
+        p.chips = b.chips
+        p.chipMesh = (b.chipMesh.rows, b.chipMesh.cols)
+        return p
+    }
+
+    /// The board with `n` chips, if the profile lists one.
+    public func board(chips n: Int) -> Board? { boards.first { $0.chips == n } }
+
+    /// The smallest listed board holding `cores` cores.
+    public func smallestBoard(holding cores: Int) -> Board? { boards.first { $0.chips * applicationCoresPerChip >= cores } }
 }
 
 public enum ProfileLoader {
@@ -294,6 +330,7 @@ struct ProfileReader {
 
         // chip
         var chips: Int?, chipMesh: (Int, Int)?, cpc: Int?, app: Int?, coreMesh: (Int, Int)?, hop: Double?, lpc: Int?
+        var boards: [Board] = []
         if let ch = section(root, "chip") {
             chips = int(ch["chips"], "chip.chips", max: 1 << 20)
             chipMesh = pair(ch["chip_mesh"], "chip.chip_mesh")
@@ -302,6 +339,18 @@ struct ProfileReader {
             coreMesh = pair(ch["core_mesh"], "chip.core_mesh")
             hop = number(ch["inter_chip_hop_cost"], "chip.inter_chip_hop_cost", min: 1)
             lpc = int(ch["layers_per_core"], "chip.layers_per_core", max: 1024, optional: true)
+            if let list = ch["boards"] {
+                if list.kind != .array { bag.error(.fieldType, object, "chip.boards must be an array of {name, chips, chip_mesh}") }
+                for (i, b) in (list.elements ?? []).enumerated() {
+                    let path = "chip.boards[\(i)]"
+                    guard b.kind == .object else { bag.error(.fieldType, object, "\(path) must be an object {name, chips, chip_mesh}"); continue }
+                    guard let bn = b["name"]?.string, !bn.isEmpty else { bag.error(.fieldMissing, object, "\(path).name must be a non-empty string"); continue }
+                    guard let n = int(b["chips"], "\(path).chips", max: 1 << 20), let m = pair(b["chip_mesh"], "\(path).chip_mesh") else { continue }
+                    if m.0 * m.1 != n { bag.error(.shapeMismatch, object, "\(path) '\(bn)': chip_mesh \(m.0)×\(m.1) holds \(m.0 * m.1) chips but chips is \(n)"); continue }
+                    if boards.contains(where: { $0.chips == n }) { bag.error(.paramRange, object, "\(path) '\(bn)': a board with \(n) chips is already listed"); continue }
+                    boards.append(Board(name: bn, chips: n, chipMesh: .init(rows: m.0, cols: m.1)))
+                }
+            }
             if let chips, let m = chipMesh, m.0 * m.1 != chips {
                 bag.error(.shapeMismatch, object, "chip.chip_mesh \(m.0)×\(m.1) holds \(m.0 * m.1) chips but chip.chips is \(chips)")
             }
@@ -421,6 +470,20 @@ struct ProfileReader {
                                       router: router, clockHz: clock, timestepUs: step, energy: energy, sources: sources)
         profile.layersPerCore = lpc ?? 1
         profile.cycles = cycles
+        // The default board is one of the boards; unlisted, it is the only one.
+        if let d = boards.first(where: { $0.chips == chips }) {
+            if d.chipMesh != Board.Mesh(rows: chipMesh.0, cols: chipMesh.1) {
+                bag.error(.shapeMismatch, object, "chip.boards '\(d.name)' has \(d.chips) chips on a \(d.chipMesh.rows)×\(d.chipMesh.cols) mesh but chip.chip_mesh is \(chipMesh.0)×\(chipMesh.1)")
+                return nil
+            }
+        } else {
+            if !boards.isEmpty {
+                bag.error(.paramRange, object, "chip.chips is \(chips) but no entry of chip.boards has \(chips) chips (the default board must be listed)")
+                return nil
+            }
+            boards = [Board(name: "\(chips) chip\(chips == 1 ? "" : "s")", chips: chips, chipMesh: .init(rows: chipMesh.0, cols: chipMesh.1))]
+        }
+        profile.boards = boards.sorted { $0.chips < $1.chips }
         return profile
     }
 }

@@ -56,6 +56,7 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case coreOutputAxons = "core-output-axons"
     case coreDestinations = "core-destinations"
     case chipCores = "chip-cores"
+    case boardUnknown = "board-unknown"
     case routerEntries = "router-entries"
     case routeCheck = "route-check"
     case ratesFile = "rates-file"

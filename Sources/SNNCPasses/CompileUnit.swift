@@ -6,7 +6,10 @@ import SNNCIR
 
 public struct CompileUnit: Sendable {
     public var model: Model
-    public let profile: HardwareProfile
+    /// The target; with `boardChoice == .auto` the partition pass sets its board.
+    public var profile: HardwareProfile
+    /// Which board of the profile: its default, or the smallest that holds the partition.
+    public var boardChoice: BoardChoice = .profile
     /// Passes run so far.
     public var completed: [String] = []
     /// Warnings and notes the passes produced.
@@ -138,4 +141,11 @@ public struct CompileUnit: Sendable {
         }
         return s
     }
+}
+
+/// `snnc compile --chips`: the profile's default board, or the smallest listed board that holds
+/// the partition (`auto`); a given chip count is resolved by the driver before the passes.
+public enum BoardChoice: Sendable, Equatable {
+    case profile
+    case auto
 }

@@ -317,8 +317,10 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "Calibrate on the first N samples only (default: all).") var calibrateLimit: Int?
     @Option(help: "Per register, the percentile of the per-sample maxima used (0 < P ≤ 100).") var calibratePercentile: Double = Calibration.defaultPercentile
     @Option(help: "Headroom on top of the measured range (≥ 1).") var calibrateMargin: Double = Calibration.defaultMargin
+    @Option(help: "The board: the profile's board with N chips (snnc profile NAME lists them), or 'auto' for the smallest that holds the network (default: the profile's chip count).") var chips: String?
 
     func validate() throws {
+        if let c = chips, c != "auto", (Int(c) ?? 0) < 1 { throw ValidationError("--chips takes a chip count (a positive integer) or 'auto', got '\(c)'") }
         if calibrate == nil && (calibrateLimit != nil || calibratePercentile != Calibration.defaultPercentile || calibrateMargin != Calibration.defaultMargin) {
             throw ValidationError("--calibrate-limit, --calibrate-percentile and --calibrate-margin need --calibrate DATA")
         }
@@ -340,6 +342,8 @@ struct CompileCommand: ParsableCommand {
         o.rates = rates
         o.calibrate = calibrate.map { Compile.Calibrate(data: $0, limit: calibrateLimit, percentile: calibratePercentile, margin: calibrateMargin) }
         o.profile = profile
+        o.chips = chips.flatMap { Int($0) }
+        o.chipsAuto = chips == "auto"
         o.dumpAfter = dumpAfter
         o.timings = timings
         o.json = json

@@ -131,11 +131,15 @@ public struct Partition: Pass {
     public func run(_ unit: inout CompileUnit) throws(DiagnosticsError) {
         let graph = try MapGraph.build(unit)
         unit.graph = graph
-        let partitioner = Partitioner(unit: unit, graph: graph)
-        let result = try partitioner.run()
+        let result = try Partitioner(unit: unit, graph: graph).run()
         // Kept even when it does not fit the profile's chips: `snnc fit` reports what it needs.
         unit.partition = result
-        if let refusal = partitioner.tooManyCores(result) { throw DiagnosticsError([refusal]) }
+        // `--chips auto`: the smallest listed board that holds it (the partition does not depend
+        // on the chip count; only the mesh the next passes place on does).
+        if unit.boardChoice == .auto, let b = unit.profile.smallestBoard(holding: result.cores.count) ?? unit.profile.boards.last {
+            unit.profile = unit.profile.on(b)
+        }
+        if let refusal = Partitioner(unit: unit, graph: graph).tooManyCores(result) { throw DiagnosticsError([refusal]) }
     }
 }
 
@@ -236,6 +240,12 @@ struct Partitioner {
         return r
     }
 
+    /// The next larger tile size than `t` among `candidates` (descending), or `t` itself.
+    static func larger(_ t: Int, _ candidates: [Int]) -> Int {
+        guard let i = candidates.firstIndex(of: t), i > 0 else { return t }
+        return candidates[i - 1]
+    }
+
     /// Tile sizes worth trying along an axis of n: one per distinct number of tiles.
     static func candidates(_ n: Int) -> [Int] {
         var out: [Int] = []
@@ -279,57 +289,47 @@ struct Partitioner {
             }
         }
         if !problems.isEmpty { throw DiagnosticsError(problems) }
-        // Small layers share cores (first fit, largest first) when the profile allows it.
+        // Blocks share cores where the profile allows several layers per core: first-fit
+        // decreasing by the block's fullest resource, at most one block of a layer per core and
+        // `layers_per_core` layers, under every limit (dendrite layers keep a core per block).
         var cores: [[Int]] = []
-        var shared: [(blocks: [Int], r: CoreResources)] = []
-        let single = Set(plans.filter { $0.blocks == 1 && $0.dendriteGroups == 1 }.map(\.layer))
-        for (bi, b) in blocks.enumerated() {
-            if profile.layersPerCore > 1 && single.contains(b.layer) {
-                if let k = shared.firstIndex(where: { $0.blocks.count < profile.layersPerCore && ($0.r + b.resources).fits(cap) }) {
-                    shared[k].blocks.append(bi)
-                    shared[k].r = shared[k].r + b.resources
-                    continue
+        let packable = Set(plans.filter { $0.dendriteGroups == 1 }.map(\.layer))
+        if profile.layersPerCore > 1 {
+            func size(_ r: CoreResources) -> Double { r.items(cap).map { Double($0.used) / Double(max(1, $0.limit)) }.max() ?? 0 }
+            let order = blocks.indices.filter { packable.contains(blocks[$0].layer) }.sorted { (size(blocks[$0].resources), -$0) > (size(blocks[$1].resources), -$1) }
+            var bins: [(blocks: [Int], layers: Set<Int>, r: CoreResources)] = []
+            for bi in order {
+                let b = blocks[bi]
+                if let k = bins.firstIndex(where: { $0.layers.count < profile.layersPerCore && !$0.layers.contains(b.layer) && ($0.r + b.resources).fits(cap) }) {
+                    bins[k].blocks.append(bi)
+                    bins[k].layers.insert(b.layer)
+                    bins[k].r = bins[k].r + b.resources
+                } else {
+                    bins.append(([bi], [b.layer], b.resources))
                 }
-                shared.append(([bi], b.resources))
-            } else {
-                cores.append([bi])
             }
+            cores = bins.map { $0.blocks.sorted() }
+            cores += blocks.indices.filter { !packable.contains(blocks[$0].layer) }.map { [$0] }
+        } else {
+            cores = blocks.indices.map { [$0] }
         }
-        cores += shared.map(\.blocks)
         cores.sort { $0[0] < $1[0] }
         // Lower bound: demand per resource over capacity (the problem's, not this solution's).
-        var neurons = 0, synapseBits = 0
-        for l in graph.layers {
-            neurons += l.compartments
-            for p in l.inputs {
-                switch p.kind {
-                case .conv(let cs):
-                    let (h, w) = l.compHW
-                    synapseBits += (profile.sharedWeights ? cs.kh * cs.kw * cs.inC * cs.outC
-                                    : ConvShape.validTaps(Array(0..<h), cs, rows: true) * ConvShape.validTaps(Array(0..<w), cs, rows: false) * cs.inC * cs.outC) * limits.bitsPerSynapse
-                case .dense(let f): synapseBits += l.compartments * f * limits.bitsPerSynapse
-                case .identity: synapseBits += l.compartments * limits.bitsPerSynapse
-                }
-            }
-        }
-        let state = (neurons * limits.stateBitsPerNeuron + 7) / 8
-        func cdiv(_ a: Int, _ b: Int) -> Int { (a + b - 1) / b }
-        let bound = [("neurons", neurons, cap.neurons, cdiv(neurons, cap.neurons)),
-                     ("state memory bytes", state, cap.stateBytes, cdiv(state, cap.stateBytes)),
-                     ("synapse memory bits", synapseBits, cap.synapseBits, cdiv(synapseBits, cap.synapseBits)),
-                     ("layers", graph.layers.count, profile.layersPerCore, cdiv(graph.layers.count, profile.layersPerCore))]
+        let bound = lowerBound()
         return PartitionResult(blocks: blocks, cores: cores, layerPlans: plans, lowerBound: bound, capacity: cap)
     }
 
     /// `chip-cores` when the partition needs more cores than the profile's chips hold.
     func tooManyCores(_ result: PartitionResult) -> Diagnostic? {
         guard result.cores.count > profile.totalCores else { return nil }
+        let fitting = profile.smallestBoard(holding: result.cores.count)
         let byLayer = result.layerPlans.sorted { $0.blocks > $1.blocks }.prefix(3).map { "'\(graph.layers[$0.layer].name)' \($0.blocks)" }
         let binding = result.lowerBound.max { $0.cores < $1.cores }?.resource ?? "neurons"
         return Diagnostic(.error, .chipCores, file: file, object: "model '\(unit.model.name)'",
-                          "needs \(result.cores.count) cores, profile '\(profile.name)' has \(profile.totalCores) (\(profile.chips) chip\(profile.chips == 1 ? "" : "s") × \(profile.applicationCoresPerChip))",
+                          "needs \(result.cores.count) cores, profile '\(profile.name)' on board '\(profile.board.name)' has \(profile.totalCores) (\(profile.chips) chip\(profile.chips == 1 ? "" : "s") × \(profile.applicationCoresPerChip))",
                           notes: ["lower bound \(result.lowerBoundCores) cores (\(binding)); largest layers: \(byLayer.joined(separator: ", "))",
-                                  "a profile with more chips, or a smaller network, would fit"])
+                                  fitting.map { "board '\($0.name)' (\($0.chips) chips, `--chips \($0.chips)`) holds it; `--chips auto` picks the smallest board that does" }
+                                    ?? "the largest board of '\(profile.name)' (\(profile.boards.last.map { "'\($0.name)', \($0.chips) chips" } ?? "")) is too small; a profile with larger cores, or a smaller network, would fit"])
     }
 
     /// Chooses the tile of one layer: fewest cores under every limit.
@@ -438,38 +438,47 @@ struct Partitioner {
         func tileAxons(_ r: [Int], _ c: [Int], _ tc: Int, group: Int?) -> Int {
             axonGroups(layer, compRows: r, compCols: c, channels: 0..<tc, group: group, groups: groups).reduce(0) { $0 + $1.count }
         }
+        /// The worst tile of shape th × tw × tc: its resources, the layer's cores and total axons
+        /// (nil: more compartments than a core has).
+        var worstCache: [Int: ([Int], [Int])] = [:]
+        func evaluate(_ th: Int, _ tw: Int, _ tc: Int) -> (r: CoreResources, cores: Int, axons: Int)? {
+            let key = th * (w + 1) + tw
+            let (cr, cc) = worstCache[key] ?? worstSets(th, tw)
+            worstCache[key] = (cr, cc)
+            let comps = cr.count * cc.count * tc
+            if comps > cap.neurons { return nil }
+            let nTiles = ((h + th - 1) / th) * ((w + tw - 1) / tw) * ((c + tc - 1) / tc)
+            let cores = nTiles * (groups == 1 ? 1 : groups + 1)
+            var r: CoreResources
+            var axonsTotal: Int
+            if groups == 1 {
+                let ax = tileAxons(cr, cc, tc, group: nil)
+                r = resources(layer, compRows: cr, compCols: cc, channels: tc, group: nil, groups: 1, dendriteAxons: 0)
+                r.inputAxons = ax
+                axonsTotal = ax * nTiles
+            } else {
+                let somaIdentity = axonGroups(layer, compRows: cr, compCols: cc, channels: 0..<tc, group: nil, groups: 1)
+                    .enumerated().filter { layer.inputs[$0.offset].kind == .identity }.reduce(0) { $0 + $1.element.count }
+                var rs = resources(layer, compRows: cr, compCols: cc, channels: tc, group: nil, groups: groups, dendriteAxons: groups * comps)
+                rs.synapseBits = (groups * comps + somaIdentity) * limits.bitsPerSynapse
+                rs.inputAxons = groups * comps + somaIdentity
+                let dax = tileAxons(cr, cc, tc, group: 0)
+                var rd = resources(layer, compRows: cr, compCols: cc, channels: tc, group: 0, groups: groups, dendriteAxons: 0)
+                rd.inputAxons = dax
+                r = CoreResources(neurons: max(rs.neurons, rd.neurons), stateBytes: max(rs.stateBytes, rd.stateBytes),
+                                  inputAxons: max(rs.inputAxons, rd.inputAxons), synapseBits: max(rs.synapseBits, rd.synapseBits))
+                axonsTotal = (dax * groups + rs.inputAxons) * nTiles
+            }
+            r.outputAxons = outputAxons(th * tw * tc)
+            return (r, cores, axonsTotal)
+        }
         let thC = Self.candidates(h), twC = Self.candidates(w), tcC = Self.candidates(c)
         for th in thC {
             for tw in twC {
-                let (cr, cc) = worstSets(th, tw)
-                // Largest channel group first fails fast on neurons; scan all.
                 for tc in tcC {
-                    let comps = cr.count * cc.count * tc
-                    if comps > cap.neurons { continue }
-                    let nTiles = ((h + th - 1) / th) * ((w + tw - 1) / tw) * ((c + tc - 1) / tc)
-                    let cores = nTiles * (groups == 1 ? 1 : groups + 1)
-                    if let b = best, cores > b.cores { continue }
-                    var r: CoreResources
-                    var axonsTotal: Int
-                    if groups == 1 {
-                        let ax = tileAxons(cr, cc, tc, group: nil)
-                        r = resources(layer, compRows: cr, compCols: cc, channels: tc, group: nil, groups: 1, dendriteAxons: 0)
-                        r.inputAxons = ax
-                        axonsTotal = ax * nTiles
-                    } else {
-                        let somaIdentity = axonGroups(layer, compRows: cr, compCols: cc, channels: 0..<tc, group: nil, groups: 1)
-                            .enumerated().filter { layer.inputs[$0.offset].kind == .identity }.reduce(0) { $0 + $1.element.count }
-                        var rs = resources(layer, compRows: cr, compCols: cc, channels: tc, group: nil, groups: groups, dendriteAxons: groups * comps)
-                        rs.synapseBits = (groups * comps + somaIdentity) * limits.bitsPerSynapse
-                        rs.inputAxons = groups * comps + somaIdentity
-                        let dax = tileAxons(cr, cc, tc, group: 0)
-                        var rd = resources(layer, compRows: cr, compCols: cc, channels: tc, group: 0, groups: groups, dendriteAxons: 0)
-                        rd.inputAxons = dax
-                        r = CoreResources(neurons: max(rs.neurons, rd.neurons), stateBytes: max(rs.stateBytes, rd.stateBytes),
-                                          inputAxons: max(rs.inputAxons, rd.inputAxons), synapseBits: max(rs.synapseBits, rd.synapseBits))
-                        axonsTotal = (dax * groups + rs.inputAxons) * nTiles
-                    }
-                    r.outputAxons = outputAxons(th * tw * tc)
+                    // A cheap reject before the resource count: more tiles than the best has cores.
+                    if let b = best, ((h + th - 1) / th) * ((w + tw - 1) / tw) * ((c + tc - 1) / tc) * (groups == 1 ? 1 : groups + 1) > b.cores { continue }
+                    guard let (r, cores, axonsTotal) = evaluate(th, tw, tc) else { continue }
                     if th == 1 && tw == 1 && tc == 1 { closest = (r, 1, 1, 1) }
                     guard r.fits(cap) else { continue }
                     if let b = best, cores == b.cores && axonsTotal >= b.axons { continue }
@@ -524,7 +533,21 @@ struct Partitioner {
                 }
             }
         }
-        let binding = b.r.items(cap).dropLast().max { Double($0.used) / Double($0.limit) < Double($1.used) / Double($1.limit) }!.name
+        // The binding limit: the resource that stops the tile from growing — over its limit in
+        // the most of the next larger tiles along each axis (ties: the fuller in this tile).
+        var stops: [String: Int] = [:]
+        for (th, tw, tc) in [(Self.larger(b.th, thC), b.tw, b.tc), (b.th, Self.larger(b.tw, twC), b.tc), (b.th, b.tw, Self.larger(b.tc, tcC))]
+        where (th, tw, tc) != (b.th, b.tw, b.tc) {
+            guard let (r, _, _) = evaluate(th, tw, tc) else { stops["neurons", default: 0] += 1; continue }
+            for item in r.items(cap) where item.used > item.limit { stops[item.name, default: 0] += 1 }
+        }
+        let fullest = b.r.items(cap).max { Double($0.used) / Double($0.limit) < Double($1.used) / Double($1.limit) }!.name
+        let binding: String
+        if thC.count == 1 && twC.count == 1 && tcC.count == 1 || (b.th == h && b.tw == w && b.tc == c) {
+            binding = "none (whole layer on one core)"
+        } else {
+            binding = b.r.items(cap).map(\.name).max { (stops[$0] ?? 0, $0 == fullest ? 1 : 0) < (stops[$1] ?? 0, $1 == fullest ? 1 : 0) }!
+        }
         return .success((LayerPlan(layer: li, tile: (b.th, b.tw, b.tc), dendriteGroups: groups, blocks: out.count, binding: binding), out))
     }
 }

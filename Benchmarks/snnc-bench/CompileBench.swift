@@ -31,7 +31,9 @@ func compileBenchmark(_ a: [String]) {
     var cases: [(String, String, String)] = []
     for (label, path) in models { for prof in ["loihi", "generic"] { cases.append((label, path, prof)) } }
     
-    print("model                          profile          status  wall s  peak RSS   cores  bound  placement/naive")
+    let json = a.contains("--json")
+    var rows: [String] = []
+    if !json { print("model                          profile          status  wall s  peak RSS   cores  bound  placement/naive") }
     for (label, path, prof) in cases {
         let (status, out, err, wall) = run(["compile", path, "--profile", prof, "--timings", "-o", tmp + "/out"])
         let rss = err.split(separator: "\n").compactMap { line -> Double? in
@@ -45,6 +47,18 @@ func compileBenchmark(_ a: [String]) {
         let bound = coresLine.components(separatedBy: "lower bound ").dropFirst().first?.split(separator: ",").first.map(String.init) ?? "—"
         let ratio = placeLine.contains("×)") ? placeLine.components(separatedBy: "×)")[0].components(separatedBy: "(").last ?? "—" : "—"
         let profName = prof
+        if json {
+            // Per-pass rows of the `--timings` table: "name  seconds  rss MiB|GiB".
+            let passes = err.split(separator: "\n").compactMap { line -> String? in
+                let f = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard f.count == 4, let sec = Double(f[1]), let m = Double(f[2]), f[3] == "MiB" || f[3] == "GiB" else { return nil }
+                return String(format: "{\"pass\": \"%@\", \"seconds\": %.4f, \"peak_rss_mib\": %.1f}", String(f[0]), sec, m * (f[3] == "GiB" ? 1024 : 1))
+            }
+            rows.append(String(format: "    {\"model\": \"%@\", \"profile\": \"%@\", \"status\": \"%@\", \"seconds\": %.3f, \"peak_rss_mib\": %.1f, \"cores\": %@, \"lower_bound\": %@,\n     \"passes\": [",
+                               label, prof, status == 0 ? "ok" : "refused", wall, rss, Int(cores) != nil ? cores : "null", Int(bound) != nil ? bound : "null")
+                        + passes.joined(separator: ", ") + "]}")
+            continue
+        }
         print(label.padding(toLength: 31, withPad: " ", startingAt: 0) + profName.padding(toLength: 17, withPad: " ", startingAt: 0)
               + (status == 0 ? "ok     " : "refused").padding(toLength: 8, withPad: " ", startingAt: 0)
               + String(format: "%6.2f  %7.1f MiB  %5@  %5@  %@", wall, rss, cores, bound, ratio))
@@ -55,4 +69,5 @@ func compileBenchmark(_ a: [String]) {
             for line in err.split(separator: "\n") where line.contains(" MiB") || line.hasPrefix("pass") { print("    " + line) }
         }
     }
+    if json { print("{\n  \"benchmark\": \"compile\",\n  \"runs\": [\n" + rows.joined(separator: ",\n") + "\n  ]\n}") }
 }

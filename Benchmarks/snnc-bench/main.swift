@@ -4,7 +4,7 @@
 //
 //   swift run -c release snnc-bench simulate [--example E | --model M --data D] [--images N] [--duration MS] [--json]
 //
-//   swift run -c release snnc-bench compile [--passes]   (Benchmarks/snnc-bench/CompileBench.swift)
+//   swift run -c release snnc-bench compile [--passes] [--json]   (Benchmarks/snnc-bench/CompileBench.swift)
 //   swift run -c release snnc-bench emulate [--example E] [--profile P] [--images N] [--duration MS] [--json]   (EmulateBench.swift)
 //   swift run -c release snnc-bench regression --record FILE | --check FILE [--images N] [--only EX]   (RegressionBench.swift)
 //
@@ -67,7 +67,7 @@ if args.count >= 2 && args[1] == "simulate" {
     exit(0)
 }
 guard args.count >= 2, args[1] == "load" else {
-    print("usage: snnc-bench load [--keep DIR] | simulate [--example E | --model M --data D] [--images N] [--duration MS] [--json] | compile [--passes] | emulate [--example E] [--profile P] [--images N] [--duration MS] [--json] | regression --record F | --check F")
+    print("usage: snnc-bench load [--keep DIR] | simulate [--example E | --model M --data D] [--images N] [--duration MS] [--json] | compile [--passes] [--json] | emulate [--example E] [--profile P] [--images N] [--duration MS] [--json] | regression --record F | --check F")
     exit(2)
 }
 var dir = NSTemporaryDirectory() + "snnc-bench-\(getpid())"

@@ -162,7 +162,7 @@ public enum Compile {
         guard let b = profile.board(chips: n) else {
             let list = profile.boards.map { "\($0.chips) ('\($0.name)')" }.joined(separator: ", ")
             return .failure(DiagnosticsError([Diagnostic(.error, .boardUnknown, file: profile.file, object: "profile '\(profile.name)'",
-                                                         "has no board with \(n) chip\(n == 1 ? "" : "s"); its boards have \(list) chips",
+                                                         "has no board with \(Board.count(n)); its boards have \(list) chips",
                                                          notes: ["`--chips auto` picks the smallest board that holds the network"])]))
         }
         return .success(profile.on(b))

@@ -182,7 +182,7 @@ public struct MappingReport: Sendable {
 
     /// "Kapoho Bay (2 chips)", or just "4 chips" for a board without a product name.
     var boardLabel: String {
-        let count = "\(chips) chip\(chips == 1 ? "" : "s")"
+        let count = Board.count(chips)
         return board.isEmpty || board == count ? count : "\(board) (\(count))"
     }
 

@@ -101,6 +101,14 @@ public struct Board: Sendable, Equatable {
         self.chips = chips
         self.chipMesh = chipMesh
     }
+
+    /// "1 chip", "4 chips".
+    public static func count(_ chips: Int) -> String { "\(chips) chip\(chips == 1 ? "" : "s")" }
+
+    /// A board without a product name: named by its chip count.
+    public static func unnamed(chips: Int, rows: Int, cols: Int) -> Board {
+        Board(name: count(chips), chips: chips, chipMesh: Mesh(rows: rows, cols: cols))
+    }
 }
 
 public struct HardwareProfile: Sendable {
@@ -139,7 +147,7 @@ public struct HardwareProfile: Sendable {
     /// The boards the chip comes in, fewest chips first (`chip.boards`; at least the default).
     public var boards: [Board] = []
     /// The board `chips` and `chipMesh` describe.
-    public var board: Board { boards.first { $0.chips == chips } ?? Board(name: "\(chips) chip\(chips == 1 ? "" : "s")", chips: chips, chipMesh: .init(rows: chipMesh.rows, cols: chipMesh.cols)) }
+    public var board: Board { boards.first { $0.chips == chips } ?? .unnamed(chips: chips, rows: chipMesh.rows, cols: chipMesh.cols) }
 
     /// This profile on board `b` (its chips and chip mesh; every per-chip limit unchanged).
     public func on(_ b: Board) -> HardwareProfile {
@@ -341,7 +349,7 @@ struct ProfileReader {
             lpc = int(ch["layers_per_core"], "chip.layers_per_core", max: 1024, optional: true)
             if let list = ch["boards"] {
                 if list.kind != .array { bag.error(.fieldType, object, "chip.boards must be an array of {name, chips, chip_mesh}") }
-                for (i, b) in (list.elements ?? []).enumerated() {
+                for (i, b) in list.elements.enumerated() {
                     let path = "chip.boards[\(i)]"
                     guard b.kind == .object else { bag.error(.fieldType, object, "\(path) must be an object {name, chips, chip_mesh}"); continue }
                     guard let bn = b["name"]?.string, !bn.isEmpty else { bag.error(.fieldMissing, object, "\(path).name must be a non-empty string"); continue }
@@ -481,7 +489,7 @@ struct ProfileReader {
                 bag.error(.paramRange, object, "chip.chips is \(chips) but no entry of chip.boards has \(chips) chips (the default board must be listed)")
                 return nil
             }
-            boards = [Board(name: "\(chips) chip\(chips == 1 ? "" : "s")", chips: chips, chipMesh: .init(rows: chipMesh.0, cols: chipMesh.1))]
+            boards = [.unnamed(chips: chips, rows: chipMesh.0, cols: chipMesh.1)]
         }
         profile.boards = boards.sorted { $0.chips < $1.chips }
         return profile

@@ -326,7 +326,7 @@ struct Partitioner {
         let byLayer = result.layerPlans.sorted { $0.blocks > $1.blocks }.prefix(3).map { "'\(graph.layers[$0.layer].name)' \($0.blocks)" }
         let binding = result.lowerBound.max { $0.cores < $1.cores }?.resource ?? "neurons"
         return Diagnostic(.error, .chipCores, file: file, object: "model '\(unit.model.name)'",
-                          "needs \(result.cores.count) cores, profile '\(profile.name)' on board '\(profile.board.name)' has \(profile.totalCores) (\(profile.chips) chip\(profile.chips == 1 ? "" : "s") × \(profile.applicationCoresPerChip))",
+                          "needs \(result.cores.count) cores, profile '\(profile.name)' on board '\(profile.board.name)' has \(profile.totalCores) (\(Board.count(profile.chips)) × \(profile.applicationCoresPerChip))",
                           notes: ["lower bound \(result.lowerBoundCores) cores (\(binding)); largest layers: \(byLayer.joined(separator: ", "))",
                                   fitting.map { "board '\($0.name)' (\($0.chips) chips, `--chips \($0.chips)`) holds it; `--chips auto` picks the smallest board that does" }
                                     ?? "the largest board of '\(profile.name)' (\(profile.boards.last.map { "'\($0.name)', \($0.chips) chips" } ?? "")) is too small; a profile with larger cores, or a smaller network, would fit"])

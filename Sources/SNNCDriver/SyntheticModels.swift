@@ -9,7 +9,7 @@ public enum SyntheticModels {
     public static let untrainedNote =
         "UNTRAINED: synthetic He-initialised weights and batch-norm statistics from a fixed seed, for compile-scale work only; no CIFAR/ImageNet data was used."
 
-    public static let names = ["resnet18-imagenet", "vgg-cifar10", "mnist-paper", "mlp-inline-1m"]
+    public static let names = ["resnet18-imagenet", "vgg-cifar10", "mnist-paper", "mlp-inline-1m", "mlp-2000", "mlp-mnist-3584"]
 
     public static func make(_ name: String, placement: ModelWriter.TensorPlacement, seed: UInt64 = 1) -> ModelWriter? {
         switch name {
@@ -17,6 +17,8 @@ public enum SyntheticModels {
         case "vgg-cifar10": return vggCifar10(placement: placement, seed: seed)
         case "mnist-paper": return mnistPaper(placement: placement, seed: seed)
         case "mlp-inline-1m": return mlp1M(placement: placement, seed: seed)
+        case "mlp-2000": return mlp2000(placement: placement, seed: seed)
+        case "mlp-mnist-3584": return mlpMNIST3584(placement: placement, seed: seed)
         default: return nil
         }
     }
@@ -182,6 +184,41 @@ public enum SyntheticModels {
         w.add("a1", .asn, inputs: ["fc1"])
         dense(&w, &rng, "fc2", input: "a1", inF: 1000, outF: 10)
         w.add("out", .readout, inputs: ["fc2"])
+        return w
+    }
+
+    /// A dense 2000 → 2000 → 10 network (2000 input features): the mapper's case of a layer whose
+    /// fan-in is a whole core's input axons on Loihi and whose synapses fill many cores.
+    public static func mlp2000(placement: ModelWriter.TensorPlacement, seed: UInt64) -> ModelWriter {
+        var rng = SeededRandom(seed: seed)
+        var w = ModelWriter(name: "mlp-2000", placement: placement, asnDefaults: ModelWriter.paperASNDefaults(),
+                            comment: "2000-2000-10 MLP. " + untrainedNote)
+        w.add("x", .input, inputs: [], [("shape", .array([.int(2000)]))])
+        w.add("a0", .asn, inputs: ["x"])
+        dense(&w, &rng, "fc1", input: "a0", inF: 2000, outF: 2000)
+        w.add("a1", .asn, inputs: ["fc1"])
+        dense(&w, &rng, "fc2", input: "a1", inF: 2000, outF: 10)
+        w.add("out", .readout, inputs: ["fc2"])
+        return w
+    }
+
+    /// A 784 → 3584 → 3584 → 10 network on MNIST-shaped input (28×28×1, BN + ASN input layer):
+    /// 15.6 M synapses, more cores than two Loihi chips hold (`asn2`'s synapses fill 196 cores,
+    /// and each `asn1` neuron reaches all of them), for multi-chip boards; run it on MNIST images.
+    public static func mlpMNIST3584(placement: ModelWriter.TensorPlacement, seed: UInt64) -> ModelWriter {
+        var rng = SeededRandom(seed: seed)
+        var w = ModelWriter(name: "mlp-mnist-3584", placement: placement, asnDefaults: ModelWriter.paperASNDefaults(),
+                            comment: "784-3584-3584-10 MLP on 28×28×1 input. " + untrainedNote)
+        w.add("image", .input, inputs: [], [("shape", .array([.int(28), .int(28), .int(1)]))])
+        batchnorm(&w, &rng, "bn_in", input: "image", channels: 1)
+        w.add("asn_in", .asn, inputs: ["bn_in"])
+        w.add("flat", .flatten, inputs: ["asn_in"])
+        dense(&w, &rng, "fc1", input: "flat", inF: 784, outF: 3584)
+        w.add("asn1", .asn, inputs: ["fc1"])
+        dense(&w, &rng, "fc2", input: "asn1", inF: 3584, outF: 3584)
+        w.add("asn2", .asn, inputs: ["fc2"])
+        dense(&w, &rng, "fc3", input: "asn2", inF: 3584, outF: 10)
+        w.add("out", .readout, inputs: ["fc3"])
         return w
     }
 }

@@ -66,7 +66,7 @@ struct InspectCommand: ParsableCommand {
 struct SynthesizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synthesize",
-        abstract: "Write an UNTRAINED compile-scale model (synthetic weights, fixed seed): resnet18-imagenet, vgg-cifar10, mlp-inline-1m."
+        abstract: "Write an UNTRAINED compile-scale model (synthetic weights, fixed seed): resnet18-imagenet, vgg-cifar10, mnist-paper, mlp-inline-1m, mlp-2000, mlp-mnist-3584."
     )
 
     @Argument(help: "Which model: \(SyntheticModels.names.joined(separator: ", ")).")

@@ -2,6 +2,7 @@ import Foundation
 import SNNCDriver
 import SNNCHardware
 import SNNCIR
+import SNNCJSON
 import SNNCPasses
 import Testing
 
@@ -165,6 +166,53 @@ func readFiles(_ dir: String) -> [String: Data] {
     }
 
     /// Measured rates (a `snnc simulate --json` result) weight the placement; a bad file is an error.
+    /// Boards: the 784 → 3584 → 3584 → 10 MLP needs more than two Loihi chips. On the default
+    /// one-chip board it is refused naming the board that holds it; `--chips auto` and
+    /// `--chips 4` both map it on Wolf Mountain (the same artefact), the report and the SVG name
+    /// the board and outline its chips, cores sit on three or more chips, and the fixed-point
+    /// emulator's check passes on MNIST images. `--chips 3` is no Loihi board.
+    @Test func aNetNeedingThreeLoihiChipsMapsOnABoard() throws {
+        let src = tempPath("mlp3584")
+        try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: src) }
+        try SyntheticModels.make("mlp-mnist-3584", placement: .safetensors(fileName: "model.safetensors"))!.write(directory: src)
+        func compile(chips: Int?, auto: Bool, to dir: String) -> CommandResult {
+            var o = Compile.Options(modelPath: src + "/model.json")
+            o.profile = "loihi"
+            o.output = dir
+            o.chips = chips
+            o.chipsAuto = auto
+            return Compile.run(o)
+        }
+        let one = compile(chips: nil, auto: false, to: src + "/one")
+        #expect(one.status == .badInput)
+        #expect(one.stderr.contains("error[chip-cores]") && one.stderr.contains("board 'Wolf Mountain' (4 chips, `--chips 4`) holds it"), "\(one.stderr)")
+        let three = compile(chips: 3, auto: false, to: src + "/three")
+        #expect(three.status == .badInput && three.stderr.contains("error[board-unknown]"), "\(three.stderr)")
+        let auto = compile(chips: nil, auto: true, to: src + "/auto")
+        #expect(auto.status == .success, "\(auto.stderr)")
+        let four = compile(chips: 4, auto: false, to: src + "/four")
+        #expect(four.status == .success, "\(four.stderr)")
+        for f in ["cores.json", "cores.bin", "axon-tables.bin", "routing.json"] {
+            #expect(FileManager.default.contents(atPath: src + "/auto/" + f) == FileManager.default.contents(atPath: src + "/four/" + f), "\(f) differs between --chips auto and --chips 4")
+        }
+        let report = try String(contentsOfFile: src + "/auto/report.md", encoding: .utf8)
+        #expect(report.contains("| board | Wolf Mountain (4 chips)"))
+        let svg = try String(contentsOfFile: src + "/auto/report.svg", encoding: .utf8)
+        #expect(svg.contains("Wolf Mountain"), "the SVG names the board")
+        let doc = try JSONDocument.parse(Array(try #require(FileManager.default.contents(atPath: src + "/auto/report.json"))))
+        let rows = doc.root["cores"]?.elements ?? []
+        let chipsUsed = Set(rows.compactMap { $0["chip"]?.int })
+        let cores = rows.count
+        #expect(cores > 256 && cores <= 384 && chipsUsed.count >= 3, "\(cores) cores on chips \(chipsUsed.sorted())")
+        var e = Emulate.Options(directory: src + "/auto", dataPath: repoRoot + "/Examples/mnist/test-data.json")
+        e.limit = 3
+        e.check = true
+        e.progress = false
+        let run = Emulate.run(e)
+        #expect(run.status == .success && run.stdout.contains("check passed"), "\(run.stdout)\(run.stderr)")
+    }
+
     @Test func ratesFile() throws {
         let dir = tempPath("rates"), rates = tempPath("rates") + ".json"
         defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: rates) }

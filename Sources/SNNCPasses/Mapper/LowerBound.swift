@@ -98,19 +98,31 @@ extension Partitioner {
         return best.isFinite ? best : 0
     }
 
-    /// The fewest output axons per neuron of layer `li`: with key/mask routing one per neuron;
-    /// with axon tables one per destination core — every tile of a dense consumer (at least
-    /// ⌈its neurons / neurons per core⌉), at least one core of any other consumer.
-    func minOutputAxonsPerNeuron(_ li: Int) -> Int {
-        if profile.router.scheme == .keyMask { return 1 }
+    /// The fewest output axons layer `li` can need: with key/mask routing one key per neuron;
+    /// with axon tables one entry per (neuron, destination block) — a dense consumer has at least
+    /// ⌈its compartments / neurons per core⌉ blocks, and without dendrite splits (binary spikes)
+    /// at least ⌈its synapse bits / synapse memory per core⌉, every one of them reached by every
+    /// source neuron; any other consumer is reached at least once by each source neuron it reads.
+    func minOutputAxons(_ li: Int) -> Int {
+        let src = graph.layers[li]
+        if profile.router.scheme == .keyMask { return src.neurons }
         var n = 0
         for t in graph.consumers[li] {
             let tl = graph.layers[t]
             for p in tl.inputs where p.source == li {
                 switch p.kind {
-                case .dense: n += (tl.neurons + cap.neurons - 1) / cap.neurons
-                case .conv(let cs): n += cs.kh >= cs.sh && cs.kw >= cs.sw ? 1 : 0
-                case .identity: n += 1
+                case .dense(let f):
+                    var blocks = (tl.compartments + cap.neurons - 1) / cap.neurons
+                    if !profile.spikes.graded, cap.synapseBits > 0 {
+                        blocks = max(blocks, (tl.compartments * f * limits.bitsPerSynapse + cap.synapseBits - 1) / cap.synapseBits)
+                    }
+                    n += src.neurons * blocks
+                case .conv(let cs):
+                    let (oh, ow) = (cs.outH, cs.outW)
+                    let rows = ConvShape.reach(0..<oh, k: cs.kh, s: cs.sh, d: cs.dh, pad: cs.padTop, size: cs.inH).count
+                    let cols = ConvShape.reach(0..<ow, k: cs.kw, s: cs.sw, d: cs.dw, pad: cs.padLeft, size: cs.inW).count
+                    n += rows * cols * src.hwc.c
+                case .identity: n += src.neurons
                 }
             }
         }
@@ -124,7 +136,7 @@ extension Partitioner {
         for (li, l) in graph.layers.enumerated() {
             neurons += l.compartments
             inputAxons += minInputAxonsPerNeuron(l) * Double(l.neurons)
-            outputAxons += minOutputAxonsPerNeuron(li) * l.neurons
+            outputAxons += minOutputAxons(li)
             for p in l.inputs {
                 switch p.kind {
                 case .conv(let cs):

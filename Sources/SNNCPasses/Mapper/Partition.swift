@@ -256,26 +256,39 @@ struct Partitioner {
         return out
     }
 
-    func run() throws(DiagnosticsError) -> PartitionResult {
+    /// Layers planned with some tiles forced, memoised by (layer, forced tile, destinations):
+    /// a layer's plan depends only on its own tile choice and its consumers' tiles.
+    struct PlanCache {
+        var entries: [PlanKey: Result<Planned, DiagnosticsError>] = [:]
+    }
+    struct PlanKey: Hashable { var layer: Int, forced: TileShape?, dests: Destinations }
+
+    /// Every layer planned, consumers first (a layer's output axons depend on its consumers' tiles).
+    func planAll(_ forced: [Int: TileShape], _ cache: inout PlanCache) -> [Result<Planned, DiagnosticsError>] {
+        var results = [Result<Planned, DiagnosticsError>?](repeating: nil, count: graph.layers.count)
+        var planned: [Int: LayerPlan] = [:]
+        for li in graph.layers.indices.reversed() {
+            let key = PlanKey(layer: li, forced: forced[li], dests: destinations(li, planned))
+            let r = cache.entries[key] ?? plan(li, graph.layers[li], dests: key.dests, forced: key.forced)
+            cache.entries[key] = r
+            if case .success(let p) = r { planned[li] = p.plan }
+            results[li] = r
+        }
+        return results.map { $0! }
+    }
+
+    /// The layers' blocks in one list (block indices made global), or every layer's diagnostics.
+    func assemble(_ results: [Result<Planned, DiagnosticsError>]) -> Result<(plans: [LayerPlan], blocks: [Block]), DiagnosticsError> {
         var blocks: [Block] = []
         var plans: [LayerPlan] = []
         var problems: [Diagnostic] = []
-        // Consumers first: a layer's output axons depend on how its consumers are tiled.
-        var results = [Result<(LayerPlan, [Block]), DiagnosticsError>?](repeating: nil, count: graph.layers.count)
-        var planned: [Int: LayerPlan] = [:]
-        for li in graph.layers.indices.reversed() {
-            let dests = destinationsPerNeuron(li, planned)
-            let r = plan(li, graph.layers[li], dests: dests)
-            if case .success(let (p, _)) = r { planned[li] = p }
-            results[li] = r
-        }
-        for (li, _) in graph.layers.enumerated() {
-            switch results[li]! {
-            case .success(let (p, b)):
-                plans.append(p)
+        for r in results {
+            switch r {
+            case .success(let p):
+                plans.append(p.plan)
                 // Block indices inside a layer's plan are local; make them global.
                 let offset = blocks.count
-                blocks += b.map { blk in
+                blocks += p.blocks.map { blk in
                     var x = blk
                     if case .dendrite(let g, let n, let soma) = x.role { x.role = .dendrite(group: g, groups: n, soma: soma + offset) }
                     x.axons = x.axons.map { a in
@@ -288,10 +301,13 @@ struct Partitioner {
             case .failure(let d): problems += d.diagnostics
             }
         }
-        if !problems.isEmpty { throw DiagnosticsError(problems) }
-        // Blocks share cores where the profile allows several layers per core: first-fit
-        // decreasing by the block's fullest resource, at most one block of a layer per core and
-        // `layers_per_core` layers, under every limit (dendrite layers keep a core per block).
+        return problems.isEmpty ? .success((plans, blocks)) : .failure(DiagnosticsError(problems))
+    }
+
+    /// Blocks onto cores where the profile allows several layers per core: first-fit decreasing
+    /// by the block's fullest resource, at most one block of a layer per core and
+    /// `layers_per_core` layers, under every limit (dendrite layers keep a core per block).
+    func pack(_ blocks: [Block], _ plans: [LayerPlan]) -> [[Int]] {
         var cores: [[Int]] = []
         let packable = Set(plans.filter { $0.dendriteGroups == 1 }.map(\.layer))
         if profile.layersPerCore > 1 {
@@ -314,6 +330,37 @@ struct Partitioner {
             cores = blocks.indices.map { [$0] }
         }
         cores.sort { $0[0] < $1[0] }
+        return cores
+    }
+
+    /// Alternative tiles tried per layer by the packing search, and the most blocks it searches.
+    static let packingAlternatives = 6
+    static let packingSearchBlocks = 4096
+
+    func run() throws(DiagnosticsError) -> PartitionResult {
+        var cache = PlanCache()
+        var forced: [Int: TileShape] = [:]
+        var results = planAll(forced, &cache)
+        var (plans, blocks) = try assemble(results).get()
+        var cores = pack(blocks, plans)
+        // The packing search: a layer's tile with the fewest blocks can leave its cores too full
+        // to share (an input layer at 100 % of its output axons beside a dense layer at 1 %).
+        // Per layer, consumers first, try its next feasible tiles with the others re-planned
+        // around it; keep one when the packed total falls. Deterministic: fixed order, strict gain.
+        if profile.layersPerCore > 1 && blocks.count <= Self.packingSearchBlocks {
+            for li in graph.layers.indices.reversed() where plans[li].dendriteGroups == 1 {
+                guard case .success(let p) = results[li] else { continue }
+                let current = TileShape(rows: p.plan.tile.rows, cols: p.plan.tile.cols, channels: p.plan.tile.channels)
+                for alt in p.alternatives.filter({ $0 != current }).prefix(Self.packingAlternatives) {
+                    var f = forced
+                    f[li] = alt
+                    let r = planAll(f, &cache)
+                    guard case .success(let (pl, bl)) = assemble(r) else { continue }
+                    let c = pack(bl, pl)
+                    if c.count < cores.count { (forced, results, plans, blocks, cores) = (f, r, pl, bl, c) }
+                }
+            }
+        }
         // Lower bound: demand per resource over capacity (the problem's, not this solution's).
         let bound = lowerBound()
         return PartitionResult(blocks: blocks, cores: cores, layerPlans: plans, lowerBound: bound, capacity: cap)
@@ -332,27 +379,48 @@ struct Partitioner {
                                     ?? "the largest board of '\(profile.name)' (\(profile.boards.last.map { "'\($0.name)', \($0.chips) chips" } ?? "")) is too small; a profile with larger cores, or a smaller network, would fit"])
     }
 
-    /// Chooses the tile of one layer: fewest cores under every limit.
-    /// The most destination cores one neuron of layer `li` can have, given its consumers' tiles
-    /// (nil plan: the consumer could not be planned; counted as one core).
-    func destinationsPerNeuron(_ li: Int, _ plans: [Int: LayerPlan]) -> Int {
-        let src = graph.layers[li]
-        var total = 0
+    /// Where the neurons of one layer send: per consumer projection, the consumer tiles a source
+    /// row reaches, those a source column reaches, and a factor (channel tiles, or every tile of a
+    /// dense consumer). Neuron (y, x) needs Σ rows[y] · cols[x] · factor output axons with axon
+    /// tables — exactly the table entries routing emits, one per (projection, destination block).
+    struct Destinations: Hashable {
+        struct Term: Hashable { var rows: [Int], cols: [Int], factor: Int }
+        var terms: [Term] = []
+
+        /// Output axons of the neurons rows × cols × `channels` channels.
+        func axons(rows: Range<Int>, cols: Range<Int>, channels: Int) -> Int {
+            terms.reduce(0) { acc, t in acc + rows.reduce(0) { $0 + t.rows[$1] } * cols.reduce(0) { $0 + t.cols[$1] } * t.factor * channels }
+        }
+
+        /// An upper bound on the output axons of the fullest th × tw × tc tile of an h × w layer
+        /// (per term the fullest row window times the fullest column window; exact with one term).
+        func worst(th: Int, tw: Int, h: Int, w: Int, channels: Int) -> Int {
+            func fullest(_ v: [Int], _ n: Int, _ t: Int) -> Int {
+                stride(from: 0, to: n, by: t).map { i in v[i..<min(n, i + t)].reduce(0, +) }.max() ?? 0
+            }
+            return terms.reduce(0) { $0 + fullest($1.rows, h, th) * fullest($1.cols, w, tw) * $1.factor * channels }
+        }
+    }
+
+    /// The destination tiles of every neuron of layer `li`, given its consumers' tiles (nil plan:
+    /// the consumer could not be planned; counted as one core).
+    func destinations(_ li: Int, _ plans: [Int: LayerPlan]) -> Destinations {
+        let (sh, sw, _) = graph.layers[li].hwc
+        let ones = (rows: [Int](repeating: 1, count: sh), cols: [Int](repeating: 1, count: sw))
+        var d = Destinations()
         for t in graph.consumers[li] {
             let tl = graph.layers[t]
-            guard let plan = plans[t] else { total += 1; continue }
+            guard let plan = plans[t] else { d.terms.append(.init(rows: ones.rows, cols: ones.cols, factor: 1)); continue }
             let (h, w, c) = tl.hwc
             let chanTiles = (c + plan.tile.channels - 1) / plan.tile.channels
             let tiles = ((h + plan.tile.rows - 1) / plan.tile.rows) * ((w + plan.tile.cols - 1) / plan.tile.cols) * chanTiles
-            // Tiles along one axis that a source row (column) reaches through the projection.
-            func axisTiles(_ size: Int, _ forward: (Int) -> [Int], pooledOf: (Int) -> [Int], tile: Int) -> Int {
-                var worst = 1
-                for y in 0..<size {
+            // Per source row (column): the consumer tiles along that axis it reaches.
+            func axisTiles(_ size: Int, _ forward: (Int) -> [Int], pooledOf: (Int) -> [Int], tile: Int) -> [Int] {
+                (0..<size).map { y in
                     var set = Set<Int>()
                     for cr in forward(y) { for r in pooledOf(cr) { set.insert(r / tile) } }
-                    worst = max(worst, set.count)
+                    return set.count
                 }
-                return worst
             }
             func pooled(_ cr: Int, _ k: Int?, _ s: Int, _ pad: Int, _ n: Int) -> [Int] {
                 guard let k else { return [cr] }
@@ -361,32 +429,46 @@ struct Partitioner {
             let p = tl.pool
             for proj in tl.inputs where proj.source == li {
                 switch proj.kind {
-                case .dense: total += tiles / chanTiles * chanTiles
+                case .dense: d.terms.append(.init(rows: ones.rows, cols: ones.cols, factor: tiles))
                 case .identity:
-                    let sh = src.hwc
-                    let rt = axisTiles(sh.h, { [$0] }, pooledOf: { pooled($0, p?.sizeH, p?.strideH ?? 1, p?.padding.top ?? 0, h) }, tile: plan.tile.rows)
-                    let ct = axisTiles(sh.w, { [$0] }, pooledOf: { pooled($0, p?.sizeW, p?.strideW ?? 1, p?.padding.left ?? 0, w) }, tile: plan.tile.cols)
-                    total += rt * ct
+                    let rt = axisTiles(sh, { [$0] }, pooledOf: { pooled($0, p?.sizeH, p?.strideH ?? 1, p?.padding.top ?? 0, h) }, tile: plan.tile.rows)
+                    let ct = axisTiles(sw, { [$0] }, pooledOf: { pooled($0, p?.sizeW, p?.strideW ?? 1, p?.padding.left ?? 0, w) }, tile: plan.tile.cols)
+                    d.terms.append(.init(rows: rt, cols: ct, factor: 1))
                 case .conv(let g):
-                    func fwd(_ v: Int, _ k: Int, _ s: Int, _ d: Int, _ pad: Int, _ out: Int) -> [Int] {
+                    func fwd(_ v: Int, _ k: Int, _ s: Int, _ dil: Int, _ pad: Int, _ out: Int) -> [Int] {
                         (0..<k).compactMap { kk in
-                            let num = v + pad - kk * d
+                            let num = v + pad - kk * dil
                             return num >= 0 && num % s == 0 && num / s < out ? num / s : nil
                         }
                     }
                     let rt = axisTiles(g.inH, { fwd($0, g.kh, g.sh, g.dh, g.padTop, g.outH) }, pooledOf: { pooled($0, p?.sizeH, p?.strideH ?? 1, p?.padding.top ?? 0, h) }, tile: plan.tile.rows)
                     let ct = axisTiles(g.inW, { fwd($0, g.kw, g.sw, g.dw, g.padLeft, g.outW) }, pooledOf: { pooled($0, p?.sizeW, p?.strideW ?? 1, p?.padding.left ?? 0, w) }, tile: plan.tile.cols)
-                    total += rt * ct * chanTiles
+                    d.terms.append(.init(rows: rt, cols: ct, factor: chanTiles))
                 }
             }
         }
-        return total
+        return d
     }
 
-    func plan(_ li: Int, _ layer: MapLayer, dests: Int) -> Result<(LayerPlan, [Block]), DiagnosticsError> {
+    /// Chooses the tile of one layer: fewest cores under every limit.
+    /// A tile shape: pooled rows × columns × channels.
+    struct TileShape: Hashable { var rows: Int, cols: Int, channels: Int }
+
+    /// One layer's plan, its blocks, and the other feasible tile shapes by increasing block count
+    /// (what the packing search tries).
+    typealias Planned = (plan: LayerPlan, blocks: [Block], alternatives: [TileShape])
+
+    /// Plans layer `li`: the tile with the fewest blocks under every limit, or `forced` when it fits.
+    func plan(_ li: Int, _ layer: MapLayer, dests: Destinations, forced: TileShape? = nil) -> Result<Planned, DiagnosticsError> {
         let keyed = profile.router.scheme == .keyMask
-        func outputAxons(_ neurons: Int) -> Int { keyed ? neurons : neurons * dests }
         let (h, w, c) = layer.hwc
+        // Output axons: one key per neuron (key/mask), else one table entry per destination block.
+        func outputAxons(rows: Range<Int>, cols: Range<Int>, channels: Int) -> Int {
+            keyed ? rows.count * cols.count * channels : dests.axons(rows: rows, cols: cols, channels: channels)
+        }
+        func worstOutputAxons(_ th: Int, _ tw: Int, _ tc: Int) -> Int {
+            keyed ? min(th, h) * min(tw, w) * tc : dests.worst(th: th, tw: tw, h: h, w: w, channels: tc)
+        }
         let obj = "node '\(layer.name)'"
         // Fan-in of one neuron (a 1×1×1 tile): when it exceeds the input axons, dendrite blocks.
         // (A neuron in the middle: at the borders, padding shrinks the receptive field.)
@@ -469,24 +551,36 @@ struct Partitioner {
                                   inputAxons: max(rs.inputAxons, rd.inputAxons), synapseBits: max(rs.synapseBits, rd.synapseBits))
                 axonsTotal = (dax * groups + rs.inputAxons) * nTiles
             }
-            r.outputAxons = outputAxons(th * tw * tc)
+            r.outputAxons = worstOutputAxons(th, tw, tc)
             return (r, cores, axonsTotal)
         }
         let thC = Self.candidates(h), twC = Self.candidates(w), tcC = Self.candidates(c)
+        // Per block count, the feasible tile with the fewest total input axons; shapes needing
+        // more than twice the best's blocks (plus two) are not worth packing and are skipped.
+        var byCores: [Int: Choice] = [:]
+        var forcedChoice: Choice? = nil
         for th in thC {
             for tw in twC {
                 for tc in tcC {
-                    // A cheap reject before the resource count: more tiles than the best has cores.
-                    if let b = best, ((h + th - 1) / th) * ((w + tw - 1) / tw) * ((c + tc - 1) / tc) * (groups == 1 ? 1 : groups + 1) > b.cores { continue }
+                    let isForced = forced == TileShape(rows: th, cols: tw, channels: tc)
+                    // A cheap reject before the resource count.
+                    if !isForced, let b = best, ((h + th - 1) / th) * ((w + tw - 1) / tw) * ((c + tc - 1) / tc) * (groups == 1 ? 1 : groups + 1) > 2 * b.cores + 2 { continue }
                     guard let (r, cores, axonsTotal) = evaluate(th, tw, tc) else { continue }
                     if th == 1 && tw == 1 && tc == 1 { closest = (r, 1, 1, 1) }
                     guard r.fits(cap) else { continue }
-                    if let b = best, cores == b.cores && axonsTotal >= b.axons { continue }
-                    best = Choice(th: th, tw: tw, tc: tc, cores: cores, axons: axonsTotal, r: r)
+                    let choice = Choice(th: th, tw: tw, tc: tc, cores: cores, axons: axonsTotal, r: r)
+                    if isForced { forcedChoice = choice }
+                    if byCores[cores].map({ axonsTotal < $0.axons }) ?? true { byCores[cores] = choice }
+                    if let b = best, cores > b.cores || cores == b.cores && axonsTotal >= b.axons { continue }
+                    best = choice
                 }
             }
         }
-        guard let b = best else {
+        let alternatives = byCores.values.filter { c in best.map { c.cores <= 2 * $0.cores + 2 } ?? false }
+            .sorted { ($0.cores, $0.axons, $0.th, $0.tw, $0.tc) < ($1.cores, $1.axons, $1.th, $1.tw, $1.tc) }
+            .map { TileShape(rows: $0.th, cols: $0.tw, channels: $0.tc) }
+        let chosen = forcedChoice ?? best
+        guard let b = chosen else {
             let need = closest?.0 ?? CoreResources()
             let over = need.items(cap).filter { $0.used > $0.limit }
             let first = over.first ?? ("neurons", layer.compHW.h * layer.compHW.w, cap.neurons, DiagnosticID.coreNeurons)
@@ -507,7 +601,7 @@ struct Partitioner {
                         let ax = axonGroups(layer, compRows: cr, compCols: cc, channels: chans, group: nil, groups: 1)
                         var r = resources(layer, compRows: cr, compCols: cc, channels: chans.count, group: nil, groups: 1, dendriteAxons: 0)
                         r.inputAxons = ax.reduce(0) { $0 + $1.count }
-                        r.outputAxons = outputAxons(rows.count * cols.count * chans.count)
+                        r.outputAxons = outputAxons(rows: rows, cols: cols, channels: chans.count)
                         out.append(Block(layer: li, role: .soma, rows: rows, cols: cols, channels: chans, compRows: cr, compCols: cc, axons: ax, resources: r))
                     } else {
                         // Dendrite blocks first, then the soma that sums their partial currents.
@@ -527,7 +621,7 @@ struct Partitioner {
                         let ax = identity + partials
                         let n = ax.reduce(0) { $0 + $1.count }
                         let r = CoreResources(neurons: comps, stateBytes: (comps * limits.stateBitsPerNeuron + 7) / 8, inputAxons: n, synapseBits: n * limits.bitsPerSynapse,
-                                              outputAxons: outputAxons(rows.count * cols.count * chans.count))
+                                              outputAxons: outputAxons(rows: rows, cols: cols, channels: chans.count))
                         out.append(Block(layer: li, role: .soma, rows: rows, cols: cols, channels: chans, compRows: cr, compCols: cc, axons: ax, resources: r))
                     }
                 }
@@ -548,6 +642,6 @@ struct Partitioner {
         } else {
             binding = b.r.items(cap).map(\.name).max { (stops[$0] ?? 0, $0 == fullest ? 1 : 0) < (stops[$1] ?? 0, $1 == fullest ? 1 : 0) }!
         }
-        return .success((LayerPlan(layer: li, tile: (b.th, b.tw, b.tc), dendriteGroups: groups, blocks: out.count, binding: binding), out))
+        return .success((LayerPlan(layer: li, tile: (b.th, b.tw, b.tc), dendriteGroups: groups, blocks: out.count, binding: binding), out, alternatives))
     }
 }

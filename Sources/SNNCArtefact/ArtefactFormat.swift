@@ -133,6 +133,15 @@ public enum ArtefactFormat {
         for k in 0..<4 { out.append(UInt8((u >> (8 * UInt32(k))) & 0xFF)) }
     }
 
+    /// Every value of `values` as little-endian int32s (one copy on a little-endian host).
+    public static func le32(_ values: [Int32], _ out: inout [UInt8]) {
+        #if _endian(little)
+        values.withUnsafeBytes { out.append(contentsOf: $0) }
+        #else
+        for v in values { le32(v, &out) }
+        #endif
+    }
+
     public static func le64(_ v: Double, _ out: inout [UInt8]) {
         let u = v.bitPattern
         for k in 0..<8 { out.append(UInt8((u >> (8 * UInt64(k))) & 0xFF)) }

@@ -26,6 +26,23 @@ public enum SynapseSource: UInt8, Sendable { case dense = 0, conv = 1, identity 
 
 public enum SynapseStorage: UInt8, Sendable { case explicit = 0, shared = 1 }
 
+/// Every core's image as cores.bin stores it: the file's bytes ("SNNCCOR1", then each image's
+/// `CoreImage.encoded()` as a zlib stream) and, per core, its offset, stored and encoded sizes.
+public struct StoredImages: Sendable {
+    public private(set) var bin: [UInt8] = Array(ArtefactFormat.coreImagesMagic.utf8)
+    public private(set) var at: [(offset: Int, bytes: Int, raw: Int)] = []
+    public var count: Int { at.count }
+    public init() {}
+
+    public mutating func append(compressed: [UInt8], raw: Int) {
+        at.append((bin.count, compressed.count, raw))
+        bin += compressed
+    }
+
+    /// Core `c`'s zlib stream.
+    public func compressed(_ c: Int) -> ArraySlice<UInt8> { bin[at[c].offset..<(at[c].offset + at[c].bytes)] }
+}
+
 public struct CoreImage: Sendable, Equatable {
     public struct Block: Sendable, Equatable {
         /// Index into layers.json's layers.
@@ -115,17 +132,19 @@ public struct CoreImage: Sendable, Equatable {
 
     public func encoded() -> [UInt8] {
         var o: [UInt8] = []
+        o.reserveCapacity(4 * (rowStart.count + runs.count + weights.count + 8 * ranges.count + 8)
+                          + blocks.reduce(0) { $0 + 20 + 4 * ($1.layerCompartment.count + $1.layerNeuron.count + $1.poolStart.count + $1.poolCompartment.count) + 8 * $1.bias.count })
         func u32(_ v: Int) { ArtefactFormat.le32(Int32(truncatingIfNeeded: v), &o) }
         func i64(_ v: Int64) { ArtefactFormat.le64(Double(bitPattern: UInt64(bitPattern: v)), &o) }
         u32(blocks.count)
         for b in blocks {
             u32(b.layer); u32(b.dendrite ? 1 : 0); u32(b.firstOutput); u32(b.layerCompartment.count); u32(b.layerNeuron.count)
-            for v in b.layerCompartment { ArtefactFormat.le32(v, &o) }
+            ArtefactFormat.le32(b.layerCompartment, &o)
             for v in b.bias { i64(v) }
             if !b.dendrite {
-                for v in b.layerNeuron { ArtefactFormat.le32(v, &o) }
-                for v in b.poolStart { ArtefactFormat.le32(v, &o) }
-                for v in b.poolCompartment { ArtefactFormat.le32(v, &o) }
+                ArtefactFormat.le32(b.layerNeuron, &o)
+                ArtefactFormat.le32(b.poolStart, &o)
+                ArtefactFormat.le32(b.poolCompartment, &o)
             }
         }
         u32(ranges.count)
@@ -136,14 +155,14 @@ public struct CoreImage: Sendable, Equatable {
             u32(r.weightStart); u32(r.weightCount)
         }
         u32(axons)
-        for v in rowStart { ArtefactFormat.le32(v, &o) }
+        ArtefactFormat.le32(rowStart, &o)
         u32(runCount)
-        for v in runs { ArtefactFormat.le32(v, &o) }
+        ArtefactFormat.le32(runs, &o)
         u32(weightBytes); u32(weights.count)
         if weightBytes == 2 {
             for w in weights { let u = UInt16(bitPattern: Int16(truncatingIfNeeded: w)); o.append(UInt8(u & 0xFF)); o.append(UInt8(u >> 8)) }
         } else {
-            for w in weights { ArtefactFormat.le32(w, &o) }
+            ArtefactFormat.le32(weights, &o)
         }
         return o
     }

@@ -45,8 +45,9 @@ public struct CompileUnit: Sendable {
     public var measuredRates: [String: Double]?
     /// route: keys, axon tables, router tables.
     public var routing: Routing?
-    /// build-synapses: every core's image; per readout layer the LSB of its accumulators.
-    public var coreImages: [CoreImage] = []
+    /// build-synapses: every core's image, encoded (Docs/artefact.md) and deflated: cores.bin's
+    /// bytes; per readout layer the LSB of its accumulators.
+    public var coreImages = StoredImages()
     public var readoutLSB: [String: Double] = [:]
     /// emit: the artefact's machine-readable files (name, bytes), in order.
     public var artefactFiles: [(String, [UInt8])] = []

@@ -13,11 +13,36 @@ public struct BuildSynapses: Pass {
 
     public func run(_ unit: inout CompileUnit) throws(DiagnosticsError) {
         guard let g = unit.graph, let part = unit.partition, let routing = unit.routing else { return }
+        // Every cache filled once, then each worker builds, encodes and deflates whole cores from
+        // its own copy: images are independent, results come back in core order, so the bytes
+        // are the same at any thread count, and only the compressed images stay in memory.
         var b = Builder(unit: unit, graph: g)
-        var images: [CoreImage] = []
-        images.reserveCapacity(part.cores.count)
-        for (c, blocks) in part.cores.enumerated() {
-            images.append(try b.image(core: c, blocks: blocks.map { part.blocks[$0] }, firstOutputs: routing.neuronBase[c]))
+        for (li, l) in g.layers.enumerated() {
+            _ = b.bias(li)
+            for p in l.inputs { if let w = p.weightNode { _ = b.weights(w) } }
+        }
+        let warm = b
+        var images = StoredImages()
+        // In chunks, so at most a chunk of compressed images exists outside cores.bin's bytes.
+        let chunk = 64
+        for start in stride(from: 0, to: part.cores.count, by: chunk) {
+            let n = min(chunk, part.cores.count - start)
+            let built = WorkerPool.map(n, threads: 0, state: { warm }) { i, builder -> Result<([UInt8], Int, [String: Double]), DiagnosticsError> in
+                let c = start + i
+                builder.readoutLSB = [:]
+                do throws(DiagnosticsError) {
+                    let img = try builder.image(core: c, blocks: part.cores[c].map { part.blocks[$0] }, firstOutputs: routing.neuronBase[c])
+                    let raw = img.encoded()
+                    return .success((Zlib.deflate(raw, level: 1), raw.count, builder.readoutLSB))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            for r in built {
+                let (bytes, raw, lsbs) = try r.get()
+                for (layer, lsb) in lsbs.sorted(by: { $0.key < $1.key }) { try b.setReadoutLSB(layer, lsb) }
+                images.append(compressed: bytes, raw: raw)
+            }
         }
         unit.coreImages = images
         unit.readoutLSB = b.readoutLSB
@@ -133,7 +158,7 @@ public struct BuildSynapses: Pass {
             let firstAxon = img.axons
             let ws = img.weights.count
             var mode = SynapseMode.binary, source = SynapseSource.partial, storage = SynapseStorage.explicit, shift = 0
-            func run(_ t: Int, _ len: Int, _ w: Int) { img.runs += [Int32(t), Int32(len), Int32(w)] }
+            func run(_ t: Int, _ len: Int, _ w: Int) { img.runs.append(Int32(t)); img.runs.append(Int32(len)); img.runs.append(Int32(w)) }
             func endRow() { img.rowStart.append(Int32(img.runCount)) }
             let readout = L.kind == .readout
             let sExp = unit.neuronFormats[L.name]?.stateExponent ?? 0

@@ -23,9 +23,11 @@ public struct Emit: Pass {
         var hostBin: [UInt8] = Array(ArtefactFormat.hostMagic.utf8)
         out.append((ArtefactFormat.layers, Array(layersJSON(unit, weightIndex, &hostBin).serialized().utf8)))
         let (tables, offsets) = axonTables(unit)
-        let (images, imageAt) = coreImages(unit)
+        // cores.bin (built by build-synapses): "SNNCCOR1", then each core's image as a zlib stream
+        // (deflate level 1).
+        let imageAt = unit.coreImages.at.map { ($0.offset, $0.bytes, $0.raw) }
         out.append((ArtefactFormat.cores, Array(coresJSON(unit, offsets, imageAt).serialized().utf8)))
-        out.append((ArtefactFormat.coreImages, images))
+        out.append((ArtefactFormat.coreImages, unit.coreImages.bin))
         out.append((ArtefactFormat.axonTables, tables))
         out.append((ArtefactFormat.weights, weightsBin))
         if hostBin.count > 8 { out.append((ArtefactFormat.host, hostBin)) }
@@ -33,21 +35,6 @@ public struct Emit: Pass {
         out.append(("routing.txt", Array(routingText(unit).utf8)))
         out.append(("quantization.json", Array(quantizationJSON(unit).serialized().utf8)))
         return out
-    }
-
-    /// cores.bin: "SNNCCOR1", then each core's image as a zlib stream (deflate level 1: conv
-    /// rows are regular, so an explicit-synapse image shrinks about fourfold); returns the bytes
-    /// and each image's (offset, stored size, size).
-    static func coreImages(_ unit: CompileUnit) -> ([UInt8], [(Int, Int, Int)]) {
-        var out: [UInt8] = Array(ArtefactFormat.coreImagesMagic.utf8)
-        var at: [(Int, Int, Int)] = []
-        for img in unit.coreImages {
-            let raw = img.encoded()
-            let b = Zlib.deflate(raw, level: 1)
-            at.append((out.count, b.count, raw.count))
-            out += b
-        }
-        return (out, at)
     }
 
     /// weights.bin: per weighted node, int32 mantissas (dense [out][in], conv [out][ky][kx][in]),

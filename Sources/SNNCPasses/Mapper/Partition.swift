@@ -256,20 +256,21 @@ struct Partitioner {
         return out
     }
 
-    /// Layers planned with some tiles forced, memoised by (layer, forced tile, destinations):
-    /// a layer's plan depends only on its own tile choice and its consumers' tiles.
+    /// Layers planned with some tiles forced, memoised by (layer, forced tile, its consumers'
+    /// tiles): a layer's plan depends only on its own tile choice and its consumers' tiles.
     struct PlanCache {
         var entries: [PlanKey: Result<Planned, DiagnosticsError>] = [:]
     }
-    struct PlanKey: Hashable { var layer: Int, forced: TileShape?, dests: Destinations }
+    struct PlanKey: Hashable { var layer: Int, forced: TileShape?, consumerTiles: [TileShape?] }
 
     /// Every layer planned, consumers first (a layer's output axons depend on its consumers' tiles).
     func planAll(_ forced: [Int: TileShape], _ cache: inout PlanCache) -> [Result<Planned, DiagnosticsError>] {
         var results = [Result<Planned, DiagnosticsError>?](repeating: nil, count: graph.layers.count)
         var planned: [Int: LayerPlan] = [:]
         for li in graph.layers.indices.reversed() {
-            let key = PlanKey(layer: li, forced: forced[li], dests: destinations(li, planned))
-            let r = cache.entries[key] ?? plan(li, graph.layers[li], dests: key.dests, forced: key.forced)
+            let tiles = graph.consumers[li].map { t in planned[t].map { TileShape(rows: $0.tile.rows, cols: $0.tile.cols, channels: $0.tile.channels) } }
+            let key = PlanKey(layer: li, forced: forced[li], consumerTiles: tiles)
+            let r = cache.entries[key] ?? plan(li, graph.layers[li], dests: destinations(li, planned), forced: key.forced)
             cache.entries[key] = r
             if case .success(let p) = r { planned[li] = p.plan }
             results[li] = r
@@ -312,16 +313,22 @@ struct Partitioner {
         let packable = Set(plans.filter { $0.dendriteGroups == 1 }.map(\.layer))
         if profile.layersPerCore > 1 {
             func size(_ r: CoreResources) -> Double { r.items(cap).map { Double($0.used) / Double(max(1, $0.limit)) }.max() ?? 0 }
-            let order = blocks.indices.filter { packable.contains(blocks[$0].layer) }.sorted { (size(blocks[$0].resources), -$0) > (size(blocks[$1].resources), -$1) }
-            var bins: [(blocks: [Int], layers: Set<Int>, r: CoreResources)] = []
+            let sizes = blocks.map { size($0.resources) }
+            let order = blocks.indices.filter { packable.contains(blocks[$0].layer) }.sorted { (sizes[$0], -$0) > (sizes[$1], -$1) }
+            // Bins with room for another layer, by index; a bin at `layers_per_core` leaves the list.
+            var bins: [(blocks: [Int], layers: [Int], r: CoreResources)] = []
+            var open: [Int] = []
             for bi in order {
                 let b = blocks[bi]
-                if let k = bins.firstIndex(where: { $0.layers.count < profile.layersPerCore && !$0.layers.contains(b.layer) && ($0.r + b.resources).fits(cap) }) {
+                if let o = open.firstIndex(where: { !bins[$0].layers.contains(b.layer) && (bins[$0].r + b.resources).fits(cap) }) {
+                    let k = open[o]
                     bins[k].blocks.append(bi)
-                    bins[k].layers.insert(b.layer)
+                    bins[k].layers.append(b.layer)
                     bins[k].r = bins[k].r + b.resources
+                    if bins[k].layers.count >= profile.layersPerCore { open.remove(at: o) }
                 } else {
                     bins.append(([bi], [b.layer], b.resources))
+                    if profile.layersPerCore > 1 { open.append(bins.count - 1) }
                 }
             }
             cores = bins.map { $0.blocks.sorted() }

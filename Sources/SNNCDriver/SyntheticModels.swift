@@ -175,29 +175,24 @@ public enum SyntheticModels {
     /// An MLP with 1,012,010 weights (1000-1000-10) meant to be written inline, for the
     /// inline-JSON load benchmark.
     public static func mlp1M(placement: ModelWriter.TensorPlacement, seed: UInt64) -> ModelWriter {
-        var rng = SeededRandom(seed: seed)
-        var w = ModelWriter(name: "mlp-inline-1m", placement: placement, asnDefaults: ModelWriter.paperASNDefaults(),
-                            comment: "1000-1000-10 MLP with about one million inline numbers. " + untrainedNote)
-        w.add("x", .input, inputs: [], [("shape", .array([.int(1000)]))])
-        w.add("a0", .asn, inputs: ["x"])
-        dense(&w, &rng, "fc1", input: "a0", inF: 1000, outF: 1000)
-        w.add("a1", .asn, inputs: ["fc1"])
-        dense(&w, &rng, "fc2", input: "a1", inF: 1000, outF: 10)
-        w.add("out", .readout, inputs: ["fc2"])
-        return w
+        squareMLP("mlp-inline-1m", width: 1000, comment: "1000-1000-10 MLP with about one million inline numbers. ", placement: placement, seed: seed)
     }
 
     /// A dense 2000 → 2000 → 10 network (2000 input features): the mapper's case of a layer whose
     /// fan-in is a whole core's input axons on Loihi and whose synapses fill many cores.
     public static func mlp2000(placement: ModelWriter.TensorPlacement, seed: UInt64) -> ModelWriter {
+        squareMLP("mlp-2000", width: 2000, comment: "2000-2000-10 MLP. ", placement: placement, seed: seed)
+    }
+
+    /// width input features → ASN → dense width → ASN → dense 10 → readout.
+    static func squareMLP(_ name: String, width n: Int, comment: String, placement: ModelWriter.TensorPlacement, seed: UInt64) -> ModelWriter {
         var rng = SeededRandom(seed: seed)
-        var w = ModelWriter(name: "mlp-2000", placement: placement, asnDefaults: ModelWriter.paperASNDefaults(),
-                            comment: "2000-2000-10 MLP. " + untrainedNote)
-        w.add("x", .input, inputs: [], [("shape", .array([.int(2000)]))])
+        var w = ModelWriter(name: name, placement: placement, asnDefaults: ModelWriter.paperASNDefaults(), comment: comment + untrainedNote)
+        w.add("x", .input, inputs: [], [("shape", .array([.int(n)]))])
         w.add("a0", .asn, inputs: ["x"])
-        dense(&w, &rng, "fc1", input: "a0", inF: 2000, outF: 2000)
+        dense(&w, &rng, "fc1", input: "a0", inF: n, outF: n)
         w.add("a1", .asn, inputs: ["fc1"])
-        dense(&w, &rng, "fc2", input: "a1", inF: 2000, outF: 10)
+        dense(&w, &rng, "fc2", input: "a1", inF: n, outF: 10)
         w.add("out", .readout, inputs: ["fc2"])
         return w
     }

@@ -390,8 +390,8 @@ struct Partitioner {
     /// row reaches, those a source column reaches, and a factor (channel tiles, or every tile of a
     /// dense consumer). Neuron (y, x) needs Σ rows[y] · cols[x] · factor output axons with axon
     /// tables — exactly the table entries routing emits, one per (projection, destination block).
-    struct Destinations: Hashable {
-        struct Term: Hashable { var rows: [Int], cols: [Int], factor: Int }
+    struct Destinations {
+        struct Term { var rows: [Int], cols: [Int], factor: Int }
         var terms: [Term] = []
 
         /// Output axons of the neurons rows × cols × `channels` channels.

@@ -187,10 +187,29 @@ final class LayerState {
     let sHat, thetaDyn, theta, activation, payload: UnsafeMutablePointer<Double>
     let spiked: UnsafeMutablePointer<UInt8>
 
+    /// Per group of eight pooled neurons (full groups only): whether pooling slot j of
+    /// neuron n + i is compartment (slot j of neuron n) + i, so the max loads them as vectors.
+    let poolRegular: [Bool]
+
     init(_ l: SpikingLayer) {
         compartments = l.compartments
         neurons = l.neurons
-        func column(_ n: Int) -> UnsafeMutablePointer<Double> { .allocate(capacity: max(n, 1)) }
+        if let ps = l.poolStart, let pidx = l.poolIndex {
+            poolRegular = (0..<(l.neurons / 8)).map { g in
+                let n = g * 8, k = ps[n + 1] - ps[n]
+                for i in 1..<8 where ps[n + i + 1] - ps[n + i] != k { return false }
+                for i in 1..<8 {
+                    for j in 0..<Int(k) where pidx[Int(ps[n + i]) + j] != pidx[Int(ps[n]) + j] + Int32(i) { return false }
+                }
+                return true
+            }
+        } else {
+            poolRegular = []
+        }
+        // Cache-line aligned, so 8-wide loads of a position's channels stay within lines.
+        func column(_ n: Int) -> UnsafeMutablePointer<Double> {
+            UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 8, alignment: 64).bindMemory(to: Double.self, capacity: max(n, 1))
+        }
         current = column(compartments); sDyn = column(compartments)
         acc = column(compartments); accNext = column(compartments)
         sHat = column(neurons); thetaDyn = column(neurons); theta = column(neurons)
@@ -218,6 +237,9 @@ struct NetworkState {
     var readoutS: [Double] = []
     /// With `recordRanges`: per layer, the largest magnitudes so far.
     var ranges: [StateRange]?
+
+    /// Scratch for gathered conv delivery, reused across steps and images.
+    let scratch = GatherScratch()
 
     init(_ net: SpikingNetwork) { layers = net.layers.map(LayerState.init) }
 
@@ -253,14 +275,31 @@ struct NetworkState {
                 return 0
             }
             if let ps = l.poolStart, let pidx = l.poolIndex {
-                // S of a pooled neuron: the max over its compartments.
-                for n in 0..<s.neurons {
-                    var a = -Double.infinity
+                // S of a pooled neuron: the max over its compartments, in compartment order
+                // (Swift's max(a, x) keeps x when x ≥ a). Eight neurons at a time where their
+                // compartments are eight consecutive ones per pooling slot (channels-last).
+                typealias V = SIMD8<Double>
+                var n = 0
+                for g in 0..<(s.neurons / 8) {
+                    n = g * 8
+                    if !s.poolRegular[g] { continue }
+                    var a = V(repeating: -.infinity)
                     for q in Int(ps[n])..<Int(ps[n + 1]) {
                         let ci = Int(pidx[q])
-                        a = max(a, bias[ci] + sDyn[ci])
+                        let x = UnsafeRawPointer(bias + ci).loadUnaligned(as: V.self) + UnsafeRawPointer(sDyn + ci).loadUnaligned(as: V.self)
+                        a = a.replacing(with: x, where: x .>= a)
                     }
-                    s.activation[n] = a
+                    UnsafeMutableRawPointer(s.activation + n).storeBytes(of: a, as: V.self)
+                }
+                for g in 0..<((s.neurons + 7) / 8) where g * 8 + 8 > s.neurons || !s.poolRegular[g] {
+                    for n in (g * 8)..<min(g * 8 + 8, s.neurons) {
+                        var a = -Double.infinity
+                        for q in Int(ps[n])..<Int(ps[n + 1]) {
+                            let ci = Int(pidx[q])
+                            a = max(a, bias[ci] + sDyn[ci])
+                        }
+                        s.activation[n] = a
+                    }
                 }
                 return Neuron.fire(sHat: s.sHat, thetaDyn: s.thetaDyn, theta: s.theta, a: s.activation, b: nil, count: s.neurons, k,
                                    spiked: s.spiked, payload: s.payload)
@@ -303,7 +342,68 @@ struct NetworkState {
     /// next step's with a hop delay); returns the synaptic events.
     func deliver(_ fired: [(Int32, Double)], _ p: Projection, target: Int, binaryHeight: Double?, delayed: Bool) -> Int {
         let s = layers[target]
-        return p.scatter(fired, binaryHeight: binaryHeight, into: UnsafeMutableBufferPointer(start: delayed ? s.accNext : s.acc, count: s.compartments))
+        return p.scatter(fired, binaryHeight: binaryHeight, into: UnsafeMutableBufferPointer(start: delayed ? s.accNext : s.acc, count: s.compartments),
+                         scratch: scratch)
+    }
+}
+
+/// How a conv projection's spikes reach their targets. Both orders give every target the same
+/// sums in the same order (spike order), so the same bits; they differ in memory traffic.
+public enum DeliveryMode: Sendable {
+    /// Gather where the projection allows it and the step has spikes enough to pay for the
+    /// sweep over output positions, else scatter.
+    case automatic
+    /// Each spike adds its weight rows to its targets (targets read and written per spike).
+    case scatter
+    /// Per output position, every spike reaching it summed in registers, then written once
+    /// (only for `Projection.gatherable`; scatter otherwise).
+    case gather
+}
+
+/// Per-worker scratch of gathered delivery: the step's spikes grouped by source pixel, and one
+/// output position's weight rows. Grown on demand, reused across steps and images.
+public final class GatherScratch {
+    var pixels = 0, entries = 0, rowCapacity = 0
+    /// Per source pixel, its entries' range in `channel`/`value` (start −1: no spike).
+    var pixStart: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
+    var pixEnd: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
+    var active: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
+    var channel: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
+    var value: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
+    var rows: UnsafeMutablePointer<UnsafePointer<Double>> = .allocate(capacity: 1)
+    var rowValue: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
+    var positions = 0
+    var rowStart: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
+
+    public init() {}
+
+    func reserve(pixels p: Int, entries e: Int, rows r: Int, positions n: Int) {
+        if n + 1 > positions {
+            rowStart.deallocate()
+            rowStart = .allocate(capacity: n + 1)
+            positions = n + 1
+        }
+        if p > pixels {
+            pixStart.deallocate(); pixEnd.deallocate(); active.deallocate()
+            pixStart = .allocate(capacity: p); pixEnd = .allocate(capacity: p); active = .allocate(capacity: p)
+            pixStart.update(repeating: -1, count: p)
+            pixels = p
+        }
+        if e > entries {
+            channel.deallocate(); value.deallocate()
+            channel = .allocate(capacity: e); value = .allocate(capacity: e)
+            entries = e
+        }
+        if r > rowCapacity {
+            rows.deallocate(); rowValue.deallocate()
+            rows = .allocate(capacity: r); rowValue = .allocate(capacity: r)
+            rowCapacity = r
+        }
+    }
+
+    deinit {
+        pixStart.deallocate(); pixEnd.deallocate(); active.deallocate()
+        channel.deallocate(); value.deallocate(); rows.deallocate(); rowValue.deallocate(); rowStart.deallocate()
     }
 }
 
@@ -311,7 +411,16 @@ extension Projection {
     /// Adds the effect of `spikes` (source neuron, payload) to the target currents `out`: a
     /// binary spike delivers `binaryHeight` (h), a graded one (binaryHeight nil) its payload
     /// ϑ(t_s), times the synaptic weights. Returns the number of synaptic events.
-    public func scatter(_ spikes: [(Int32, Double)], binaryHeight: Double?, into out: UnsafeMutableBufferPointer<Double>) -> Int {
+    /// With a `scratch` and a gatherable conv, `mode` picks the delivery order (same bits).
+    public func scatter(_ spikes: [(Int32, Double)], binaryHeight: Double?, into out: UnsafeMutableBufferPointer<Double>,
+                        scratch: GatherScratch? = nil, mode: DeliveryMode = .automatic) -> Int {
+        if let scratch, let kernel = alignedKernel, case let .conv(_, g) = op, mode != .scatter,
+           mode == .gather || spikes.count * g.outC >= 4 * g.outH * g.outW {
+            var events = 0
+            for (n, _) in spikes { events += Int(eventsPerSpike[Int(n)]) }
+            gather(spikes, binaryHeight: binaryHeight, kernel: kernel.base, g, into: out.baseAddress!, scratch)
+            return events
+        }
         var events = 0
         preStart.withUnsafeBufferPointer { ps in
             preIndex.withUnsafeBufferPointer { pi in
@@ -374,6 +483,113 @@ extension Projection {
             }
         }
         return events
+    }
+}
+
+extension Projection {
+    /// Gathered conv delivery: the spikes grouped by source pixel (their positions rise, see
+    /// `gatherable`), then per output position the weight rows of every (tap, spike) reaching
+    /// it, in source-position order — which is spike order — summed onto the target in
+    /// registers, 32 output channels at a time over all positions, and stored once. Each target gets
+    /// out[o] + v·w term by term in the order scatter adds them (no fused multiply-add).
+    func gather(_ spikes: [(Int32, Double)], binaryHeight: Double?, kernel kb0: UnsafePointer<Double>, _ g: ConvGeometry,
+                into out: UnsafeMutablePointer<Double>, _ sc: GatherScratch) {
+        let entryCount = preStart.withUnsafeBufferPointer { ps in spikes.reduce(0) { $0 + Int(ps[Int($1.0) + 1] - ps[Int($1.0)]) } }
+        if entryCount == 0 { return }
+        sc.reserve(pixels: g.inH * g.inW, entries: entryCount, rows: entryCount * g.kh * g.kw, positions: g.outH * g.outW)
+        let pixStart = sc.pixStart, pixEnd = sc.pixEnd, channel = sc.channel, value = sc.value
+        var activeCount = 0, e = 0
+        preStart.withUnsafeBufferPointer { ps in
+            preIndex.withUnsafeBufferPointer { pi in
+                preFactor.withUnsafeBufferPointer { pf in
+                    for (n, payload) in spikes {
+                        let v0 = binaryHeight ?? payload
+                        for q in Int(ps[Int(n)])..<Int(ps[Int(n) + 1]) {
+                            let flat = Int(pi[q])
+                            let pix = flat / g.inC
+                            if pixStart[pix] < 0 {
+                                pixStart[pix] = Int32(e)
+                                sc.active[activeCount] = Int32(pix)
+                                activeCount += 1
+                            }
+                            channel[e] = Int32(flat - pix * g.inC)
+                            value[e] = v0 * pf[q]
+                            e += 1
+                            pixEnd[pix] = Int32(e)
+                        }
+                    }
+                }
+            }
+        }
+        // Per output position, the (tap, spike) pairs reaching it in source-position order:
+        // rows[rowStart[p]..<rowStart[p + 1]] with their values.
+        let rows = sc.rows, rowValue = sc.rowValue, rowStart = sc.rowStart, outC = g.outC, tapStride = g.inC * g.outC
+        var m = 0
+        for oy in 0..<g.outH {
+            for ox in 0..<g.outW {
+                rowStart[oy * g.outW + ox] = Int32(m)
+                for ky in 0..<g.kh {
+                    let iy = oy * g.sh - g.padTop + ky * g.dh
+                    if iy < 0 || iy >= g.inH { continue }
+                    for kx in 0..<g.kw {
+                        let ix = ox * g.sw - g.padLeft + kx * g.dw
+                        if ix < 0 || ix >= g.inW { continue }
+                        let pix = iy * g.inW + ix
+                        let start = Int(pixStart[pix])
+                        if start < 0 { continue }
+                        let tap = kb0 + (ky * g.kw + kx) * tapStride
+                        for c in start..<Int(pixEnd[pix]) {
+                            rows[m] = tap + Int(channel[c]) * outC
+                            rowValue[m] = value[c]
+                            m &+= 1
+                        }
+                    }
+                }
+            }
+        }
+        rowStart[g.outH * g.outW] = Int32(m)
+        for j in 0..<activeCount { pixStart[Int(sc.active[j])] = -1 }
+        // 32 output channels at a time over every position, so the kernel's slice for those
+        // channels stays in cache; each target summed in registers and stored once.
+        typealias V = SIMD8<Double>
+        @inline(__always) func load(_ p: UnsafePointer<Double>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+        let positions = g.outH * g.outW
+        var o = 0
+        while o + 32 <= outC {
+            for pos in 0..<positions {
+                let r0 = Int(rowStart[pos]), r1 = Int(rowStart[pos + 1])
+                if r0 == r1 { continue }
+                let y = out + pos * outC + o
+                var a0 = load(y), a1 = load(y + 8), a2 = load(y + 16), a3 = load(y + 24)
+                for c in r0..<r1 {
+                    let v = V(repeating: rowValue[c]), w = rows[c] + o
+                    a0 = a0 + v * load(w); a1 = a1 + v * load(w + 8)
+                    a2 = a2 + v * load(w + 16); a3 = a3 + v * load(w + 24)
+                }
+                store(a0, y); store(a1, y + 8); store(a2, y + 16); store(a3, y + 24)
+            }
+            o &+= 32
+        }
+        if o == outC { return }
+        for pos in 0..<positions {
+            let r0 = Int(rowStart[pos]), r1 = Int(rowStart[pos + 1])
+            if r0 == r1 { continue }
+            let y = out + pos * outC
+            var t = o
+            while t + 8 <= outC {
+                var a = load(y + t)
+                for c in r0..<r1 { a = a + V(repeating: rowValue[c]) * load(rows[c] + t) }
+                store(a, y + t)
+                t &+= 8
+            }
+            while t < outC {
+                var a = y[t]
+                for c in r0..<r1 { a = a + rowValue[c] * rows[c][t] }
+                y[t] = a
+                t &+= 1
+            }
+        }
     }
 }
 

@@ -43,6 +43,51 @@ public struct Projection: Sendable {
 
     /// Synaptic events one spike of each source neuron causes (for counting).
     public let eventsPerSpike: [Int32]
+    /// A conv whose op-input positions rise strictly along the CSR map (every source neuron
+    /// maps to later positions than the one before): then each target's sums, taken in spike
+    /// order, are also in source-position order, so delivery may gather them per output
+    /// position (Projection.scatter, `.gather`) and give the same bits.
+    public let gatherable: Bool
+    /// A conv's kernel again, at a 64-byte boundary so the gather's 8-wide loads of its rows
+    /// (each a multiple of 8 doubles from the start) never straddle cache lines.
+    let alignedKernel: AlignedDoubles?
+
+    public init(source: Int, preStart: [Int32], preIndex: [Int32], preFactor: [Double], op: Op, eventsPerSpike: [Int32]) {
+        self.source = source
+        self.preStart = preStart
+        self.preIndex = preIndex
+        self.preFactor = preFactor
+        self.op = op
+        self.eventsPerSpike = eventsPerSpike
+        var rising = true
+        for j in preIndex.indices.dropFirst() where preIndex[j] <= preIndex[j - 1] {
+            rising = false
+            break
+        }
+        if case let .conv(kernel, _) = op, rising {
+            gatherable = true
+            alignedKernel = AlignedDoubles(kernel)
+        } else {
+            gatherable = false
+            alignedKernel = nil
+        }
+    }
+}
+
+/// An immutable float64 array whose first element sits at a 64-byte (cache line) boundary.
+final class AlignedDoubles: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Double>
+    let count: Int
+
+    init(_ values: [Double]) {
+        let n = values.count
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 8, alignment: 64).bindMemory(to: Double.self, capacity: max(n, 1))
+        values.withUnsafeBufferPointer { p.initialize(from: $0.baseAddress!, count: n) }
+        base = p
+        count = n
+    }
+
+    deinit { base.deallocate() }
 }
 
 public struct SpikingLayer: Sendable {

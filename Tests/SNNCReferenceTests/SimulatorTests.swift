@@ -158,6 +158,71 @@ let handNet = """
         }
     }
 
+    /// Gathered conv delivery (per output position, in registers) against the scatter (per
+    /// spike): the same bits in every target, over random geometries (strides, dilations,
+    /// padding, channel counts that are and are not multiples of 8 and 32), spike sets, payloads
+    /// and prior target contents, binary and graded. A conv behind a max-pool (pooled source
+    /// neurons) is included; behind an average pool the map does not rise and gather declines.
+    @Test func gatherGivesTheScattersBits() throws {
+        var state: UInt64 = 17
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        func r(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+        func u() -> Double { Double(next() >> 11) / Double(1 << 53) * 2 - 1 }
+        func list(_ n: Int, _ f: () -> String) -> String { (0..<n).map { _ in f() }.joined(separator: ",") }
+        var gathered = 0
+        for trial in 0..<40 {
+            let pooled = trial % 4 == 1, averaged = trial % 8 == 3
+            let h = 4 + r(6), w = 4 + r(6), c = 1 + r(5)
+            let k = 1 + r(3), st = 1 + r(2), dl = 1 + r(2), outC = [3, 8, 13, 32, 40, 64][r(6)], same = r(2) == 0
+            // The conv's input: the ASN itself, its 2×2 max-pool ("same"), or a 2×2 stride-1 average pool.
+            let (ih, iw) = pooled ? ((h + 1) / 2, (w + 1) / 2) : averaged ? (h - 1, w - 1) : (h, w)
+            let span = (k - 1) * dl + 1
+            let (oh, ow) = same ? ((ih + st - 1) / st, (iw + st - 1) / st) : ((ih - span) / st + 1, (iw - span) / st + 1)
+            if oh < 1 || ow < 1 || ih < span && !same { continue }
+            let pre = pooled ? #"{"name": "p", "op": "maxpool2d", "inputs": ["a0"], "size": 2, "padding": "same"},"#
+                : averaged ? #"{"name": "p", "op": "avgpool2d", "inputs": ["a0"], "size": 2, "stride": 1},"# : ""
+            let text = """
+            {"format": "snnc-model", "version": 1, "layouts": {"dense": "out_in", "conv_kernel": "OIHW"},
+             "defaults": {"asn": {"tau_gamma": 15, "tau_eta": 50, "tau_beta": 50, "tau_phi": 2.5, "theta0": 0.1, "m_f": 0.1, "h": "normalize"}, "readout": {"tau_phi": 50}},
+             "nodes": [
+              {"name": "x", "op": "input", "shape": [\(h), \(w), \(c)]},
+              {"name": "a0", "op": "asn", "inputs": ["x"]}, \(pre)
+              {"name": "c1", "op": "conv2d", "inputs": ["\(pre.isEmpty ? "a0" : "p")"], "stride": [\(st), \(st)], "padding": "\(same ? "same" : "valid")",
+               "dilation": [\(dl), \(dl)], "weight": {"shape": [\(outC), \(c), \(k), \(k)], "data": [\(list(outC * c * k * k) { "\(u())" })]}},
+              {"name": "b1", "op": "batchnorm", "inputs": ["c1"], "gamma": [\(list(outC) { "\(u() + 1.5)" })], "beta": [\(list(outC) { "0" })],
+               "mean": [\(list(outC) { "0" })], "var": [\(list(outC) { "1" })], "eps": 0},
+              {"name": "a1", "op": "asn", "inputs": ["b1"]},
+              {"name": "f", "op": "flatten", "inputs": ["a1"]},
+              {"name": "fc", "op": "dense", "inputs": ["f"], "weight": {"shape": [2, \(oh * ow * outC)], "data": [\(list(2 * oh * ow * outC) { "0.5" })]}},
+              {"name": "out", "op": "readout", "inputs": ["fc"]}
+             ]}
+            """
+            let net = try lowered(text)
+            let layer = net.layers[1], p = layer.projections[0], src = net.layers[p.source]
+            #expect(p.gatherable == !averaged, "trial \(trial)")
+            for graded in [false, true] {
+                var spikes: [(Int32, Double)] = []
+                let density = [0.05, 0.3, 1.0][r(3)]
+                for j in 0..<src.neurons where Double(next() % 1000) < density * 1000 { spikes.append((Int32(j), u() + 1.2)) }
+                let prior = (0..<layer.compartments).map { _ in u() }
+                var a = prior, b = prior
+                let e1 = a.withUnsafeMutableBufferPointer { p.scatter(spikes, binaryHeight: graded ? nil : 0.37, into: $0, scratch: GatherScratch(), mode: .scatter) }
+                let e2 = b.withUnsafeMutableBufferPointer { p.scatter(spikes, binaryHeight: graded ? nil : 0.37, into: $0, scratch: GatherScratch(), mode: .gather) }
+                #expect(e1 == e2)
+                let differ = a.indices.first { a[$0].bitPattern != b[$0].bitPattern }
+                #expect(differ == nil, "trial \(trial): \(h)×\(w)×\(c) k\(k) s\(st) d\(dl) → \(outC), \(spikes.count) spikes: target \(differ ?? -1) differs")
+                if p.gatherable && !spikes.isEmpty && a != prior { gathered += 1 }
+            }
+        }
+        #expect(gathered >= 30)
+    }
+
     @Test func gradedSpikesCarryTheirPayload() throws {
         let net = try lowered(Self.convNet)
         let p = net.layers[2].projections[0]

@@ -4,6 +4,7 @@
 // Targets are layered; each depends only on the ones above it (see Docs/architecture.md):
 //   CJSONC → SNNCJSON → SNNCIR → SNNCArtefact (format, core images) → SNNCHardware → SNNCPasses
 //   (passes, mapper, emit);  SNNCIR → SNNCReference (float reference);  SNNCArtefact → SNNCEmulator
+//   SNNCIR → SNNCImport (ONNX through swift-protobuf);
 //   all of them → SNNCDriver → snnc (the CLI);  SNNCFuzz → snnc-fuzz (fuzzing)
 import Foundation
 import PackageDescription
@@ -28,6 +29,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // ONNX's protobuf (SNNCImport); the Swift code is generated once from onnx.proto and
+        // committed (Docs/onnx.md), so builds never need protoc or its plugin.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // json-c from Debian (libjson-c-dev): the one JSON parser/serialiser snnc uses.
@@ -70,8 +74,10 @@ let package = Package(
         .target(name: "SNNCArtefact", dependencies: ["SNNCIR", "SNNCJSON", "CLibCrypto"]),
         // The fixed-point emulator: reads a compiled artefact directory only (Docs/fixed-point.md).
         .target(name: "SNNCEmulator", dependencies: ["SNNCIR", "SNNCJSON", "SNNCArtefact"], swiftSettings: hotLoops),
+        // Other model formats read into the IR: ONNX (Docs/onnx.md).
+        .target(name: "SNNCImport", dependencies: ["SNNCIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // The driver: what each subcommand does, as library code the tests call in-process.
-        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCArtefact", "SNNCEmulator"]),
+        .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCArtefact", "SNNCEmulator", "SNNCImport"]),
         // The thin command-line front end.
         .executableTarget(
             name: "snnc",
@@ -84,7 +90,7 @@ let package = Package(
         ),
         // The fuzz targets (Docs/fuzzing.md): the readers and the compiler driven by one byte string,
         // shared by the libFuzzer binary and the crash-corpus tests.
-        .target(name: "SNNCFuzz", dependencies: ["SNNCIR", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCArtefact", "SNNCEmulator"]),
+        .target(name: "SNNCFuzz", dependencies: ["SNNCIR", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCArtefact", "SNNCEmulator", "SNNCImport"]),
         // libFuzzer entry point (Tests/Fuzz/run.sh builds it with -DSNNC_FUZZ -sanitize=fuzzer,address);
         // a replay/pack tool in normal builds.
         .executableTarget(name: "snnc-fuzz", dependencies: ["SNNCFuzz", "SNNCIR"]),
@@ -100,6 +106,7 @@ let package = Package(
         .testTarget(name: "SNNCPassesTests", dependencies: ["SNNCPasses", "SNNCHardware", "SNNCIR", "SNNCJSON", "SNNCArtefact", "SNNCReference", "SNNCDriver"]),
         .testTarget(name: "SNNCReferenceTests", dependencies: ["SNNCReference", "SNNCIR", "SNNCJSON"], exclude: ["Fixtures"]),
         .testTarget(name: "SNNCFuzzTests", dependencies: ["SNNCFuzz"], exclude: ["Corpus"]),
+        .testTarget(name: "SNNCImportTests", dependencies: ["SNNCImport", "SNNCIR", "SNNCJSON", "SNNCReference"], exclude: ["Corpus"]),
         .testTarget(name: "SNNCDriverTests", dependencies: ["SNNCDriver", "SNNCIR", "SNNCJSON", "SNNCPasses", "SNNCHardware", "SNNCReference", "SNNCArtefact", "SNNCEmulator"],
                     exclude: ["Golden", "Profiles", "Models"]),
     ]

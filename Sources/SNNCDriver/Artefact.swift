@@ -14,9 +14,18 @@ import Glibc
 public enum Artefact {
     public static let sourceModel = ArtefactFormat.sourceModel
 
-    public static func files(_ unit: CompileUnit, modelBytes: [UInt8], weightsBytes: [UInt8]?) -> [(String, [UInt8])] {
+    /// The name a model read from `path` takes in an artefact.
+    public static func sourceModelName(forModelAt path: String) -> String { ArtefactFormat.sourceModelName(forModelAt: path) }
+
+    /// The source model the float reference of an artefact runs from: its JSON, or its ONNX file.
+    public static func sourceModelPath(in dir: String) -> String {
+        let onnx = dir + "/" + ArtefactFormat.sourceModelONNX
+        return fileExists(onnx) ? onnx : dir + "/" + sourceModel
+    }
+
+    public static func files(_ unit: CompileUnit, modelBytes: [UInt8], weightsBytes: [UInt8]?, sourceName: String = sourceModel) -> [(String, [UInt8])] {
         var out: [(String, [UInt8])] = []
-        out.append((sourceModel, modelBytes))
+        out.append((sourceName, modelBytes))
         let reserved = ArtefactFormat.reserved
         // Copied under its own file name: the model refers to it by name, beside the JSON.
         if let w = weightsBytes, let path = unit.model.weightsFile, let name = path.split(separator: "/").last.map(String.init),

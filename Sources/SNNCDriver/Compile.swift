@@ -4,6 +4,7 @@
 // with its placement report.
 import SNNCHardware
 import SNNCIR
+import SNNCImport
 import SNNCJSON
 import SNNCPasses
 import SNNCReference
@@ -84,7 +85,7 @@ public enum Compile {
             r.status = .usage
             return r
         }
-        let loaded = ModelLoader.load(path: o.modelPath)
+        let loaded = ModelFiles.load(path: o.modelPath)
         guard var model = loaded.model else { return .failure(loaded.diagnostics) }
         r.report(loaded.diagnostics)
         let override = o.arousal?.theta0Low ?? o.theta0
@@ -138,7 +139,8 @@ public enum Compile {
             let dir = o.output ?? defaultOutput(o.modelPath, profile: profile.name)
             let modelBytes = (try? readWholeFile(o.modelPath, limit: 1 << 30)) ?? []
             let weightsBytes = model.weightsFile.flatMap { try? readWholeFile($0, limit: 1 << 34) }
-            let files = Artefact.files(unit, modelBytes: modelBytes, weightsBytes: weightsBytes)
+            let files = Artefact.files(unit, modelBytes: modelBytes, weightsBytes: weightsBytes,
+                                       sourceName: Artefact.sourceModelName(forModelAt: o.modelPath))
             do {
                 try Artefact.write(files, to: dir)
             } catch {

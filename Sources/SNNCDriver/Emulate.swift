@@ -63,7 +63,7 @@ public enum Emulate {
         }
         // The source model (copied into the artefact) gives the data check and the float reference.
         let run: Simulate.Run
-        switch Simulate.start(modelPath: o.directory + "/source-model.json", dataPath: o.dataPath, limit: o.limit, threads: o.threads) {
+        switch Simulate.start(modelPath: Artefact.sourceModelPath(in: o.directory), dataPath: o.dataPath, limit: o.limit, threads: o.threads) {
         case .success(let r): run = r
         case .failure(let e): return .failure(e.diagnostics)
         }

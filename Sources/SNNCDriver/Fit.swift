@@ -6,6 +6,7 @@
 import SNNCArtefact
 import SNNCHardware
 import SNNCIR
+import SNNCImport
 import SNNCJSON
 import SNNCPasses
 
@@ -76,7 +77,7 @@ public enum Fit {
 
     public static func run(_ o: Options) -> CommandResult {
         var r = CommandResult()
-        let loaded = ModelLoader.load(path: o.modelPath)
+        let loaded = ModelFiles.load(path: o.modelPath)
         guard let model = loaded.model else { return .failure(loaded.diagnostics) }
         r.report(loaded.diagnostics)
         var rates: [String: Double]?

@@ -1,12 +1,13 @@
 // `snnc inspect model.json`: one row per node — name, op, output shape, parameters, ASN
 // neurons, synapses (total fan-in), max fan-in, MACs — and totals.
 import SNNCIR
+import SNNCImport
 import SNNCJSON
 
 public enum Inspect {
     /// `displayName`: how the file is named in the output (default: the path as given).
     public static func run(modelPath: String, json: Bool, displayName: String? = nil) -> CommandResult {
-        let loaded = ModelLoader.load(path: modelPath, displayName: displayName)
+        let loaded = ModelFiles.load(path: modelPath, displayName: displayName)
         guard let model = loaded.model else { return .failure(loaded.diagnostics) }
         var result = CommandResult()
         result.report(loaded.diagnostics)  // warnings

@@ -2,6 +2,7 @@
 // spiking network's accuracy at every step, FR, MT, spikes per layer.
 import Dispatch
 import SNNCIR
+import SNNCImport
 import SNNCJSON
 import SNNCReference
 
@@ -16,6 +17,9 @@ public enum Simulate {
         public var progress = true
         /// Only evaluate the ANN (no spiking simulation).
         public var annOnly = false
+        /// With annOnly: write every sample's ANN logits (the readout's input) to this CSV file,
+        /// one row per sample, shortest round-trip decimals.
+        public var logitsPath: String?
         /// Run every ASN (and graded relu) at ϑ0 = m_f = this value instead of the file's.
         public var theta0: Double?
         public init(modelPath: String, dataPath: String) {
@@ -26,7 +30,7 @@ public enum Simulate {
 
     /// Loads model and data and checks they fit each other.
     public static func prepare(modelPath: String, dataPath: String, limit: Int?, theta0: Double? = nil) -> Result<(Model, Dataset, SpikingNetwork), DiagnosticsError> {
-        let loaded = ModelLoader.load(path: modelPath)
+        let loaded = ModelFiles.load(path: modelPath)
         guard var model = loaded.model else { return .failure(DiagnosticsError(loaded.diagnostics)) }
         if let theta0 {
             switch Sweep.withThreshold(model, theta0: theta0) {
@@ -93,7 +97,14 @@ public enum Simulate {
         let (model, data, net) = prepared
         let threads = o.simulation.threads > 0 ? o.simulation.threads : activeCoreCount()
         let t0 = monotonicSeconds()
-        let ann = annClasses(net.prepared, data, threads: threads)
+        let ann: [Int]
+        if o.annOnly, let path = o.logitsPath {
+            let logits = BatchedANN(net.prepared).outputs(data.samples, threads: max(1, threads))
+            r.write(path, logits.map { $0.map { "\($0)" }.joined(separator: ",") + "\n" }.joined(), what: "logits")
+            ann = logits.map(argmax)
+        } else {
+            ann = annClasses(net.prepared, data, threads: threads)
+        }
         if o.annOnly {
             let correct = zip(ann, data.labels).filter { $0 == $1 }.count
             let acc = Double(correct) / Double(max(data.count, 1))

@@ -47,7 +47,7 @@ public enum Stream {
             return .failure([Diagnostic(.error, .artefactInvalid, file: error.file, error.message)])
         }
         var run: Simulate.Run
-        switch Simulate.start(modelPath: o.directory + "/" + Artefact.sourceModel, dataPath: o.dataPath, limit: o.limit, threads: 1) {
+        switch Simulate.start(modelPath: Artefact.sourceModelPath(in: o.directory), dataPath: o.dataPath, limit: o.limit, threads: 1) {
         case .success(let r): run = r
         case .failure(let e): return .failure(e.diagnostics)
         }

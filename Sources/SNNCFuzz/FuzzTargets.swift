@@ -11,6 +11,7 @@ import SNNCArtefact
 import SNNCEmulator
 import SNNCHardware
 import SNNCIR
+import SNNCImport
 import SNNCPasses
 import SNNCReference
 
@@ -28,6 +29,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// An artefact directory as a container (layers.json, cores.json, weights.bin,
     /// axon-tables.bin, host.bin, …); when it loads and is small, emulated for a few steps.
     case artefact
+    /// An ONNX model (first file of a container, or the whole input; the rest its external data
+    /// files), imported, lowered and, when small, compiled for `generic` like `model`.
+    case onnx
 }
 
 /// What one run ended with: the diagnostic ids reported (empty when the input was accepted).
@@ -138,10 +142,10 @@ public enum Fuzz {
     static func run(_ target: FuzzTarget, _ bytes: [UInt8], in dir: String) -> FuzzOutcome {
         func materialise(_ bytes: [UInt8], defaultName: String) -> [String] { Self.materialise(bytes, defaultName: defaultName, in: dir) }
         switch target {
-        case .model:
-            let paths = materialise(bytes, defaultName: "model.json")
+        case .model, .onnx:
+            let paths = materialise(bytes, defaultName: target == .onnx ? "model.onnx" : "model.json")
             guard let path = paths.first else { return FuzzOutcome(accepted: false, ids: []) }
-            let loaded = ModelLoader.load(path: path)
+            let loaded = target == .onnx ? ONNXLoader.load(path: path) : ModelLoader.load(path: path)
             guard let model = loaded.model else { return FuzzOutcome(accepted: false, ids: ids(loaded.diagnostics)) }
             _ = GraphStats.table(model)
             var errors: [String] = []

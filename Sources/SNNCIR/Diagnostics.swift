@@ -37,6 +37,17 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case graphUnused = "graph-unused"
     case noReadout = "no-readout"
     case unsupportedPattern = "unsupported-pattern"
+    // ONNX import (Docs/onnx.md)
+    case onnxParse = "onnx-parse"
+    case onnxOpset = "onnx-opset"
+    case onnxGraph = "onnx-graph"
+    case onnxType = "onnx-type"
+    case onnxDynamicShape = "onnx-dynamic-shape"
+    case onnxInitializer = "onnx-initializer"
+    case onnxExternalData = "onnx-external-data"
+    case onnxOpUnsupported = "onnx-op-unsupported"
+    case onnxAttribute = "onnx-attribute"
+    case onnxDropped = "onnx-dropped"
     // Hardware profiles
     case profileNotFound = "profile-not-found"
     case profileUnsupported = "profile-unsupported"

@@ -107,6 +107,14 @@ public struct Dense: Sendable {
     public var inFeatures: Int
     public var outFeatures: Int
 
+    public init(weight: Tensor, bias: Tensor?, layout: DenseLayout, inFeatures: Int, outFeatures: Int) {
+        self.weight = weight
+        self.bias = bias
+        self.layout = layout
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+    }
+
     @inline(__always)
     public func weight(out o: Int, in i: Int) -> Double {
         layout == .outIn ? weight[o * inFeatures + i] : weight[i * outFeatures + o]
@@ -124,6 +132,23 @@ public struct Conv2D: Sendable {
     /// Resolved from the spec and the input size during shape inference.
     public var padding: Padding2D
 
+    public init(weight: Tensor, bias: Tensor?, layout: KernelLayout, outChannels: Int, inChannels: Int, kernelH: Int, kernelW: Int,
+                strideH: Int, strideW: Int, dilationH: Int, dilationW: Int, paddingSpec: PaddingSpec, padding: Padding2D) {
+        self.weight = weight
+        self.bias = bias
+        self.layout = layout
+        self.outChannels = outChannels
+        self.inChannels = inChannels
+        self.kernelH = kernelH
+        self.kernelW = kernelW
+        self.strideH = strideH
+        self.strideW = strideW
+        self.dilationH = dilationH
+        self.dilationW = dilationW
+        self.paddingSpec = paddingSpec
+        self.padding = padding
+    }
+
     @inline(__always)
     public func weight(out o: Int, in i: Int, ky: Int, kx: Int) -> Double {
         switch layout {
@@ -136,6 +161,14 @@ public struct Conv2D: Sendable {
 public struct BatchNorm: Sendable {
     public var gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor
     public var eps: Double
+
+    public init(gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: Double) {
+        self.gamma = gamma
+        self.beta = beta
+        self.mean = mean
+        self.variance = variance
+        self.eps = eps
+    }
 }
 
 public struct Pool2D: Sendable {
@@ -143,6 +176,15 @@ public struct Pool2D: Sendable {
     public var strideH: Int, strideW: Int
     public var paddingSpec: PaddingSpec
     public var padding: Padding2D
+
+    public init(sizeH: Int, sizeW: Int, strideH: Int, strideW: Int, paddingSpec: PaddingSpec, padding: Padding2D) {
+        self.sizeH = sizeH
+        self.sizeW = sizeW
+        self.strideH = strideH
+        self.strideW = strideW
+        self.paddingSpec = paddingSpec
+        self.padding = padding
+    }
 }
 
 public enum NodeAttributes: Sendable {

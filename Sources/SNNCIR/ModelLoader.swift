@@ -9,6 +9,11 @@ public struct LoadResult: Sendable {
     public let model: Model?
     /// Errors and warnings, in the order found.
     public let diagnostics: [Diagnostic]
+
+    public init(model: Model?, diagnostics: [Diagnostic]) {
+        self.model = model
+        self.diagnostics = diagnostics
+    }
 }
 
 public enum ModelLoader {
@@ -32,6 +37,22 @@ public enum ModelLoader {
     /// Loads a model from JSON text; `baseDirectory` resolves the weights file.
     public static func load(bytes: [UInt8], baseDirectory: String, displayName: String) -> LoadResult {
         load(bytes: bytes, baseDirectory: baseDirectory, displayName: displayName, bag: DiagnosticBag(file: displayName))
+    }
+
+    /// Builds a model from nodes another reader made (ONNX, NIR): the same graph checks
+    /// (names, references, cycles, an input) and shape inference as a model file gets.
+    /// Diagnostics go to `bag`; nil when any error was found.
+    public static func assemble(nodes: [Node], name: String, file: String, layouts: Layouts, bag: inout DiagnosticBag) -> Model? {
+        var parser = ModelParser(bag: bag, baseDirectory: "", fileName: file)
+        let names = Set(nodes.map(\.name))
+        for n in nodes where !n.name.allSatisfy({ nodeNameAllowed.contains($0) }) || n.name.isEmpty {
+            parser.bag.error(.nodeNameInvalid, "node '\(n.name)'", "node names may use letters, digits and _ . : / - [ ]")
+        }
+        let ordered = parser.checkGraph(nodes, knownNames: names, complete: true)
+        defer { bag = parser.bag }
+        guard let ordered, !parser.bag.hasErrors else { return nil }
+        let inferred = ShapeInference.run(ordered, layouts: layouts, bag: &parser.bag)
+        return parser.bag.hasErrors ? nil : Model(name: name, file: file, layouts: layouts, nodes: inferred)
     }
 
     private static func load(bytes: [UInt8], baseDirectory: String, displayName: String, bag: DiagnosticBag) -> LoadResult {
@@ -407,7 +428,9 @@ struct ModelParser {
             let size = pair(sizeV, field: "size", obj: obj, default: (1, 1), min: 1)
             guard let size else { return nil }
             let stride = pair(v["stride"], field: "stride", obj: obj, default: size, min: 1)
-            let padding = paddingSpec(v["padding"], obj: obj, allowExplicit: false)
+            // Explicit padding for max pooling only: padded positions never win a max, while an
+            // average would need a rule for its divisor (windows are clipped to the input).
+            let padding = paddingSpec(v["padding"], obj: obj, allowExplicit: op == .maxpool2d)
             guard let stride, let padding else { return nil }
             let p = Pool2D(sizeH: size.0, sizeW: size.1, strideH: stride.0, strideW: stride.1, paddingSpec: padding, padding: .zero)
             return op == .maxpool2d ? .maxpool2d(p) : .avgpool2d(p)

@@ -49,8 +49,23 @@ public struct BatchedANN: Sendable {
         return perBatch.flatMap { $0 }
     }
 
-    /// One batch: every node's values for all its images, as one row-major [images][size] array.
+    /// The readout's values (the logits) of `images`, in batches over `threads` workers.
+    public func outputs(_ images: [[Double]], threads: Int) -> [[Double]] {
+        let batches = (images.count + batchSize - 1) / batchSize
+        let perBatch = WorkerPool.map(batches, threads: threads) { b in
+            outputsBatch(Array(images[(b * batchSize)..<min(images.count, (b + 1) * batchSize)]))
+        }
+        return perBatch.flatMap { $0 }
+    }
+
+    /// One batch's classes: the argmax of each image's readout values.
     public func classifyBatch(_ images: [[Double]]) -> [Int] {
+        outputsBatch(images).map(argmax)
+    }
+
+    /// One batch: every node's values for all its images, as one row-major [images][size] array;
+    /// returns each image's readout values.
+    public func outputsBatch(_ images: [[Double]]) -> [[Double]] {
         let n = images.count
         guard n > 0 else { return [] }
         let ops = prepared.ops, nodes = prepared.model.nodes
@@ -89,7 +104,7 @@ public struct BatchedANN: Sendable {
         }
         let out = values[outputNode]!
         let size = out.count / n
-        return (0..<n).map { b in argmax(Array(out[(b * size)..<((b + 1) * size)])) }
+        return (0..<n).map { b in Array(out[(b * size)..<((b + 1) * size)]) }
     }
 
     /// A convolution over `images` channels-last inputs: each image's im2col rows (one per output

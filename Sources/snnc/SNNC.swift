@@ -150,6 +150,7 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var common: SimulationFlags
     @Flag(help: "Only evaluate the analog network (fast; no spiking simulation).") var annOnly = false
+    @Option(help: "With --ann-only: write each sample's ANN logits (the readout's input) to this CSV file, one row per sample.") var logits: String?
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Draw accuracy over time (with the ANN level and MT) into this SVG file.") var svg: String?
     @Option(help: "Streaming: show the samples one after another, this many steps each, without reset; report per-frame accuracy, latency to the new class and synaptic events per frame against the ANN's per-frame cost.") var stream: Int?
@@ -164,6 +165,7 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--arousal takes a preset (\(Arousal.paper.keys.sorted().joined(separator: ", "))) or five numbers t_sa,theta0_lp,theta0_hp,p1,p2")
         }
         if arousal != nil && (stream != nil || annOnly || theta0 != nil) { throw ValidationError("--arousal runs on its own: without --stream, --ann-only or --theta0") }
+        if logits != nil && !annOnly { throw ValidationError("--logits needs --ann-only") }
     }
 
     func run() throws {
@@ -178,6 +180,7 @@ struct SimulateCommand: ParsableCommand {
         var o = Simulate.Options(modelPath: common.model, dataPath: common.data)
         o.theta0 = theta0
         o.annOnly = annOnly
+        o.logitsPath = logits
         o.limit = common.limit
         o.simulation = common.simulation
         o.json = json

@@ -1,6 +1,7 @@
 import Foundation
 import SNNCDriver
 import SNNCIR
+import SNNCJSON
 import Testing
 
 @Suite struct CompileCommandTests {
@@ -49,5 +50,37 @@ import Testing
         #expect(run("loihi", dumpAfter: "no-such-pass").status == .usage)
         let t = run("truenorth")
         #expect(t.status == .badInput && t.stderr.contains("error[profile-unsupported]"))
+    }
+}
+
+/// A model read from ONNX keeps its source in the artefact: `source-model.onnx` and its
+/// external data file, byte for byte, and `snnc emulate --check` runs the float reference from
+/// them (ResNet-8 on Fashion-MNIST, graded spikes, first 4 test images).
+@Suite struct ONNXArtefactTests {
+    static let dir = repoRoot + "/Examples/resnet8-fashion"
+
+    @Test func onnxArtefactCarriesItsSourceAndPassesTheCheck() throws {
+        let out = tempPath("onnx-artefact")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var c = Compile.Options(modelPath: Self.dir + "/model.onnx")
+        c.profile = "loihi2"
+        c.output = out
+        let compiled = Compile.run(c)
+        #expect(compiled.status == .success, "\(compiled.stderr)")
+        for (copy, original) in [("source-model.onnx", "model.onnx"), ("model.onnx.data", "model.onnx.data")] {
+            let a = FileManager.default.contents(atPath: out + "/" + copy), b = FileManager.default.contents(atPath: Self.dir + "/" + original)
+            #expect(a != nil && a == b, "\(copy) is not a copy of \(original)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out + "/source-model.json"))
+        var o = Emulate.Options(directory: out, dataPath: Self.dir + "/test-data.json")
+        o.limit = 4
+        o.check = true
+        o.progress = false
+        o.json = true
+        let r = Emulate.run(o)
+        #expect(r.status == .success, "\(r.stdout)\(r.stderr)")
+        let doc = try JSONDocument.parse(Array(r.stdout.utf8))
+        #expect(doc.root["images_classified_differently"]?.int == 0)
+        #expect((doc.root["float"]?["accuracy"]?.double ?? 0) >= 0.75)
     }
 }

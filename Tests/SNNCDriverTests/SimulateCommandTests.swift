@@ -23,6 +23,33 @@ import Testing
         #expect(picture.hasPrefix("<svg") && picture.contains("MT ") && picture.contains("ANN "))
     }
 
+    /// `--ann-only --logits FILE`: one CSV row per sample, the per-image evaluator's readout
+    /// inputs (BLAS batches give the same values to rounding), whose argmax is the ANN class
+    /// the accuracy counts. The exporters' check modes compare these with PyTorch's.
+    @Test func annLogitsAreWrittenPerSample() throws {
+        let path = NSTemporaryDirectory() + "snnc-logits-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var o = Simulate.Options(modelPath: repoRoot + "/Examples/mnist-relu/model.json", dataPath: repoRoot + "/Examples/mnist-relu/test-data.json")
+        o.annOnly = true
+        o.logitsPath = path
+        o.limit = 40
+        o.json = true
+        let r = Simulate.run(o)
+        #expect(r.status == .success, "\(r.stderr)")
+        let rows = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map { Double($0)! } }
+        #expect(rows.count == 40 && rows.allSatisfy { $0.count == 10 })
+        let run = try Simulate.start(modelPath: o.modelPath, dataPath: o.dataPath, limit: 40, threads: 1).get()
+        var correct = 0
+        for (i, x) in run.data.samples.enumerated() {
+            let (label, out) = run.network.prepared.classify(x)
+            #expect(argmax(rows[i]) == label, "sample \(i)")
+            for (a, b) in zip(rows[i], out) { #expect(abs(a - b) <= 1e-9 * max(1, abs(b)), "sample \(i)") }
+            if label == run.data.labels[i] { correct += 1 }
+        }
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect(obj["ann_correct"] as? Int == correct)
+    }
+
     @Test func dataThatDoesNotFitTheModelIsRefused() {
         // SONAR samples (60 features) into the IRIS model (4 inputs).
         let o = Simulate.Options(modelPath: repoRoot + "/Examples/iris/model.json", dataPath: repoRoot + "/Examples/sonar/test.csv")

@@ -1,0 +1,10 @@
+// Which reader a model path goes to: `.onnx` files to the ONNX importer, everything else to the
+// model-format-v1 loader. Every command that takes a model loads it here.
+import SNNCIR
+
+public enum ModelFiles {
+    public static func load(path: String, displayName: String? = nil) -> LoadResult {
+        if path.lowercased().hasSuffix(".onnx") { return ONNXLoader.load(path: path, displayName: displayName) }
+        return ModelLoader.load(path: path, displayName: displayName)
+    }
+}

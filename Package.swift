@@ -32,6 +32,8 @@ let package = Package(
         // ONNX's protobuf (SNNCImport); the Swift code is generated once from onnx.proto and
         // committed (Docs/onnx.md), so builds never need protoc or its plugin.
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // A binary heap (HeapModule only): the graph's topological order, earliest node first.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // json-c from Debian (libjson-c-dev): the one JSON parser/serialiser snnc uses.
@@ -57,7 +59,7 @@ let package = Package(
         .target(name: "SNNCJSON", dependencies: ["CJSONC"]),
         // The IR: diagnostics, tensors (inline or memory-mapped safetensors), the model graph,
         // its loader, shape inference, validation and per-node statistics.
-        .target(name: "SNNCIR", dependencies: ["SNNCJSON", "CZlib", "CLibDeflate"]),
+        .target(name: "SNNCIR", dependencies: ["SNNCJSON", "CZlib", "CLibDeflate", .product(name: "HeapModule", package: "swift-collections")]),
         // Hardware profiles: chip limits and number formats, read from HardwareProfiles/*.json —
         // embedded in the binary (Sources/SNNCHardware/Profiles links to HardwareProfiles/), so an
         // installed snnc finds them anywhere.

@@ -101,6 +101,8 @@ def main():
     # External data: the initializers in a file beside the model.
     ext = mlp()
     onnx.external_data_helper.convert_model_to_external_data(ext, all_tensors_to_one_file=True, location="mlp-external.bin", size_threshold=0)
+    if os.path.exists(os.path.join(a.out, "mlp-external.bin")):
+        os.remove(os.path.join(a.out, "mlp-external.bin"))  # onnx.save_model appends to it
     onnx.save_model(ext, os.path.join(a.out, "mlp-external.onnx"))
     rows.append(("mlp-external.onnx", "accepted", ""))
     missing = mlp()
@@ -139,6 +141,90 @@ def main():
     shapes.graph.initializer[2].dims[:] = [3, 6]
     shapes.graph.initializer[2].raw_data = np.zeros((3, 6), np.float32).tobytes()
     save("gemm-shape-mismatch.onnx", shapes, "refused", "onnx-attribute")
+
+    # Hostile values the importer must refuse, never trap on (review findings, 2026-12-04).
+    zero = mlp()
+    zero.graph.initializer[0].dims[:] = [5, 0]
+    zero.graph.initializer[0].raw_data = b""
+    save("initializer-zero-dim.onnx", zero, "refused", "onnx-initializer")
+
+    def with_attr(model, op, **attrs):
+        for n in model.graph.node:
+            if n.op_type == op:
+                for k, v in attrs.items():
+                    for old in [x for x in n.attribute if x.name == k]:
+                        n.attribute.remove(old)
+                    n.attribute.append(helper.make_attribute(k, v))
+        return model
+    save("conv-huge-dilation.onnx", with_attr(cnn(), "Conv", dilations=[2 ** 40, 1]), "refused", "onnx-attribute")
+    save("conv-huge-pads.onnx", with_attr(cnn(), "Conv", pads=[2 ** 62, 0, 0, 0]), "refused", "onnx-attribute")
+    save("conv-valid-with-pads.onnx", with_attr(cnn(), "Conv", auto_pad="VALID"), "refused", "onnx-attribute")
+    save("bn-training-mode.onnx", with_attr(cnn(), "BatchNormalization", training_mode=1), "refused", "onnx-attribute")
+    negvar = cnn()
+    for t in negvar.graph.initializer:
+        if t.name == "v":
+            t.raw_data = np.array([-1.0, 1.0, 1.0], np.float32).tobytes()
+    save("bn-negative-var.onnx", negvar, "refused", "param-range")
+    huge = cnn()
+    for i, d in enumerate([1, 2 ** 22, 2 ** 22, 2 ** 22]):
+        huge.graph.input[0].type.tensor_type.shape.dim[i].dim_value = d
+    save("input-huge.onnx", huge, "refused", "onnx-graph")
+
+    def reshape_to(dims):
+        m = cnn(flatten="Reshape")
+        for t in m.graph.initializer:
+            if t.name == "shape":
+                t.CopyFrom(numpy_helper.from_array(np.array(dims, dtype=np.int64), "shape"))
+        return m
+    save("reshape-batch-7.onnx", reshape_to([7, -1]), "refused", "onnx-op-unsupported")
+    save("reshape-int64-max.onnx", reshape_to([2 ** 63 - 1, -1]), "refused", "onnx-attribute")
+    shared = cnn()
+    shared.graph.node.append(helper.make_node("Relu", ["mm"], ["mm_relu"], name="second_reader"))
+    save("matmul-bias-shared.onnx", shared, "refused", "onnx-op-unsupported")
+    reuse = cnn(tf_transpose=True)
+    reuse.graph.node.insert(1, helper.make_node("Relu", ["x"], ["x_relu"], name="reads_nhwc"))
+    save("transpose-input-reused.onnx", reuse, "refused", "onnx-graph")
+
+    def gap(axes):
+        """x[1, 2, 6, 6] → Conv 3×3 (3) → Relu → ReduceMean over `axes`, keepdims 0 → Gemm (→ 2)."""
+        r = rng()
+        inits = [numpy_helper.from_array(r.normal(size=(3, 2, 3, 3)).astype(np.float32), "k"),
+                 numpy_helper.from_array(r.normal(size=(2, 3)).astype(np.float32), "w")]
+        nodes = [helper.make_node("Conv", ["x", "k"], ["c"], name="conv", kernel_shape=[3, 3]),
+                 helper.make_node("Relu", ["c"], ["a"], name="relu"),
+                 helper.make_node("ReduceMean", ["a"], ["m"], name="mean", axes=axes, keepdims=0),
+                 helper.make_node("Gemm", ["m", "w"], ["y"], name="fc", transB=1)]
+        g = helper.make_graph(nodes, "gap", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])], inits)
+        return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="snnc corpus")
+    save("reducemean-negative-axes.onnx", gap([-2, -1]), "accepted")
+    save("reducemean-axes-6.onnx", gap([6, 7]), "refused", "onnx-attribute")
+    # A bias-free Gemm and the Add of a constant after it: the dense layer's bias.
+    gemm_add = mlp()
+    gemm_add.graph.initializer.append(numpy_helper.from_array(rng().normal(size=3).astype(np.float32), "b2"))
+    gemm_add.graph.node[-1].output[0] = "y0"
+    gemm_add.graph.node.append(helper.make_node("Add", ["y0", "b2"], ["y"], name="fc2_bias"))
+    save("mlp-gemm-add.onnx", gemm_add, "accepted")
+    # External data named two ways ("./file" and "file"): one file.
+    dot = onnx.load(os.path.join(a.out, "mlp-external.onnx"), load_external_data=False)
+    for e in dot.graph.initializer[0].external_data:
+        if e.key == "location":
+            e.value = "./mlp-external.bin"
+    save("mlp-external-dot.onnx", dot, "accepted")
+    # Three tensors over the same 80 bytes of a file that holds only 80: refused, never decoded
+    # three times over.
+    overlap = onnx.load(os.path.join(a.out, "mlp-external.onnx"), load_external_data=False)
+    for t in overlap.graph.initializer:
+        for e in t.external_data:
+            if e.key == "location":
+                e.value = "overlap.bin"
+            if e.key == "offset":
+                e.value = "0"
+    with open(os.path.join(a.out, "mlp-external.bin"), "rb") as f:
+        head = f.read(80)
+    with open(os.path.join(a.out, "overlap.bin"), "wb") as f:
+        f.write(head)
+    save("external-overlap.onnx", overlap, "refused", "onnx-external-data")
 
     # For every model snnc must read: one input (channels-last, as snnc reads samples) and
     # onnxruntime's output for it, so the test compares snnc's ANN with onnxruntime's.

@@ -2,6 +2,7 @@
 // memory-mapped from a safetensors file beside the model, then graph checks and shape
 // inference. Every independent problem becomes one diagnostic; nothing in a file, however
 // broken, may crash or trap.
+import HeapModule
 import SNNCJSON
 
 public struct LoadResult: Sendable {
@@ -20,17 +21,22 @@ public enum ModelLoader {
     /// Model JSON files larger than this are refused (an inline 11 M-parameter model is ~200 MB).
     public static let maxModelFileBytes = 1 << 30
 
+    /// A model file's bytes, or nil with `file-too-large` / `file-unreadable` in the bag (every
+    /// model reader's first step: JSON here, ONNX in SNNCImport).
+    public static func readModelFile(_ path: String, limit: Int, bag: inout DiagnosticBag) -> [UInt8]? {
+        do {
+            return try readWholeFile(path, limit: limit)
+        } catch {
+            if case .tooLarge = error { bag.error(.fileTooLarge, nil, "\(error)") } else { bag.error(.fileUnreadable, nil, "\(error)") }
+            return nil
+        }
+    }
+
     /// Loads and validates the model at `path`. `displayName` is how diagnostics name the file.
     public static func load(path: String, displayName: String? = nil) -> LoadResult {
         let shown = displayName ?? path
         var bag = DiagnosticBag(file: shown)
-        let bytes: [UInt8]
-        do {
-            bytes = try readWholeFile(path, limit: maxModelFileBytes)
-        } catch {
-            if case .tooLarge = error { bag.error(.fileTooLarge, nil, "\(error)") } else { bag.error(.fileUnreadable, nil, "\(error)") }
-            return LoadResult(model: nil, diagnostics: bag.items)
-        }
+        guard let bytes = readModelFile(path, limit: maxModelFileBytes, bag: &bag) else { return LoadResult(model: nil, diagnostics: bag.items) }
         return load(bytes: bytes, baseDirectory: directoryOf(path), displayName: shown, bag: bag)
     }
 
@@ -781,10 +787,9 @@ struct ModelParser {
         var indegree = nodes.map { Set($0.inputs).count }
         var consumers = [[Int]](repeating: [], count: nodes.count)
         for (i, n) in nodes.enumerated() { for p in Set(n.inputs) { consumers[index[p]!].append(i) } }
-        var ready = Set(indegree.indices.filter { indegree[$0] == 0 })
+        var ready = Heap(indegree.indices.filter { indegree[$0] == 0 })
         var order: [Int] = []
-        while let next = ready.min() {
-            ready.remove(next)
+        while let next = ready.popMin() {
             order.append(next)
             for c in consumers[next] {
                 indegree[c] -= 1

@@ -53,11 +53,12 @@ public enum ShapeInference {
         // Outputs that lead nowhere, and the readout.
         let consumed = Set(nodes.flatMap(\.inputs))
         let outputs = out.filter { !consumed.contains($0.name) }
-        if !out.contains(where: { $0.op == .readout }) {
+        let hasReadout = out.contains(where: { $0.op == .readout })
+        if !hasReadout {
             bag.warning(.noReadout, nil, "the model has no 'readout' node; a spiking network classifies from a smoothed readout",
                         notes: ["end the network with {\"op\": \"readout\", \"tau_phi\": 50}"])
         }
-        for o in outputs where o.op != .readout && out.contains(where: { $0.op == .readout }) {
+        for o in outputs where o.op != .readout && hasReadout {
             bag.warning(.graphUnused, "node '\(o.name)'", "the output of this \(o.op.rawValue) node is not used by any node")
         }
         return out

@@ -23,13 +23,7 @@ public enum ONNXLoader {
     public static func load(path: String, displayName: String? = nil) -> LoadResult {
         let shown = displayName ?? path
         var bag = DiagnosticBag(file: shown)
-        let bytes: [UInt8]
-        do {
-            bytes = try readWholeFile(path, limit: maxFileBytes)
-        } catch {
-            if case .tooLarge = error { bag.error(.fileTooLarge, nil, "\(error)") } else { bag.error(.fileUnreadable, nil, "\(error)") }
-            return LoadResult(model: nil, diagnostics: bag.items)
-        }
+        guard let bytes = ModelLoader.readModelFile(path, limit: maxFileBytes, bag: &bag) else { return LoadResult(model: nil, diagnostics: bag.items) }
         let proto: Onnx_ModelProto
         do {
             var options = BinaryDecodingOptions()
@@ -82,8 +76,16 @@ struct ONNXReader {
     var biasless: [String: Int] = [:]
     /// Outputs of nodes that were refused: their consumers stay quiet (one problem, one report).
     var refused: Set<String> = []
-    /// The external data files read (an artefact copies the model's one such file beside it).
+    /// The external data files read (an artefact copies the model's one such file beside it),
+    /// each read once, with the bytes its tensors have taken so far.
     var externalFiles: Set<String> = []
+    var externalCache: [String: (bytes: [UInt8], used: Int)] = [:]
+    /// The next suffix to try for a node name already taken.
+    var nextSuffix: [String: Int] = [:]
+    /// How many nodes (and graph outputs) read each ONNX value.
+    var consumerCount: [String: Int] = [:]
+    /// Strides, dilations, pads and pooling windows above this are refused (as in a model file).
+    static let maxGeometry = 1 << 20
 
     init(proto: Onnx_ModelProto, baseDirectory: String, bag: DiagnosticBag) {
         self.proto = proto
@@ -100,10 +102,16 @@ struct ONNXReader {
         }
         let graph = proto.graph
         for t in graph.initializer {
-            guard let c = tensor(t, what: "initializer '\(t.name)'") else { continue }
+            guard let c = tensor(t, what: "initializer '\(t.name)'") else {
+                refused.insert(t.name)  // its consumers stay quiet
+                continue
+            }
             constants[t.name] = c
         }
-        let inputs = graph.input.filter { constants[$0.name] == nil }
+        for n in graph.node { for i in n.input where !i.isEmpty { consumerCount[i, default: 0] += 1 } }
+        for o in graph.output { consumerCount[o.name, default: 0] += 1 }
+        let initializerNames = Set(graph.initializer.map(\.name))
+        let inputs = graph.input.filter { !initializerNames.contains($0.name) }
         guard inputs.count == 1, let input = inputs.first else {
             bag.error(.onnxGraph, nil, "the graph has \(inputs.count) inputs besides its initializers; snnc reads networks with exactly one input")
             return nil
@@ -118,11 +126,14 @@ struct ONNXReader {
         let hwc = transposed ? inputShape : (inputShape.count == 3 ? [inputShape[1], inputShape[2], inputShape[0]] : inputShape)
         let inputName = unique("input")
         nodes.append(Node(name: inputName, op: .input, inputs: [], attributes: .input(shape: hwc)))
-        values[input.name] = ONNXValue(node: inputName, shape: transposed ? [hwc[2], hwc[0], hwc[1]] : inputShape)
+        // With a leading Transpose only its output is the network's input (NCHW): the raw
+        // NHWC tensor itself feeds nothing else.
+        let value = ONNXValue(node: inputName, shape: transposed ? [hwc[2], hwc[0], hwc[1]] : inputShape)
+        if !transposed { values[input.name] = value }
         let outputs = Set(graph.output.map(\.name))
         for (i, n) in graph.node.enumerated() {
             if i == 0 && transposed {
-                values[n.output.first ?? ""] = values[input.name]
+                values[n.output.first ?? ""] = value
                 continue
             }
             if !(n.domain == "" || n.domain == "ai.onnx") {
@@ -173,6 +184,10 @@ struct ONNXReader {
             bag.error(.onnxGraph, obj, "the input has shape \(formatShape(dims)); snnc reads [N, C, H, W] images or [N, F] feature vectors")
             return nil
         }
+        guard elementCount(dims) != nil else {
+            bag.error(.onnxGraph, obj, "the input has shape \(formatShape(dims)): more than \(maxTensorElements) values")
+            return nil
+        }
         return Array(dims.dropFirst())
     }
 
@@ -182,13 +197,13 @@ struct ONNXReader {
     mutating func tensor(_ t: Onnx_TensorProto, what: String) -> (dims: [Int], data: [Double])? {
         var dims: [Int] = []
         for d in t.dims {
-            guard d >= 0, d <= Int64(maxTensorElements) else {
-                bag.error(.onnxInitializer, what, "dimension \(d) is out of range")
+            guard d >= 1, d <= Int64(maxTensorElements) else {
+                bag.error(.onnxInitializer, what, d == 0 ? "has a zero dimension; snnc reads no empty tensors" : "dimension \(d) is out of range")
                 return nil
             }
             dims.append(Int(d))
         }
-        guard let count = dims.isEmpty ? 1 : (dims.contains(0) ? 0 : elementCount(dims)) else {
+        guard let count = dims.isEmpty ? 1 : elementCount(dims) else {
             bag.error(.tensorTooLarge, what, "shape \(formatShape(dims)) has more than \(maxTensorElements) elements")
             return nil
         }
@@ -265,20 +280,31 @@ struct ONNXReader {
             bag.error(.onnxExternalData, what, "external data offset '\(entries["offset"] ?? "")' or length '\(entries["length"] ?? "")' is not a non-negative integer")
             return nil
         }
-        let path = baseDirectory.isEmpty ? location : baseDirectory + "/" + location
+        // One name per file: "w.bin" and "./w.bin" are the same file.
+        let normalised = location.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+        let path = baseDirectory.isEmpty ? normalised : baseDirectory + "/" + normalised
         externalFiles.insert(path)
-        let bytes: [UInt8]
-        do {
-            bytes = try readWholeFile(path, limit: ONNXLoader.maxFileBytes)
-        } catch {
-            bag.error(.onnxExternalData, what, "cannot read external data '\(location)': \(error)")
-            return nil
+        if externalCache[path] == nil {
+            do {
+                externalCache[path] = (try readWholeFile(path, limit: ONNXLoader.maxFileBytes), 0)
+            } catch {
+                bag.error(.onnxExternalData, what, "cannot read external data '\(location)': \(error)")
+                return nil
+            }
         }
-        let end = length.map { offset + $0 } ?? bytes.count
-        guard offset <= bytes.count, end <= bytes.count, end >= offset else {
+        let (bytes, used) = externalCache[path]!
+        guard offset <= bytes.count, length.map({ $0 <= bytes.count - offset }) ?? true else {
             bag.error(.onnxExternalData, what, "external data '\(location)' has \(bytes.count) bytes; offset \(offset) and length \(length ?? 0) reach past its end")
             return nil
         }
+        let end = length.map { offset + $0 } ?? bytes.count
+        // Tensors do not share bytes: a file's tensors together take at most its size (a small
+        // model cannot make snnc decode one large file many times over).
+        guard end - offset <= bytes.count - used else {
+            bag.error(.onnxExternalData, what, "the tensors read from '\(location)' take more than its \(bytes.count) bytes (overlapping ranges)")
+            return nil
+        }
+        externalCache[path]!.used = used + (end - offset)
         return Array(bytes[offset..<end])
     }
 
@@ -305,11 +331,12 @@ struct ONNXReader {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:/-[]")
         var s = String(base.map { allowed.contains($0) ? $0 : "_" }.prefix(200))
         if s.isEmpty { s = "node" }
-        var name = s, k = 1
+        var name = s, k = nextSuffix[s] ?? 1
         while usedNames.contains(name) {
             k += 1
             name = "\(s)_\(k)"
         }
+        nextSuffix[s] = k
         usedNames.insert(name)
         return name
     }
@@ -342,6 +369,10 @@ struct ONNXReader {
     }
 
     mutating func emit(_ n: Onnx_NodeProto, _ op: OpKind, _ inputs: [String], _ attrs: NodeAttributes, shape: [Int], flattenedFrom: [Int]? = nil) {
+        guard elementCount(shape) != nil else {
+            bag.error(.onnxGraph, object(n), "the output has shape \(formatShape(shape)): more than \(maxTensorElements) values")
+            return
+        }
         let name = unique(n.name.isEmpty ? (n.output.first ?? n.opType) : n.name)
         nodes.append(Node(name: name, op: op, inputs: inputs, attributes: attrs))
         if let out = n.output.first { values[out] = ONNXValue(node: name, shape: shape, flattenedFrom: flattenedFrom) }
@@ -399,12 +430,14 @@ struct ONNXReader {
             var axes: [Int]
             if n.input.count > 1, !n.input[1].isEmpty {
                 guard let a = constant(n, 1, "axes") else { return }
-                axes = a.data.map { Int($0) }
+                guard let exact = integers(a.data) else { return refuse(n, "axes", "\(a.data) are not integers") }
+                axes = exact
             } else {
                 axes = ints(n, "axes", default: []) ?? []
             }
             let keep = int(n, "keepdims", default: 1) != 0
-            guard v.shape.count == 3, v.flattenedFrom == nil, Set(axes.map { ($0 % 4 + 4) % 4 }) == [2, 3], axes.count == 2 else {
+            guard v.shape.count == 3, v.flattenedFrom == nil, axes.count == 2, axes.allSatisfy({ (-4...3).contains($0) }),
+                  Set(axes.map { ($0 + 4) % 4 }) == [2, 3] else {
                 return refuse(n, "axes", "\(axes) on a \(formatShape(v.shape)) input; only the mean over H and W (axes 2, 3) of a [C, H, W] value is read")
             }
             let p = Pool2D(sizeH: v.shape[1], sizeW: v.shape[2], strideH: v.shape[1], strideW: v.shape[2], paddingSpec: .valid, padding: .zero)
@@ -423,10 +456,12 @@ struct ONNXReader {
         case "Reshape":
             guard let v = value(n, 0) else { return }
             guard let target = constant(n, 1, "shape") else { return }
-            let dims = target.data.map { Int($0) }
+            guard let dims = integers(target.data) else { return refuse(n, "shape", "\(target.data) are not integers") }
             let count = v.shape.reduce(1, *)
-            // [N, -1], [N, count], [-1, count], [1, count]: to one feature vector per sample.
-            guard dims.count == 2, dims[1] == -1 || dims[1] == count, dims[0] == -1 || dims[0] == 1 || dims[0] == 0 || dims[1] == -1 else {
+            let allowZero = int(n, "allowzero", default: 0) != 0
+            // [N, -1], [N, count], [-1, count], [1, count] (0: the batch copied): one feature vector per sample.
+            guard dims.count == 2, dims[1] == -1 || dims[1] == count, [-1, 0, 1].contains(dims[0]),
+                  !(dims[0] == -1 && dims[1] == -1), !(allowZero && dims[0] == 0) else {
                 bag.error(.onnxOpUnsupported, object(n), "reshape to \(dims) is not supported; only to one vector per sample ([N, -1] or [N, \(count)])")
                 return
             }
@@ -435,6 +470,16 @@ struct ONNXReader {
             bag.error(.onnxOpUnsupported, object(n), "op '\(n.opType)' is not supported",
                       notes: ["snnc reads Conv, Gemm, MatMul (+ Add), BatchNormalization, Relu, MaxPool, AveragePool, GlobalAveragePool, ReduceMean (over H, W), Flatten, Reshape (to 1-D), Add, Identity, Dropout, Constant, a trailing Softmax and a leading NHWC→NCHW Transpose (Docs/onnx.md)"])
         }
+    }
+
+    /// Whole numbers as Ints, or nil if any is not one (1.5, 1e30, 2^63).
+    func integers(_ data: [Double]) -> [Int]? {
+        var out: [Int] = []
+        for x in data {
+            guard let i = Int(exactly: x) else { return nil }
+            out.append(i)
+        }
+        return out
     }
 
     mutating func flatten(_ n: Onnx_NodeProto, _ v: ONNXValue) {
@@ -458,14 +503,19 @@ struct ONNXReader {
         if group != 1 { return refuse(n, "group", "is \(group); grouped and depthwise convolutions are not supported") }
         guard w.dims.count == 4 else { return refuse(n, "W", "weight has dims \(formatShape(w.dims)); a 2-D Conv has [M, C, kH, kW]") }
         let (m, c, kh, kw) = (w.dims[0], w.dims[1], w.dims[2], w.dims[3])
+        guard c == v.shape[0] else { return refuse(n, "W", "weight has \(c) input channels but the input has \(v.shape[0])") }
         if let ks = ints(n, "kernel_shape"), ks != [kh, kw] { return refuse(n, "kernel_shape", "\(ks) disagrees with the weight's [\(kh), \(kw)]") }
-        guard let strides = ints(n, "strides", default: [1, 1]), strides.count == 2, strides.allSatisfy({ $0 >= 1 }) else { return refuse(n, "strides", "must be two integers ≥ 1") }
-        guard let dil = ints(n, "dilations", default: [1, 1]), dil.count == 2, dil.allSatisfy({ $0 >= 1 }) else { return refuse(n, "dilations", "must be two integers ≥ 1") }
+        let g = Self.maxGeometry
+        guard let strides = ints(n, "strides", default: [1, 1]), strides.count == 2, strides.allSatisfy({ $0 >= 1 && $0 <= g }) else { return refuse(n, "strides", "must be two integers from 1 to \(g)") }
+        guard let dil = ints(n, "dilations", default: [1, 1]), dil.count == 2, dil.allSatisfy({ $0 >= 1 && $0 <= g }) else { return refuse(n, "dilations", "must be two integers from 1 to \(g)") }
         let autoPad = attribute(n, "auto_pad").map { String(decoding: $0.s, as: UTF8.self) } ?? "NOTSET"
+        if autoPad != "NOTSET" && !autoPad.isEmpty, let pads = ints(n, "pads"), pads.contains(where: { $0 != 0 }) {
+            return refuse(n, "pads", "\(pads) given with auto_pad '\(autoPad)'; one or the other")
+        }
         var spec: PaddingSpec
         switch autoPad {
         case "NOTSET", "":
-            guard let pads = ints(n, "pads", default: [0, 0, 0, 0]), pads.count == 4, pads.allSatisfy({ $0 >= 0 }) else { return refuse(n, "pads", "must be four integers ≥ 0") }
+            guard let pads = ints(n, "pads", default: [0, 0, 0, 0]), pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 <= g }) else { return refuse(n, "pads", "must be four integers from 0 to \(g)") }
             spec = pads.allSatisfy({ $0 == 0 }) ? .valid : .explicit(Padding2D(top: pads[0], bottom: pads[2], left: pads[1], right: pads[3]))
         case "VALID": spec = .valid
         case "SAME_UPPER": spec = .same
@@ -545,6 +595,7 @@ struct ONNXReader {
         }
         let w = denseWeight(b.data, inF: inF, outF: outF, outIn: transB, flattenedFrom: v.flattenedFrom)
         emit(n, .dense, [v.node], .dense(Dense(weight: Tensor(shape: [outF, inF], values: w), bias: bias, layout: .outIn, inFeatures: inF, outFeatures: outF)), shape: [outF])
+        if bias == nil, let o = n.output.first, values[o] != nil { biasless[o] = nodes.count - 1 }
     }
 
     mutating func matmul(_ n: Onnx_NodeProto) {
@@ -557,7 +608,7 @@ struct ONNXReader {
         let (inF, outF) = (b.dims[0], b.dims[1])
         let w = denseWeight(b.data, inF: inF, outF: outF, outIn: false, flattenedFrom: v.flattenedFrom)
         emit(n, .dense, [v.node], .dense(Dense(weight: Tensor(shape: [outF, inF], values: w), bias: nil, layout: .outIn, inFeatures: inF, outFeatures: outF)), shape: [outF])
-        if let o = n.output.first { biasless[o] = nodes.count - 1 }
+        if let o = n.output.first, values[o] != nil { biasless[o] = nodes.count - 1 }
     }
 
     mutating func add(_ n: Onnx_NodeProto) {
@@ -569,9 +620,10 @@ struct ONNXReader {
         // MatMul + Add of a constant: the dense layer's bias.
         if let (tensorName, constName) = values[a] != nil && constants[b] != nil ? (a, b) : values[b] != nil && constants[a] != nil ? (b, a) : nil {
             let c = constants[constName]!
-            guard let di = biasless.removeValue(forKey: tensorName), case .dense(var d) = nodes[di].attributes,
+            // Only when the Add is the product's one reader: no other node may see the bias.
+            guard consumerCount[tensorName] == 1, let di = biasless.removeValue(forKey: tensorName), case .dense(var d) = nodes[di].attributes,
                   c.data.count == d.outFeatures || c.data.count == 1 else {
-                bag.error(.onnxOpUnsupported, object(n), "an Add of a constant is read only as the bias of the MatMul before it (a constant of \(c.data.count) values here)")
+                bag.error(.onnxOpUnsupported, object(n), "an Add of a constant is read only as the bias of the MatMul or bias-free Gemm before it, when it is that product's only reader (a constant of \(c.data.count) values here)")
                 return
             }
             d.bias = Tensor(shape: [d.outFeatures], values: c.data.count == 1 ? [Double](repeating: c.data[0], count: d.outFeatures) : c.data)
@@ -597,6 +649,7 @@ struct ONNXReader {
             bag.error(.onnxAttribute, object(n), "training-mode outputs (running mean/var) are not supported; export in eval mode")
             return
         }
+        if int(n, "training_mode", default: 0) != 0 { return refuse(n, "training_mode", "1 (batch statistics); export in eval mode") }
         var params: [[Double]] = []
         let channels = v.shape[0]
         for (i, role) in [(1, "scale"), (2, "B"), (3, "mean"), (4, "var")] {
@@ -605,6 +658,11 @@ struct ONNXReader {
             params.append(c.data)
         }
         let eps = attribute(n, "epsilon").map { Double($0.f) } ?? 1e-5
+        guard eps.isFinite, eps >= 0 else { return refuse(n, "epsilon", "is \(eps); must be ≥ 0") }
+        if let i = params[3].firstIndex(where: { $0 < 0 || $0 + eps <= 0 }) {
+            bag.error(.paramRange, object(n), "var[\(i)] is \(params[3][i]); a variance must be ≥ 0 and var + epsilon > 0")
+            return
+        }
         let bn = BatchNorm(gamma: Tensor(shape: [channels], values: params[0]), beta: Tensor(shape: [channels], values: params[1]),
                            mean: Tensor(shape: [channels], values: params[2]), variance: Tensor(shape: [channels], values: params[3]), eps: eps)
         emit(n, .batchnorm, [v.node], .batchnorm(bn), shape: v.shape)
@@ -616,11 +674,14 @@ struct ONNXReader {
             bag.error(.onnxGraph, object(n), "input has shape \(formatShape(v.shape)); \(n.opType) needs [C, H, W]")
             return
         }
-        guard let k = ints(n, "kernel_shape"), k.count == 2, k.allSatisfy({ $0 >= 1 }) else { return refuse(n, "kernel_shape", "must be two integers ≥ 1") }
-        guard let s = ints(n, "strides", default: [1, 1]), s.count == 2, s.allSatisfy({ $0 >= 1 }) else { return refuse(n, "strides", "must be two integers ≥ 1") }
+        let g = Self.maxGeometry
+        guard let k = ints(n, "kernel_shape"), k.count == 2, k.allSatisfy({ $0 >= 1 && $0 <= g }) else { return refuse(n, "kernel_shape", "must be two integers from 1 to \(g)") }
+        guard let s = ints(n, "strides", default: [1, 1]), s.count == 2, s.allSatisfy({ $0 >= 1 && $0 <= g }) else { return refuse(n, "strides", "must be two integers from 1 to \(g)") }
         var pad = Padding2D.zero
         if let pads = ints(n, "pads"), pads.contains(where: { $0 != 0 }) {
-            guard n.opType == "MaxPool", pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else {
+            let autoPad = attribute(n, "auto_pad").map { String(decoding: $0.s, as: UTF8.self) } ?? "NOTSET"
+            if autoPad != "NOTSET" && !autoPad.isEmpty { return refuse(n, "pads", "\(pads) given with auto_pad '\(autoPad)'; one or the other") }
+            guard n.opType == "MaxPool", pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 <= g }) else {
                 return refuse(n, "pads", "\(pads): only a MaxPool may be padded (an average's divisor would differ)")
             }
             pad = Padding2D(top: pads[0], bottom: pads[2], left: pads[1], right: pads[3])

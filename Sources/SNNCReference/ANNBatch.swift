@@ -120,9 +120,9 @@ public struct BatchedANN: Sendable {
                         for ox in 0..<g.outW {
                             var r = ((b * positions) + oy * g.outW + ox) * kk
                             for ky in 0..<g.kh {
-                                let iy = oy * g.sh - g.padTop + ky * g.dh
+                                let iy = g.inputRow(oy, ky)
                                 for kx in 0..<g.kw {
-                                    let ix = ox * g.sw - g.padLeft + kx * g.dw
+                                    let ix = g.inputColumn(ox, kx)
                                     if iy >= 0 && iy < g.inH && ix >= 0 && ix < g.inW {
                                         let s = xb + (iy * g.inW + ix) * g.inC
                                         for c in 0..<g.inC { cp[r + c] = xp[s + c] }

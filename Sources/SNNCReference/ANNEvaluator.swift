@@ -25,6 +25,12 @@ public struct ConvGeometry: Sendable, Equatable {
     public var outH: Int, outW: Int, outC: Int
     public var kh: Int, kw: Int, sh: Int, sw: Int, dh: Int, dw: Int
     public var padTop: Int, padLeft: Int
+
+    /// The input row that output row `oy` reads through kernel row `ky` (outside 0..<inH where
+    /// it reads padding), and the same for columns: the one definition of the convolution window
+    /// for the ANN evaluator, the batched ANN and the spiking network's gathered delivery.
+    @inline(__always) public func inputRow(_ oy: Int, _ ky: Int) -> Int { oy * sh - padTop + ky * dh }
+    @inline(__always) public func inputColumn(_ ox: Int, _ kx: Int) -> Int { ox * sw - padLeft + kx * dw }
 }
 
 public struct PreparedModel: Sendable {
@@ -163,10 +169,10 @@ func convForward(_ x: [Double], _ k: [Double], _ b: [Double], _ g: ConvGeometry)
                         let obase = (oy * g.outW + ox) * g.outC
                         for o in 0..<g.outC { yp[obase + o] = b[o] }
                         for ky in 0..<g.kh {
-                            let iy = oy * g.sh - g.padTop + ky * g.dh
+                            let iy = g.inputRow(oy, ky)
                             if iy < 0 || iy >= g.inH { continue }
                             for kx in 0..<g.kw {
-                                let ix = ox * g.sw - g.padLeft + kx * g.dw
+                                let ix = g.inputColumn(ox, kx)
                                 if ix < 0 || ix >= g.inW { continue }
                                 let ibase = (iy * g.inW + ix) * g.inC
                                 let kbase = (ky * g.kw + kx) * g.inC * g.outC

@@ -529,10 +529,10 @@ extension Projection {
             for ox in 0..<g.outW {
                 rowStart[oy * g.outW + ox] = Int32(m)
                 for ky in 0..<g.kh {
-                    let iy = oy * g.sh - g.padTop + ky * g.dh
+                    let iy = g.inputRow(oy, ky)
                     if iy < 0 || iy >= g.inH { continue }
                     for kx in 0..<g.kw {
-                        let ix = ox * g.sw - g.padLeft + kx * g.dw
+                        let ix = g.inputColumn(ox, kx)
                         if ix < 0 || ix >= g.inW { continue }
                         let pix = iy * g.inW + ix
                         let start = Int(pixStart[pix])

@@ -321,6 +321,11 @@ struct ONNXReader {
         return a.ints.map { Int(clamping: $0) }
     }
 
+    /// The `auto_pad` string of a Conv or pool ("NOTSET" when absent).
+    func autoPad(_ n: Onnx_NodeProto) -> String {
+        attribute(n, "auto_pad").map { String(decoding: $0.s, as: UTF8.self) } ?? "NOTSET"
+    }
+
     mutating func int(_ n: Onnx_NodeProto, _ name: String, default d: Int) -> Int {
         guard let a = attribute(n, name) else { return d }
         return Int(clamping: a.i)
@@ -421,7 +426,7 @@ struct ONNXReader {
                 bag.error(.onnxGraph, object(n), "input has shape \(formatShape(v.shape)); GlobalAveragePool needs [C, H, W]")
                 return
             }
-            let p = Pool2D(sizeH: v.shape[1], sizeW: v.shape[2], strideH: v.shape[1], strideW: v.shape[2], paddingSpec: .valid, padding: .zero)
+            let p = wholeMap(v)
             emit(n, .avgpool2d, [v.node], .avgpool2d(p), shape: [v.shape[0], 1, 1])
         case "ReduceMean":
             // The mean over H and W (torch.onnx's AdaptiveAvgPool2d(1), x.mean((2, 3))): axes
@@ -440,7 +445,7 @@ struct ONNXReader {
                   Set(axes.map { ($0 + 4) % 4 }) == [2, 3] else {
                 return refuse(n, "axes", "\(axes) on a \(formatShape(v.shape)) input; only the mean over H and W (axes 2, 3) of a [C, H, W] value is read")
             }
-            let p = Pool2D(sizeH: v.shape[1], sizeW: v.shape[2], strideH: v.shape[1], strideW: v.shape[2], paddingSpec: .valid, padding: .zero)
+            let p = wholeMap(v)
             if keep {
                 emit(n, .avgpool2d, [v.node], .avgpool2d(p), shape: [v.shape[0], 1, 1])
             } else {
@@ -482,6 +487,11 @@ struct ONNXReader {
         return out
     }
 
+    /// An average over the whole [C, H, W] map (GlobalAveragePool, ReduceMean over H and W).
+    func wholeMap(_ v: ONNXValue) -> Pool2D {
+        Pool2D(sizeH: v.shape[1], sizeW: v.shape[2], strideH: v.shape[1], strideW: v.shape[2], paddingSpec: .valid, padding: .zero)
+    }
+
     mutating func flatten(_ n: Onnx_NodeProto, _ v: ONNXValue) {
         if v.shape.count == 1 {
             values = alias(n, v)
@@ -508,7 +518,7 @@ struct ONNXReader {
         let g = Self.maxGeometry
         guard let strides = ints(n, "strides", default: [1, 1]), strides.count == 2, strides.allSatisfy({ $0 >= 1 && $0 <= g }) else { return refuse(n, "strides", "must be two integers from 1 to \(g)") }
         guard let dil = ints(n, "dilations", default: [1, 1]), dil.count == 2, dil.allSatisfy({ $0 >= 1 && $0 <= g }) else { return refuse(n, "dilations", "must be two integers from 1 to \(g)") }
-        let autoPad = attribute(n, "auto_pad").map { String(decoding: $0.s, as: UTF8.self) } ?? "NOTSET"
+        let autoPad = self.autoPad(n)
         if autoPad != "NOTSET" && !autoPad.isEmpty, let pads = ints(n, "pads"), pads.contains(where: { $0 != 0 }) {
             return refuse(n, "pads", "\(pads) given with auto_pad '\(autoPad)'; one or the other")
         }
@@ -677,9 +687,10 @@ struct ONNXReader {
         let g = Self.maxGeometry
         guard let k = ints(n, "kernel_shape"), k.count == 2, k.allSatisfy({ $0 >= 1 && $0 <= g }) else { return refuse(n, "kernel_shape", "must be two integers from 1 to \(g)") }
         guard let s = ints(n, "strides", default: [1, 1]), s.count == 2, s.allSatisfy({ $0 >= 1 && $0 <= g }) else { return refuse(n, "strides", "must be two integers from 1 to \(g)") }
+        let autoPad = self.autoPad(n)
+        guard autoPad == "NOTSET" || autoPad == "VALID" || autoPad.isEmpty else { return refuse(n, "auto_pad", "'\(autoPad)' is not supported") }
         var pad = Padding2D.zero
         if let pads = ints(n, "pads"), pads.contains(where: { $0 != 0 }) {
-            let autoPad = attribute(n, "auto_pad").map { String(decoding: $0.s, as: UTF8.self) } ?? "NOTSET"
             if autoPad != "NOTSET" && !autoPad.isEmpty { return refuse(n, "pads", "\(pads) given with auto_pad '\(autoPad)'; one or the other") }
             guard n.opType == "MaxPool", pads.count == 4, pads.allSatisfy({ $0 >= 0 && $0 <= g }) else {
                 return refuse(n, "pads", "\(pads): only a MaxPool may be padded (an average's divisor would differ)")
@@ -690,8 +701,6 @@ struct ONNXReader {
         if let d = ints(n, "dilations"), d.contains(where: { $0 != 1 }) { return refuse(n, "dilations", "\(d) is not supported") }
         if n.opType == "MaxPool" && int(n, "storage_order", default: 0) != 0 { return refuse(n, "storage_order", "only 0") }
         if n.output.count > 1 && n.output.dropFirst().contains(where: { !$0.isEmpty }) { return refuse(n, "Indices", "the indices output is not supported") }
-        let autoPad = attribute(n, "auto_pad").map { String(decoding: $0.s, as: UTF8.self) } ?? "NOTSET"
-        guard autoPad == "NOTSET" || autoPad == "VALID" || autoPad.isEmpty else { return refuse(n, "auto_pad", "'\(autoPad)' is not supported") }
         let p = Pool2D(sizeH: k[0], sizeW: k[1], strideH: s[0], strideW: s[1], paddingSpec: pad == .zero ? .valid : .explicit(pad), padding: .zero)
         guard let oh = ShapeInference.outputSize(input: v.shape[1], window: k[0], stride: s[0], dilation: 1, padBefore: pad.top, padAfter: pad.bottom),
               let ow = ShapeInference.outputSize(input: v.shape[2], window: k[1], stride: s[1], dilation: 1, padBefore: pad.left, padAfter: pad.right) else {

@@ -24,10 +24,6 @@ public enum ArtefactFormat {
     public static let sourceModel = "source-model.json"
     /// The same for a model read from ONNX (its external data file beside it under its own name).
     public static let sourceModelONNX = "source-model.onnx"
-    /// The source model's file name in an artefact, for a model read from `path`.
-    public static func sourceModelName(forModelAt path: String) -> String {
-        path.lowercased().hasSuffix(".onnx") ? sourceModelONNX : sourceModel
-    }
     /// Names the writer uses itself; a copied weights file never takes one of them.
     public static let reserved: Set<String> = [sourceModel, sourceModelONNX, manifest, layers, cores, axonTables, weights, host, coreImages, "routing.json",
                                               "routing.txt", "quantization.json", "report.json", "report.md", "report.svg"]

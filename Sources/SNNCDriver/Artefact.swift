@@ -5,6 +5,7 @@
 import SNNCArtefact
 import SNNCHardware
 import SNNCIR
+import SNNCImport
 import SNNCJSON
 import SNNCPasses
 #if canImport(Glibc)
@@ -15,7 +16,9 @@ public enum Artefact {
     public static let sourceModel = ArtefactFormat.sourceModel
 
     /// The name a model read from `path` takes in an artefact.
-    public static func sourceModelName(forModelAt path: String) -> String { ArtefactFormat.sourceModelName(forModelAt: path) }
+    public static func sourceModelName(forModelAt path: String) -> String {
+        ModelFiles.isONNX(path) ? ArtefactFormat.sourceModelONNX : sourceModel
+    }
 
     /// The source model the float reference of an artefact runs from: its JSON, or its ONNX file.
     public static func sourceModelPath(in dir: String) -> String {

@@ -3,8 +3,11 @@
 import SNNCIR
 
 public enum ModelFiles {
+    /// Whether `path` names an ONNX model (by its extension).
+    public static func isONNX(_ path: String) -> Bool { path.lowercased().hasSuffix(".onnx") }
+
     public static func load(path: String, displayName: String? = nil) -> LoadResult {
-        if path.lowercased().hasSuffix(".onnx") { return ONNXLoader.load(path: path, displayName: displayName) }
+        if isONNX(path) { return ONNXLoader.load(path: path, displayName: displayName) }
         return ModelLoader.load(path: path, displayName: displayName)
     }
 }

@@ -51,6 +51,7 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     // Hardware profiles
     case profileNotFound = "profile-not-found"
     case profileUnsupported = "profile-unsupported"
+    case neuronModelUnsupported = "neuron-model-unsupported"
     // Quantisation
     case quantZeroed = "quant-zeroed"
     case quantClipped = "quant-clipped"

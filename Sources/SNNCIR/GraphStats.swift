@@ -1,6 +1,6 @@
 // Per-node counts that `snnc inspect` prints. Definitions (Docs/model-format.md, "Counting"):
 // - parameters: stored numbers (weights + bias; 4 per channel for batchnorm);
-// - neurons: ASN neurons, i.e. elements of `asn` and `relu` outputs (a relu becomes a graded ASN);
+// - neurons: spiking neurons, i.e. elements of `asn`, `relu` (a graded ASN), `if`, `lif` and `cuba_lif` outputs;
 // - synapses: connections that exist, Σ over output neurons of their fan-in; a conv tap that
 //   falls on padding is no synapse;
 // - max fan-in: the largest fan-in of one output neuron of the node;
@@ -42,7 +42,7 @@ public enum GraphStats {
             s.macs = node.shape[0] * node.shape[1] * c.outChannels * c.inChannels * c.kernelH * c.kernelW
         case .batchnorm(let b):
             s.parameters = 4 * b.gamma.count
-        case .asn, .relu:
+        case .asn, .relu, .lif:
             s.neurons = node.outputCount
         default:
             break

@@ -4,6 +4,8 @@
 
 public enum OpKind: String, Sendable, CaseIterable {
     case input, dense, conv2d, batchnorm, asn, relu, maxpool2d, avgpool2d, flatten, add, readout
+    /// The integrate-and-fire family (Docs/neuron-model.md, "IF, LIF and CubaLIF").
+    case integrateAndFire = "if", lif, cubaLIF = "cuba_lif"
 }
 
 /// How dense weights are laid out in the file.
@@ -81,6 +83,112 @@ public struct ASNParameters: Sendable, Equatable {
         }
         return out
     }
+}
+
+/// What an integrate-and-fire neuron does to its membrane after a spike.
+public enum ResetRule: String, Sendable, Equatable {
+    /// v ← v − v_threshold (keeps the surplus: rate coding, Rueckauer et al. 2017).
+    case subtract
+    /// v ← v_reset (NIR's rule; "reset to zero" with v_reset 0).
+    case value
+}
+
+/// An integrate-and-fire neuron of the IF family, in discrete time at one model step (1 ms,
+/// one chip step): NIR's continuous-time equations (IF, LIF, CubaLIF) discretised by forward
+/// Euler, the convention of snnTorch and Norse. τ are in model steps (ms). Per step, with x the
+/// neuron's input current (Σ w·spike height over spikes arriving, plus the layer's bias):
+///
+///     CubaLIF: i ← (1 − 1/τ_syn)·i + (w_in/τ_syn)·x,  drive = i;   otherwise drive = x
+///     IF:      v ← v + r·drive
+///     LIF, CubaLIF: v ← (1 − 1/τ_mem)·v + (r/τ_mem)·drive + v_leak/τ_mem
+///     spike when v > v_threshold; then v ← v − v_threshold (subtract) or v_reset (value),
+///     at once or, with reset timing "next_step", on the next step's v after its update
+///
+/// A spike delivers `spikeHeight` (times the synaptic weights), as a binary ASN spike delivers h.
+/// When a spike's reset acts: at once, after the spike test (NIR, Norse), or on the next
+/// step's membrane after its update (snnTorch: mem[t] = β·mem[t−1] + x[t] − θ·spk[t−1], and for
+/// "value", mem[t] = v_reset). For IF (no decay) and a subtractive reset both are the same.
+public enum ResetTiming: String, Sendable, Equatable {
+    case immediate
+    case nextStep = "next_step"
+}
+
+public struct LIFParameters: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        case integrateAndFire = "if", leaky = "lif", currentBased = "cuba_lif"
+    }
+    public var kind: Kind
+    public var vThreshold: Double
+    public var reset: ResetRule
+    public var resetTiming: ResetTiming
+    public var vReset: Double
+    /// Input resistance: the gain from drive to membrane.
+    public var r: Double
+    /// Membrane time constant in steps (LIF, CubaLIF); infinite for IF.
+    public var tauMem: Double
+    public var vLeak: Double
+    /// Synaptic time constant in steps (CubaLIF); infinite otherwise.
+    public var tauSyn: Double
+    /// Gain from input current to the synaptic current (CubaLIF).
+    public var wIn: Double
+    /// What a spike carries to its targets (multiplied by the weights).
+    public var spikeHeight: Double
+
+    public init(kind: Kind, vThreshold: Double, reset: ResetRule, resetTiming: ResetTiming = .immediate, vReset: Double = 0, r: Double = 1,
+                tauMem: Double = .infinity, vLeak: Double = 0, tauSyn: Double = .infinity, wIn: Double = 1, spikeHeight: Double = 1) {
+        self.kind = kind
+        self.vThreshold = vThreshold
+        self.reset = reset
+        self.resetTiming = resetTiming
+        self.vReset = vReset
+        self.r = r
+        self.tauMem = tauMem
+        self.vLeak = vLeak
+        self.tauSyn = tauSyn
+        self.wIn = wIn
+        self.spikeHeight = spikeHeight
+    }
+
+    /// Time constants in steps: at least one step (forward Euler is unstable below), at most 10^9.
+    public static let tauRange: ClosedRange<Double> = 1...1e9
+    /// Magnitudes of thresholds, gains, potentials and spike heights.
+    public static let magnitudeLimit = 1e12
+
+    /// What is out of range, one sentence each (empty when usable).
+    public var problems: [String] {
+        var out: [String] = []
+        if kind != .integrateAndFire && !Self.tauRange.contains(tauMem) {
+            out.append("tau_mem is \(tauMem) steps; it must be in [1, 1e9] (forward Euler at one step per ms)")
+        }
+        if kind == .currentBased && !Self.tauRange.contains(tauSyn) {
+            out.append("tau_syn is \(tauSyn) steps; it must be in [1, 1e9]")
+        }
+        if !(vThreshold.isFinite && vThreshold > 0 && vThreshold < Self.magnitudeLimit) {
+            out.append("v_threshold is \(vThreshold); it must be in (0, 1e12)")
+        }
+        if !(spikeHeight.isFinite && spikeHeight > 0 && spikeHeight < Self.magnitudeLimit) {
+            out.append("spike_height is \(spikeHeight); it must be in (0, 1e12)")
+        }
+        for (name, v) in [("r", r), ("w_in", wIn)] where !(v.isFinite && v != 0 && abs(v) < Self.magnitudeLimit) {
+            out.append("\(name) is \(v); it must be non-zero with magnitude below 1e12")
+        }
+        for (name, v) in [("v_reset", vReset), ("v_leak", vLeak)] where !(v.isFinite && abs(v) < Self.magnitudeLimit) {
+            out.append("\(name) is \(v); its magnitude must be below 1e12")
+        }
+        if reset == .value && vReset >= vThreshold {
+            out.append("v_reset \(vReset) is not below v_threshold \(vThreshold); the neuron would fire every step after its first spike")
+        }
+        return out
+    }
+}
+
+/// The neuron-model seam: what a spiking node runs as. Every spiking path (the float reference,
+/// the compiler, the emulator) switches on this one enum.
+public enum NeuronModel: Sendable, Equatable {
+    /// The adaptive spiking neuron (binary or graded spikes).
+    case asn(ASNParameters)
+    /// IF, LIF or CubaLIF.
+    case lif(LIFParameters)
 }
 
 public struct Padding2D: Sendable, Equatable {
@@ -201,6 +309,8 @@ public enum NodeAttributes: Sendable {
     case flatten
     case add
     case readout(tauPhi: Double)
+    /// An `if`, `lif` or `cuba_lif` node.
+    case lif(LIFParameters)
 }
 
 public struct Node: Sendable {
@@ -219,6 +329,22 @@ public struct Node: Sendable {
         case .relu(let p): return p
         default: return nil
         }
+    }
+
+    /// The neuron model this node runs as in the spiking network, if it is a spiking node.
+    public var neuronModel: NeuronModel? {
+        switch attributes {
+        case .asn(let p): return .asn(p)
+        case .relu(let p): return p.map { .asn($0) }
+        case .lif(let p): return .lif(p)
+        default: return nil
+        }
+    }
+
+    /// An `if`, `lif` or `cuba_lif` node.
+    public var isIntegrateAndFire: Bool {
+        if case .lif = attributes { return true }
+        return false
     }
 
     public init(name: String, op: OpKind, inputs: [String], attributes: NodeAttributes, shape: [Int] = []) {

@@ -253,7 +253,18 @@ struct ModelParser {
         .flatten: [],
         .add: [],
         .readout: ["tau_phi"],
+        .integrateAndFire: lifKeys(.integrateAndFire),
+        .lif: lifKeys(.leaky),
+        .cubaLIF: lifKeys(.currentBased),
     ]
+
+    /// The fields of an `if`, `lif` or `cuba_lif` node.
+    static func lifKeys(_ kind: LIFParameters.Kind) -> Set<String> {
+        var keys: Set<String> = ["v_threshold", "reset", "reset_timing", "v_reset", "r", "spike_height"]
+        if kind != .integrateAndFire { keys.formUnion(["tau_mem", "v_leak"]) }
+        if kind == .currentBased { keys.formUnion(["tau_syn", "w_in"]) }
+        return keys
+    }
 
     // MARK: nodes
 
@@ -444,6 +455,8 @@ struct ModelParser {
             return .flatten
         case .add:
             return .add
+        case .integrateAndFire, .lif, .cubaLIF:
+            return parseLIF(op, v, obj: obj).map { .lif($0) }
         case .readout:
             let tv = v["tau_phi"] ?? readoutDefault
             guard let tv else {
@@ -509,6 +522,48 @@ struct ModelParser {
         guard ok else { return nil }
         let p = ASNParameters(tauGamma: nums["tau_gamma"]!, tauEta: nums["tau_eta"]!, tauBeta: nums["tau_beta"]!,
                               tauPhi: nums["tau_phi"]!, theta0: nums["theta0"]!, mf: nums["m_f"]!, h: h, spike: spike)
+        for problem in p.problems { bag.error(.paramRange, obj, problem) }
+        return p.problems.isEmpty ? p : nil
+    }
+
+    /// An `if`, `lif` or `cuba_lif` node: every field on the node itself (no defaults), the
+    /// ranges of `LIFParameters.problems`.
+    mutating func parseLIF(_ op: OpKind, _ v: JSONValue, obj: String) -> LIFParameters? {
+        let kind: LIFParameters.Kind = op == .integrateAndFire ? .integrateAndFire : (op == .lif ? .leaky : .currentBased)
+        var ok = true
+        func num(_ key: String, required: Bool) -> Double?? {
+            guard v[key] != nil || required else { return .some(nil) }
+            let d = number(v[key], field: key, obj: obj, required: true, check: { _ in true }, rule: "finite")
+            if d == nil { ok = false }
+            return d.map { .some($0) }
+        }
+        let threshold = num("v_threshold", required: true)
+        let tauMem = kind == .integrateAndFire ? .some(nil) : num("tau_mem", required: true)
+        let tauSyn = kind == .currentBased ? num("tau_syn", required: true) : .some(nil)
+        let vReset = num("v_reset", required: false), r = num("r", required: false), vLeak = num("v_leak", required: false)
+        let wIn = num("w_in", required: false), height = num("spike_height", required: false)
+        var reset = ResetRule.subtract
+        if let rv = v["reset"] {
+            if let s = rv.string, let rule = ResetRule(rawValue: s) { reset = rule } else {
+                bag.error(.fieldValue, obj, "field 'reset' must be \"subtract\" (v ← v − v_threshold) or \"value\" (v ← v_reset), found \(describe(rv))")
+                ok = false
+            }
+        } else {
+            bag.error(.fieldMissing, obj, "field 'reset' is missing; say what a spike does to the membrane",
+                      notes: ["\"subtract\": v ← v − v_threshold (rate-coded conversion, snnTorch's default); \"value\": v ← v_reset (NIR, Norse)"])
+            ok = false
+        }
+        var timing = ResetTiming.immediate
+        if let tv = v["reset_timing"] {
+            if let s = tv.string, let t = ResetTiming(rawValue: s) { timing = t } else {
+                bag.error(.fieldValue, obj, "field 'reset_timing' must be \"immediate\" (after the spike test) or \"next_step\" (on the next step's membrane, as snnTorch), found \(describe(tv))")
+                ok = false
+            }
+        }
+        guard ok, let t = threshold ?? nil else { return nil }
+        let p = LIFParameters(kind: kind, vThreshold: t, reset: reset, resetTiming: timing, vReset: (vReset ?? nil) ?? 0, r: (r ?? nil) ?? 1,
+                              tauMem: (tauMem ?? nil) ?? .infinity, vLeak: (vLeak ?? nil) ?? 0, tauSyn: (tauSyn ?? nil) ?? .infinity,
+                              wIn: (wIn ?? nil) ?? 1, spikeHeight: (height ?? nil) ?? 1)
         for problem in p.problems { bag.error(.paramRange, obj, problem) }
         return p.problems.isEmpty ? p : nil
     }

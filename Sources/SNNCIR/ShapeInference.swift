@@ -110,7 +110,7 @@ public enum ShapeInference {
                 return nil
             }
             return s
-        case .asn, .relu:
+        case .asn, .relu, .lif:
             return ins[0]
         case .maxpool2d(var p), .avgpool2d(var p):
             let s = ins[0]

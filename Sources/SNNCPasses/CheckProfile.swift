@@ -12,6 +12,12 @@ public struct CheckProfile: Pass {
         if let d = unit.profile.asnRefusal(model: unit.model.file) { throw DiagnosticsError([d]) }
         var refusals: [Diagnostic] = []
         for n in unit.model.nodes {
+            if case .lif(let p) = n.attributes {
+                refusals.append(Diagnostic(.error, .neuronModelUnsupported, file: unit.model.file, object: "node '\(n.name)'",
+                                           "this is \(p.kind == .integrateAndFire ? "an IF" : (p.kind == .leaky ? "a LIF" : "a CubaLIF")) neuron (op '\(n.op.rawValue)'); the compiler's fixed-point rules cover the ASN so far",
+                                           notes: ["`snnc simulate` runs it in the float reference; compiling IF, LIF and CubaLIF is the next stage of issue 19"]))
+                continue
+            }
             var graded = false
             if case .asn(let p) = n.attributes, p.spike == .graded { graded = true }
             if case .relu = n.attributes { graded = true }

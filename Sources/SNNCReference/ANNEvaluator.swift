@@ -13,6 +13,8 @@ public enum PreparedOp: Sendable {
     case affine(scale: [Double], shift: [Double])  // batch-norm: per channel y = x·scale + shift
     case asn(ASNParameters, h: Double, transfer: TransferFunction)
     case relu(ASNParameters?)
+    /// An IF-family neuron; analog value max(0, r·x)·spike_height/v_threshold (`lifRate`).
+    case lif(LIFParameters)
     case maxpool(Pool2D, inShape: [Int])
     case avgpool(Pool2D, inShape: [Int])
     case flatten
@@ -76,6 +78,7 @@ public struct PreparedModel: Sendable {
                 let tf = TransferFunction(theta0: p.theta0, mf: p.mf, tauGamma: p.tauGamma, tauEta: p.tauEta)
                 ops.append(.asn(p, h: p.spike == .graded ? 1 : tf.resolve(p.h), transfer: tf))
             case .relu(let p): ops.append(.relu(p))
+            case .lif(let p): ops.append(.lif(p))
             case .maxpool2d(let p): ops.append(.maxpool(p, inShape: inShape))
             case .avgpool2d(let p): ops.append(.avgpool(p, inShape: inShape))
             case .flatten: ops.append(.flatten)
@@ -130,7 +133,7 @@ public struct PreparedModel: Sendable {
             y = denseForward(ins[0], w, b, inF, outF)
         case let .conv(k, b, g):
             y = convForward(ins[0], k, b, g)
-        case .affine, .asn, .relu, .flatten, .readout, .add:
+        case .affine, .asn, .relu, .lif, .flatten, .readout, .add:
             y = ops[i].elementwise(ins) ?? []
         case let .maxpool(p, inShape):
             y = pool(ins[0], windows: poolMap(p, inShape: inShape, outShape: shape), images: 1, max: true)
@@ -204,6 +207,8 @@ extension PreparedOp {
             return p.spike == .graded ? ins[0].map { max(0, $0) } : ins[0].map { tf.f($0, h: h) }
         case .relu:
             return ins[0].map { max(0, $0) }
+        case .lif(let p):
+            return ins[0].map { lifRate($0, p) }
         case .flatten, .readout:
             return ins[0]
         case .add:
@@ -233,6 +238,15 @@ func pool(_ x: [Double], windows: ([Int32], [Int32]), images: Int, max isMax: Bo
         }
     }
     return y
+}
+
+/// The analog value of an IF-family neuron with input x: what a non-leaky IF neuron with
+/// subtractive reset delivers per step on a constant input, max(0, r·x)/v_threshold spikes of
+/// spike_height each (below one spike per step; the leak of LIF and CubaLIF is not modelled).
+/// For a network from `snnc convert --to if` (r = 1, spike_height = v_threshold) it is the ReLU.
+@inline(__always)
+public func lifRate(_ x: Double, _ p: LIFParameters) -> Double {
+    p.spikeHeight == p.vThreshold && p.r == 1 ? max(0, x) : max(0, p.r * x) * (p.spikeHeight / p.vThreshold)
 }
 
 /// Index of the largest value (the first on ties).

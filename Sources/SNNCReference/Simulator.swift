@@ -20,6 +20,9 @@ public struct SimulationOptions: Sendable {
     /// Keep each layer's largest |I|, |S|, Ŝ and ϑ over the run (ImageResult.stateRanges;
     /// `snnc compile --calibrate`).
     public var recordRanges = false
+    /// Keep the spikes and synaptic events so far after every step (ImageResult.spikesSoFar,
+    /// .eventsSoFar; `snnc compare`).
+    public var recordCounts = false
     public init() {}
 }
 
@@ -45,6 +48,10 @@ public struct ImageResult: Sendable {
     /// Per layer, the largest register magnitudes reached (only with `recordRanges`; zero for
     /// the readout).
     public var stateRanges: [StateRange]?
+    /// Spikes of every spiking layer, and synaptic events, from the start to the end of each
+    /// step (only with `recordCounts`).
+    public var spikesSoFar: [Int]?
+    public var eventsSoFar: [Int]?
 
     public init(classes: [Int32], spikesPerLayer: [Int], synapticEvents: Int, finalReadout: [Double] = [],
                 neuronSpikes: [[Int32]]? = nil, raster: [[SpikeEvent]]? = nil, readoutTrace: [[Double]]? = nil) {
@@ -132,7 +139,12 @@ public final class Simulator: Sendable {
         var perNeuron: [[Int32]]? = options.recordNeuronSpikes ? layers.map { [Int32](repeating: 0, count: $0.neurons) } : nil
         var raster: [[SpikeEvent]]? = options.recordRaster ? layers.map { _ in [] } : nil
         var readoutTrace: [[Double]]? = options.recordRaster ? [] : nil
+        var spikesSoFar: [Int]? = options.recordCounts ? [] : nil, eventsSoFar: [Int]? = options.recordCounts ? [] : nil
         for t in 0..<totalSteps {
+            defer {
+                spikesSoFar?.append(spikes.reduce(0, +))
+                eventsSoFar?.append(events)
+            }
             if t > 0 && t % stepsPerFrame == 0 {
                 eventsPerFrame[t / stepsPerFrame - 1] = events - eventsPerFrame.reduce(0, +)
                 injected = currents(frames[t / stepsPerFrame])
@@ -172,6 +184,8 @@ public final class Simulator: Sendable {
         result.arousalEvidence = evidence
         result.arousalTrace = trace
         result.stateRanges = st.ranges
+        result.spikesSoFar = spikesSoFar
+        result.eventsSoFar = eventsSoFar
         return (result, eventsPerFrame)
     }
 }
@@ -257,8 +271,55 @@ struct NetworkState {
     /// Integrates and fires layer `li` (Neuron's column updates); appends (neuron, payload) of
     /// each spike to `fired`, in neuron order.
     mutating func step(_ li: Int, _ l: SpikingLayer, injected: [Double], fired: inout [(Int32, Double)]) {
-        let k = l.constants
         let s = layers[li]
+        let spikes: Int
+        switch l.dynamics {
+        case .asn(let k): spikes = stepASN(l, s, k, injected: injected)
+        case .lif(let k): spikes = stepLIF(l, s, k, injected: injected)
+        }
+        if ranges != nil { recordRange(li, s) }
+        if spikes == 0 { return }
+        fired.reserveCapacity(spikes)
+        // The spike flags eight at a time: most words are zero.
+        var n = 0
+        while n + 8 <= s.neurons {
+            var word = UnsafeRawPointer(s.spiked + n).loadUnaligned(as: UInt64.self)
+            while word != 0 {
+                let j = n + word.trailingZeroBitCount / 8
+                fired.append((Int32(j), s.payload[j]))
+                word &= word &- 1
+            }
+            n += 8
+        }
+        for j in n..<s.neurons where s.spiked[j] != 0 { fired.append((Int32(j), s.payload[j])) }
+    }
+
+    /// An IF-family layer (IFNeuron.swift): the synaptic currents in `current`, the membranes
+    /// in `sDyn`; the readout of an IF-family network integrates and never fires (its
+    /// `readoutS` is the membrane).
+    mutating func stepLIF(_ l: SpikingLayer, _ s: LayerState, _ k: LIFConstants, injected: [Double]) -> Int {
+        l.bias.withUnsafeBufferPointer { bp in
+            if case .injected = l.kind {
+                injected.withUnsafeBufferPointer { inj in
+                    LIFNeuron.integrate(current: s.current, v: s.sDyn, input: UnsafeMutablePointer(mutating: inj.baseAddress!), bias: bp.baseAddress!,
+                                        count: min(inj.count, s.compartments), injected: true, k)
+                }
+            } else {
+                LIFNeuron.integrate(current: s.current, v: s.sDyn, input: s.acc, bias: bp.baseAddress!, count: s.compartments, injected: false, k)
+            }
+        }
+        if l.kind == .readout {
+            readoutS = Array(UnsafeBufferPointer(start: s.sDyn, count: l.compartments))
+            return 0
+        }
+        return withPool(l) { ps, pi in
+            if k.resetNextStep { LIFNeuron.resetPending(v: s.sDyn, poolStart: ps, poolIndex: pi, count: s.neurons, k, spiked: s.spiked) }
+            return LIFNeuron.fire(v: s.sDyn, poolStart: ps, poolIndex: pi, count: s.neurons, k, height: l.h, spiked: s.spiked, payload: s.payload)
+        }
+    }
+
+    /// An ASN layer (Neuron.swift's column updates), or the readout of an ASN network.
+    mutating func stepASN(_ l: SpikingLayer, _ s: LayerState, _ k: NeuronConstants, injected: [Double]) -> Int {
         if case .injected = l.kind {
             // The injected current is only read.
             injected.withUnsafeBufferPointer { inj in
@@ -268,7 +329,7 @@ struct NetworkState {
         } else {
             Neuron.integrate(current: s.current, sDyn: s.sDyn, input: s.acc, count: s.compartments, injected: false, k)
         }
-        let spikes: Int = l.bias.withUnsafeBufferPointer { bp in
+        return l.bias.withUnsafeBufferPointer { bp in
             let bias = bp.baseAddress!, sDyn = s.sDyn
             if l.kind == .readout {
                 readoutS = (0..<l.compartments).map { bias[$0] + sDyn[$0] }
@@ -307,21 +368,12 @@ struct NetworkState {
             return Neuron.fire(sHat: s.sHat, thetaDyn: s.thetaDyn, theta: s.theta, a: bias, b: sDyn, count: s.neurons, k,
                                spiked: s.spiked, payload: s.payload)
         }
-        if ranges != nil { recordRange(li, s) }
-        if spikes == 0 { return }
-        fired.reserveCapacity(spikes)
-        // The spike flags eight at a time: most words are zero.
-        var n = 0
-        while n + 8 <= s.neurons {
-            var word = UnsafeRawPointer(s.spiked + n).loadUnaligned(as: UInt64.self)
-            while word != 0 {
-                let j = n + word.trailingZeroBitCount / 8
-                fired.append((Int32(j), s.payload[j]))
-                word &= word &- 1
-            }
-            n += 8
-        }
-        for j in n..<s.neurons where s.spiked[j] != 0 { fired.append((Int32(j), s.payload[j])) }
+    }
+
+    /// Calls `body` with a pooled layer's compartment lists (nil, nil for an unpooled layer).
+    func withPool<R>(_ l: SpikingLayer, _ body: (UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R) -> R {
+        guard let ps = l.poolStart, let pi = l.poolIndex else { return body(nil, nil) }
+        return ps.withUnsafeBufferPointer { psb in pi.withUnsafeBufferPointer { pib in body(psb.baseAddress, pib.baseAddress) } }
     }
 
     /// Raises layer `li`'s recorded maxima to this step's registers (after integrate and fire).

@@ -90,13 +90,23 @@ final class AlignedDoubles: @unchecked Sendable {
     deinit { base.deallocate() }
 }
 
+/// How a layer's neurons evolve: the seam between the network and its neuron model.
+public enum LayerDynamics: Sendable, Equatable {
+    /// The ASN (Neuron.swift); for the readout of an ASN network, its PSC (τ_β of the layer
+    /// feeding it) and membrane filter (τ_φ).
+    case asn(NeuronConstants)
+    /// IF, LIF, CubaLIF (IFNeuron.swift); for the readout of such a network, `LIFConstants.integrator`.
+    case lif(LIFConstants)
+}
+
 public struct SpikingLayer: Sendable {
     public let name: String
     public let node: Int
     /// The node whose output these spikes are (the max-pool node for pooled layers).
     public let outputNode: Int
     public let kind: LayerKind
-    public let constants: NeuronConstants
+    public let dynamics: LayerDynamics
+    /// The initial threshold ϑ0 of an ASN layer (0 for the others).
     public let theta0: Double
     public let graded: Bool
     /// The payload of a binary spike (h); graded spikes carry ϑ(t_s) instead.
@@ -157,6 +167,7 @@ struct Lowering {
                 }
                 addLayer(i, params: p, h: 1)
             case .readout(let tauPhi): addReadout(i, tauPhi: tauPhi)
+            case .lif(let p): addLayer(i, dynamics: .lif(LIFConstants(p)), theta0: 0, graded: false, h: p.spikeHeight)
             default: break
             }
         }
@@ -170,6 +181,11 @@ struct Lowering {
     }
 
     mutating func addLayer(_ a: Int, params p: ASNParameters, h: Double) {
+        let k = NeuronConstants(tauBeta: p.tauBeta, tauPhi: p.tauPhi, tauEta: p.tauEta, tauGamma: p.tauGamma, theta0: p.theta0, mf: p.mf)
+        addLayer(a, dynamics: .asn(k), theta0: p.theta0, graded: p.spike == .graded, h: h)
+    }
+
+    mutating func addLayer(_ a: Int, dynamics: LayerDynamics, theta0: Double, graded: Bool, h: Double) {
         let obj = "node '\(name(a))'"
         // An ASN followed only by a max-pool becomes one pooled layer.
         var outputNode = a
@@ -188,9 +204,8 @@ struct Lowering {
             poolIndex = pi
         }
         guard let (kind, projections, bias) = inputs(of: a, obj: obj) else { return }
-        let k = NeuronConstants(tauBeta: p.tauBeta, tauPhi: p.tauPhi, tauEta: p.tauEta, tauGamma: p.tauGamma, theta0: p.theta0, mf: p.mf)
-        let layer = SpikingLayer(name: name(a), node: a, outputNode: outputNode, kind: kind, constants: k, theta0: p.theta0,
-                                 graded: p.spike == .graded, h: h, neurons: shape(outputNode).reduce(1, *),
+        let layer = SpikingLayer(name: name(a), node: a, outputNode: outputNode, kind: kind, dynamics: dynamics, theta0: theta0,
+                                 graded: graded, h: h, neurons: shape(outputNode).reduce(1, *),
                                  compartments: shape(a).reduce(1, *), poolStart: poolStart, poolIndex: poolIndex,
                                  bias: bias, projections: projections)
         layerOfOutput[outputNode] = layers.count
@@ -204,12 +219,18 @@ struct Lowering {
             bag.error(.unsupportedPattern, obj, "the readout is fed by the input directly; it needs a spiking layer before it")
             return
         }
-        // The readout's PSC decays with τ_β of the layer that feeds it.
-        let src = layers[projections[0].source]
-        let tauBeta = -1 / log(src.constants.alphaBeta)
-        let k = NeuronConstants(tauBeta: tauBeta, tauPhi: tauPhi, tauEta: 1, tauGamma: 1, theta0: 1, mf: 0)
+        // An ASN network's readout: its PSC decays with τ_β of the layer that feeds it. An
+        // IF-family network's readout integrates.
+        let dynamics: LayerDynamics
+        switch layers[projections[0].source].dynamics {
+        case .asn(let src):
+            let tauBeta = -1 / log(src.alphaBeta)
+            dynamics = .asn(NeuronConstants(tauBeta: tauBeta, tauPhi: tauPhi, tauEta: 1, tauGamma: 1, theta0: 1, mf: 0))
+        case .lif:
+            dynamics = .lif(.integrator)
+        }
         let n = shape(r).reduce(1, *)
-        layers.append(SpikingLayer(name: name(r), node: r, outputNode: r, kind: .readout, constants: k, theta0: 1, graded: false, h: 0,
+        layers.append(SpikingLayer(name: name(r), node: r, outputNode: r, kind: .readout, dynamics: dynamics, theta0: 1, graded: false, h: 0,
                                    neurons: n, compartments: n, poolStart: nil, poolIndex: nil, bias: bias, projections: projections))
     }
 
@@ -259,8 +280,8 @@ struct Lowering {
             bag.error(.unsupportedPattern, obj, "max-pool '\(name(x))' does not follow an ASN; snnc merges max-pooling into the ASN layer before it",
                       notes: ["reorder as … → asn → maxpool2d → …"])
             return nil
-        case .asn, .relu:
-            bag.error(.unsupportedPattern, obj, "input node '\(name(x))' is an ASN that is not yet a layer (it feeds a max-pool and others)")
+        case .asn, .relu, .lif:
+            bag.error(.unsupportedPattern, obj, "input node '\(name(x))' is a spiking node that is not yet a layer (it feeds a max-pool and others)")
             return nil
         case .readout:
             bag.error(.unsupportedPattern, obj, "readout '\(name(x))' feeds another node; a readout must be last")

@@ -16,6 +16,7 @@ struct SNNC: ParsableCommand {
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
         subcommands: [InspectCommand.self, FitCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, CalibrateArousalCommand.self,
+                      ConvertCommand.self, CompareCommand.self,
                       ProfileCommand.self, SynthesizeCommand.self, ReportCommand.self, EmulateCommand.self]
     )
 
@@ -248,6 +249,74 @@ struct SweepCommand: ParsableCommand {
         o.json = json
         o.svgPath = svg
         try finish(Sweep.run(o))
+    }
+}
+
+/// The calibration options shared by convert and compare (Rueckauer et al.'s data-based normalisation).
+struct ConversionFlags: ParsableArguments {
+    @Option(help: "Samples to normalise by (a .csv file or .json data manifest; training data, not the test set).") var calibrate: String?
+    @Option(help: "Use only the first N calibration samples.") var calibrateLimit: Int = 500
+    @Option(help: "Each layer's λ is this percentile of its positive activations.") var percentile: Double = 99.9
+
+    func validate() throws {
+        guard calibrateLimit >= 1 else { throw ValidationError("--calibrate-limit must be at least 1") }
+        guard percentile > 0 && percentile <= 100 else { throw ValidationError("--percentile must be in (0, 100]") }
+    }
+}
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a ReLU or ASN network into a rate-coded IF network (Rueckauer et al. 2017: subtractive reset, data-based normalisation).",
+        discussion: "Each relu and asn node becomes an 'if' node whose v_threshold and spike_height are λ, the chosen percentile of the layer's positive activations on the calibration samples (an exact rewrite of weight normalisation). The tensors are not changed: the weights file is copied beside the output."
+    )
+
+    @Argument(help: "The model file (.json).") var model: String
+    @Option(help: "The neuron model to convert to (only 'if').") var to: String = "if"
+    @Option(name: .shortAndLong, help: "The converted model file to write (.json).") var output: String
+    @OptionGroup var conversion: ConversionFlags
+
+    func validate() throws {
+        guard to == "if" else { throw ValidationError("--to must be 'if' (the rate-coded IF baseline), got '\(to)'") }
+    }
+
+    func run() throws {
+        var o = Convert.Options(modelPath: model, outputPath: output)
+        o.calibratePath = conversion.calibrate
+        o.calibrateLimit = conversion.calibrateLimit
+        o.percentile = conversion.percentile
+        try finish(Convert.run(o))
+    }
+}
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Run a network as it is (ASN, or graded ASN for ReLU) and its rate-coded IF conversion side by side in the float reference.",
+        discussion: "Reports for each: accuracy over time, MT, FR, spikes and synaptic events per sample, and the first step at which accuracy reaches the ANN's less --tolerance points with the spikes and events spent until then."
+    )
+
+    @OptionGroup var common: SimulationFlags
+    @OptionGroup var conversion: ConversionFlags
+    @Option(help: "The target is the ANN's accuracy less this many points.") var tolerance: Double = 0.3
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Draw accuracy against spikes per sample into this SVG file.") var svg: String?
+
+    func validate() throws {
+        guard tolerance >= 0 && tolerance <= 100 else { throw ValidationError("--tolerance must be in [0, 100]") }
+    }
+
+    func run() throws {
+        var o = Compare.Options(modelPath: common.model, dataPath: common.data)
+        o.limit = common.limit
+        o.simulation = common.simulation
+        o.calibratePath = conversion.calibrate
+        o.calibrateLimit = conversion.calibrateLimit
+        o.percentile = conversion.percentile
+        o.tolerancePoints = tolerance
+        o.json = json
+        o.svgPath = svg
+        try finish(Compare.run(o))
     }
 }
 

@@ -55,6 +55,9 @@ let package = Package(
         // OpenBLAS from Debian (libopenblas-dev): the ANN's dense layers and convolutions (im2col)
         // as matrix products over a batch; wrapped once, in SNNCReference/BLAS.swift.
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // HDF5 from Debian (libhdf5-dev, the serial build): NIR files are HDF5; wrapped once, in
+        // SNNCImport/HDF5.swift (a small shim exports the macros Swift cannot import).
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         // The only Swift code that touches json-c: owns reference counts, never leaks.
         .target(name: "SNNCJSON", dependencies: ["CJSONC"]),
         // The IR: diagnostics, tensors (inline or memory-mapped safetensors), the model graph,
@@ -76,8 +79,8 @@ let package = Package(
         .target(name: "SNNCArtefact", dependencies: ["SNNCIR", "SNNCJSON", "CLibCrypto"]),
         // The fixed-point emulator: reads a compiled artefact directory only (Docs/fixed-point.md).
         .target(name: "SNNCEmulator", dependencies: ["SNNCIR", "SNNCJSON", "SNNCArtefact"], swiftSettings: hotLoops),
-        // Other model formats read into the IR: ONNX (Docs/onnx.md).
-        .target(name: "SNNCImport", dependencies: ["SNNCIR", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // Other model formats read into the IR: ONNX (Docs/onnx.md), NIR (Docs/nir.md).
+        .target(name: "SNNCImport", dependencies: ["SNNCIR", "CHDF5", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         // The driver: what each subcommand does, as library code the tests call in-process.
         .target(name: "SNNCDriver", dependencies: ["SNNCIR", "SNNCJSON", "SNNCHardware", "SNNCPasses", "SNNCReference", "SNNCArtefact", "SNNCEmulator", "SNNCImport"]),
         // The thin command-line front end.
@@ -87,6 +90,7 @@ let package = Package(
                 "SNNCDriver",
                 "SNNCPasses",
                 "SNNCReference",
+                "SNNCImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -22,6 +22,8 @@ public enum Compare {
         public var json = false
         public var svgPath: String?
         public var progress = true
+        /// How a .nir model's neurons are read (Docs/nir.md).
+        public var nir = NIROptions()
         public init(modelPath: String, dataPath: String) {
             self.modelPath = modelPath
             self.dataPath = dataPath
@@ -43,7 +45,7 @@ public enum Compare {
 
     public static func run(_ o: Options) -> CommandResult {
         var r = CommandResult()
-        let loaded = ModelFiles.load(path: o.modelPath)
+        let loaded = ModelFiles.load(path: o.modelPath, nir: o.nir)
         guard let model = loaded.model else { return .failure(loaded.diagnostics) }
         r.report(loaded.diagnostics.filter { $0.severity != .error })
         if Convert.spikingNodes(model).isEmpty {

@@ -6,8 +6,8 @@ import SNNCJSON
 
 public enum Inspect {
     /// `displayName`: how the file is named in the output (default: the path as given).
-    public static func run(modelPath: String, json: Bool, displayName: String? = nil) -> CommandResult {
-        let loaded = ModelFiles.load(path: modelPath, displayName: displayName)
+    public static func run(modelPath: String, json: Bool, displayName: String? = nil, nir: NIROptions = NIROptions()) -> CommandResult {
+        let loaded = ModelFiles.load(path: modelPath, displayName: displayName, nir: nir)
         guard let model = loaded.model else { return .failure(loaded.diagnostics) }
         var result = CommandResult()
         result.report(loaded.diagnostics)  // warnings

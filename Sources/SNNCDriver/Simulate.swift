@@ -22,6 +22,8 @@ public enum Simulate {
         public var logitsPath: String?
         /// Run every ASN (and graded relu) at ϑ0 = m_f = this value instead of the file's.
         public var theta0: Double?
+        /// How a .nir model's neurons are read (Docs/nir.md).
+        public var nir = NIROptions()
         public init(modelPath: String, dataPath: String) {
             self.modelPath = modelPath
             self.dataPath = dataPath
@@ -29,8 +31,9 @@ public enum Simulate {
     }
 
     /// Loads model and data and checks they fit each other.
-    public static func prepare(modelPath: String, dataPath: String, limit: Int?, theta0: Double? = nil) -> Result<(Model, Dataset, SpikingNetwork), DiagnosticsError> {
-        let loaded = ModelFiles.load(path: modelPath)
+    public static func prepare(modelPath: String, dataPath: String, limit: Int?, theta0: Double? = nil,
+                               nir: NIROptions = NIROptions()) -> Result<(Model, Dataset, SpikingNetwork), DiagnosticsError> {
+        let loaded = ModelFiles.load(path: modelPath, nir: nir)
         guard var model = loaded.model else { return .failure(DiagnosticsError(loaded.diagnostics)) }
         if let theta0 {
             switch Sweep.withThreshold(model, theta0: theta0) {
@@ -90,7 +93,7 @@ public enum Simulate {
     public static func run(_ o: Options) -> CommandResult {
         var r = CommandResult()
         let prepared: (Model, Dataset, SpikingNetwork)
-        switch prepare(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit, theta0: o.theta0) {
+        switch prepare(modelPath: o.modelPath, dataPath: o.dataPath, limit: o.limit, theta0: o.theta0, nir: o.nir) {
         case .success(let p): prepared = p
         case .failure(let e): return .failure(e.diagnostics)
         }

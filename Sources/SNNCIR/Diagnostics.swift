@@ -48,6 +48,12 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case onnxOpUnsupported = "onnx-op-unsupported"
     case onnxAttribute = "onnx-attribute"
     case onnxDropped = "onnx-dropped"
+    case nirParse = "nir-parse"
+    case nirVersion = "nir-version"
+    case nirGraph = "nir-graph"
+    case nirNodeUnsupported = "nir-node-unsupported"
+    case nirParameter = "nir-parameter"
+    case nirRecurrent = "nir-recurrent"
     // Hardware profiles
     case profileNotFound = "profile-not-found"
     case profileUnsupported = "profile-unsupported"

@@ -4,6 +4,7 @@ import ArgumentParser
 import SNNCDriver
 import SNNCIR
 import SNNCReference
+import SNNCImport
 import SNNCPasses
 #if canImport(Glibc)
 import Glibc
@@ -53,14 +54,15 @@ struct InspectCommand: ParsableCommand {
         abstract: "Validate a model and print one row per node: shape, parameters, ASN neurons, synapses, fan-in, MACs."
     )
 
-    @Argument(help: "The model file (model format v1, Docs/model-format.md).")
+    @Argument(help: "The model file (model format v1, Docs/model-format.md; .onnx; .nir).")
     var model: String
 
     @Flag(help: "Print the table as JSON.")
     var json = false
+    @OptionGroup var nir: NIRFlags
 
     func run() throws {
-        try finish(Inspect.run(modelPath: model, json: json))
+        try finish(Inspect.run(modelPath: model, json: json, nir: nir.options))
     }
 }
 
@@ -158,6 +160,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Run every ASN and graded relu at ϑ0 = m_f = this value (binary spike heights normalised again) instead of the model file's.") var theta0: Double?
     @Option(help: "With --stream: order the samples as runs of this many consecutive samples of one class (a camera that keeps seeing one object while its frames change).") var runs: Int = 1
     @Option(help: "Arousal (the paper's attention): a Table SI4 preset (iris, sonar, mnist, cifar10, cifar100, ilsvrc2012) or t_sa,ϑ0_lp,ϑ0_hp,p1,p2; runs all at ϑ0_lp, all at ϑ0_hp and with arousal, and compares.") var arousal: String?
+    @OptionGroup var nir: NIRFlags
 
     func validate() throws {
         if let t = theta0, !ASNParameters.theta0Range.contains(t) { throw ValidationError("--theta0 must be in [\(ASNParameters.theta0Range.lowerBound), \(ASNParameters.theta0Range.upperBound)], got \(t)") }
@@ -167,6 +170,7 @@ struct SimulateCommand: ParsableCommand {
         }
         if arousal != nil && (stream != nil || annOnly || theta0 != nil) { throw ValidationError("--arousal runs on its own: without --stream, --ann-only or --theta0") }
         if logits != nil && !annOnly { throw ValidationError("--logits needs --ann-only") }
+        if nir.options != NIROptions() && (arousal != nil || stream != nil) { throw ValidationError("--nir-convention and --nir-dt apply to a plain run (not --stream or --arousal)") }
     }
 
     func run() throws {
@@ -179,6 +183,7 @@ struct SimulateCommand: ParsableCommand {
             return
         }
         var o = Simulate.Options(modelPath: common.model, dataPath: common.data)
+        o.nir = nir.options
         o.theta0 = theta0
         o.annOnly = annOnly
         o.logitsPath = logits
@@ -195,6 +200,23 @@ struct SimulateCommand: ParsableCommand {
 }
 
 /// Model, data and simulation flags shared by `simulate` and `sweep`.
+/// How a .nir model is read (Docs/nir.md): the framework convention and the model step.
+struct NIRFlags: ParsableArguments {
+    @Option(help: "For a .nir model: whose conventions its neurons follow — snntorch (dt 1e-4 s, subtractive reset on the next step), norse (dt 1e-3 s, reset to v_reset), nir (the spec's reset to v_reset, dt 1e-4 s).")
+    var nirConvention: String = NIROptions.Convention.snntorch.rawValue
+    @Option(help: "For a .nir model: the model step in the file's time unit (default: the convention's).")
+    var nirDt: Double?
+
+    func validate() throws {
+        guard NIROptions.Convention(rawValue: nirConvention) != nil else {
+            throw ValidationError("--nir-convention must be one of \(NIROptions.Convention.allCases.map(\.rawValue).joined(separator: ", ")), got '\(nirConvention)'")
+        }
+        if let nirDt, !(nirDt.isFinite && nirDt > 0) { throw ValidationError("--nir-dt must be a positive number") }
+    }
+
+    var options: NIROptions { NIROptions(convention: NIROptions.Convention(rawValue: nirConvention) ?? .snntorch, dt: nirDt) }
+}
+
 struct SimulationFlags: ParsableArguments {
     @Argument(help: "The model file.") var model: String
     @Option(help: "The data set: a .csv file or a .json data manifest (Docs/data-format.md).") var data: String
@@ -298,6 +320,7 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var common: SimulationFlags
     @OptionGroup var conversion: ConversionFlags
+    @OptionGroup var nir: NIRFlags
     @Option(help: "The target is the ANN's accuracy less this many points.") var tolerance: Double = 0.3
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Draw accuracy against spikes per sample into this SVG file.") var svg: String?
@@ -308,6 +331,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         var o = Compare.Options(modelPath: common.model, dataPath: common.data)
+        o.nir = nir.options
         o.limit = common.limit
         o.simulation = common.simulation
         o.calibratePath = conversion.calibrate

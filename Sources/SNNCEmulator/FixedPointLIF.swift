@@ -1,0 +1,60 @@
+// The IF family (IF, LIF, CubaLIF) in integers — the rules of Docs/fixed-point.md, "The IF
+// family", in the same order and with the same names. Rounding, multipliers and saturation are
+// FixedPointASN's (one definition of each). Change one, change the other.
+import SNNCIR
+
+/// Per-layer integer constants of an IF-family layer.
+public struct LIFFixedConstants: Sendable, Equatable {
+    /// Multiplier bits (decay_bits).
+    public var k: Int
+    /// (1 − 1/τ_mem)·2^k, or 2^k for IF (no decay); (1 − 1/τ_syn)·2^k for CubaLIF.
+    public var memDecay: Int64, synDecay: Int64
+    public var currentBased: Bool
+    /// v_threshold, v_reset and the leak v_leak/τ_mem, in the layer's state LSBs.
+    public var threshold: Int64, vReset: Int64, leak: Int64
+    /// Reset by subtracting the threshold (else to v_reset); on the next step (else at once).
+    public var subtract: Bool, nextStep: Bool
+
+    public init(k: Int, memDecay: Int64, synDecay: Int64 = 0, currentBased: Bool = false, threshold: Int64, vReset: Int64 = 0, leak: Int64 = 0,
+                subtract: Bool, nextStep: Bool = false) {
+        self.k = k
+        self.memDecay = memDecay
+        self.synDecay = synDecay
+        self.currentBased = currentBased
+        self.threshold = threshold
+        self.vReset = vReset
+        self.leak = leak
+        self.subtract = subtract
+        self.nextStep = nextStep
+    }
+}
+
+public enum FixedPointLIF {
+    /// Steps 1–2 for one compartment: `x` is this step's input — the synaptic sum plus the bias
+    /// (the compiler folded the input gains into both), or the host current of an input layer.
+    /// CubaLIF: i ← mul(d_syn, i) + x, saturated to current_bits, and the drive is i; otherwise
+    /// the drive is x. Then v ← mul(d_mem, v) + drive + leak, saturated to activation_bits.
+    @inline(__always)
+    public static func integrate(i: inout Int64, v: inout Int64, x: Int64, _ k: LIFFixedConstants, _ num: FixedNumerics, _ mode: RoundingMode,
+                                 _ overflow: inout Int64) {
+        var drive = x
+        if k.currentBased {
+            i = FixedPointASN.fit(FixedPointASN.mul(k.synDecay, i, k.k, mode) &+ x, bits: num.currentBits, wrap: num.wrap, &overflow)
+            drive = i
+        }
+        v = FixedPointASN.fit(FixedPointASN.mul(k.memDecay, v, k.k, mode) &+ drive &+ k.leak, bits: num.activationBits, wrap: num.wrap, &overflow)
+    }
+
+    /// The reset of one compartment: v − θ (saturated) or v_reset. Step 3 applies it to every
+    /// compartment of a neuron that spiked in the previous step (reset timing "next_step"),
+    /// step 5 to those of a neuron spiking now (timing "immediate").
+    @inline(__always)
+    public static func reset(_ v: Int64, _ k: LIFFixedConstants, _ num: FixedNumerics, _ overflow: inout Int64) -> Int64 {
+        k.subtract ? FixedPointASN.fit(v &- k.threshold, bits: num.activationBits, wrap: num.wrap, &overflow) : k.vReset
+    }
+
+    /// Step 4: a neuron spikes when its activation — its membrane, or the largest membrane of
+    /// its compartments when max-pooled — exceeds the threshold.
+    @inline(__always)
+    public static func spikes(activation a: Int64, _ k: LIFFixedConstants) -> Bool { a > k.threshold }
+}

@@ -16,3 +16,37 @@ public enum ModelFiles {
         return ModelLoader.load(path: path, displayName: displayName)
     }
 }
+
+/// A value of an imported graph (ONNX, NIR) as snnc sees it: the snnc node producing it, its
+/// shape in the source's channels-first order ([C, H, W] or [F], no batch), and for a flattened
+/// C×H×W value that shape (the dense layer reading it permutes its columns to channels-last).
+struct ImportedValue {
+    var node: String
+    var shape: [Int]
+    var flattenedFrom: [Int]?
+}
+
+/// A model's name from its file: the last path component without the format's extension.
+func modelBaseName(_ path: String, dropping ext: String) -> String {
+    let last = path.split(separator: "/").last.map(String.init) ?? path
+    return last.lowercased().hasSuffix(ext) ? String(last.dropLast(ext.count)) : last
+}
+
+/// Dense weights [out][in] whose input is a flattened C×H×W value (`flattenedFrom`), columns
+/// permuted from the source's channel-major (c, h, w) order to snnc's channels-last (h, w, c);
+/// unchanged without one. The one definition for every importer.
+func channelsLastColumns(_ w: [Double], inF: Int, outF: Int, flattenedFrom s: [Int]?) -> [Double] {
+    guard let s, s.count == 3, s[0] > 1 else { return w }
+    let (c, h, wd) = (s[0], s[1], s[2])
+    var permuted = w
+    for o in 0..<outF {
+        for y in 0..<h {
+            for x in 0..<wd {
+                for ch in 0..<c {
+                    permuted[o * inF + (y * wd + x) * c + ch] = w[o * inF + (ch * h + y) * wd + x]
+                }
+            }
+        }
+    }
+    return permuted
+}

@@ -86,18 +86,7 @@ public enum NIRLoader {
         return LoadResult(model: bag.hasErrors ? nil : model, diagnostics: bag.items)
     }
 
-    static func baseName(_ path: String) -> String {
-        let last = path.split(separator: "/").last.map(String.init) ?? path
-        return isNIR(last) ? String(last.dropLast(4)) : last
-    }
-}
-
-/// A value of the NIR graph as snnc sees it: the snnc node producing it, its shape in NIR's
-/// order ([C, H, W] or [F]), and for a flattened C×H×W value that shape.
-struct NIRValue {
-    var node: String
-    var shape: [Int]
-    var flattenedFrom: [Int]?
+    static func baseName(_ path: String) -> String { modelBaseName(path, dropping: ".nir") }
 }
 
 struct NIRReader {
@@ -105,7 +94,7 @@ struct NIRReader {
     let options: NIROptions
     var bag: DiagnosticBag
     var nodes: [Node] = []
-    var values: [String: NIRValue] = [:]
+    var values: [String: ImportedValue] = [:]
 
     init(file: HDF5File, options: NIROptions, bag: DiagnosticBag) {
         self.file = file
@@ -257,7 +246,7 @@ struct NIRReader {
     }
 
     /// The value feeding node `n`: its one input, or the sum of several (an `add` node).
-    mutating func input(_ n: String, _ ins: [String]) -> NIRValue? {
+    mutating func input(_ n: String, _ ins: [String]) -> ImportedValue? {
         let vs = ins.compactMap { values[$0] }
         guard vs.count == ins.count else { return nil }
         if vs.count == 1 { return vs[0] }
@@ -267,7 +256,7 @@ struct NIRReader {
         }
         let sum = extraName(n, "sum")
         add(sum, .add, vs.map(\.node), .add)
-        return NIRValue(node: sum, shape: vs[0].shape, flattenedFrom: vs[0].flattenedFrom)
+        return ImportedValue(node: sum, shape: vs[0].shape, flattenedFrom: vs[0].flattenedFrom)
     }
 
     mutating func map(_ n: String, type t: String, inputs ins: [String]) -> Bool {
@@ -282,7 +271,7 @@ struct NIRReader {
             // [C, H, W] → channels-last [H, W, C]; [H, W] is one channel.
             let irShape = shape.count == 3 ? [shape[1], shape[2], shape[0]] : (shape.count == 2 ? [shape[0], shape[1], 1] : shape)
             add(n, .input, [], .input(shape: irShape))
-            values[n] = NIRValue(node: n, shape: shape.count == 2 ? [1] + shape : shape)
+            values[n] = ImportedValue(node: n, shape: shape.count == 2 ? [1] + shape : shape)
             return true
         }
         guard let x = input(n, ins) else { return false }
@@ -290,7 +279,7 @@ struct NIRReader {
         case "Output":
             // The class is the largest integrated input: behind a spiking layer, its spike count.
             add(n, .readout, [x.node], .readout(tauPhi: NIRLoader.readoutTauPhi))
-            values[n] = NIRValue(node: n, shape: x.shape)
+            values[n] = ImportedValue(node: n, shape: x.shape)
         case "Affine", "Linear":
             guard let w = array(n, "weight") else { return false }
             guard w.shape.count == 2 else {
@@ -304,17 +293,7 @@ struct NIRReader {
                           notes: x.shape.count > 1 ? ["put a Flatten before it"] : [])
                 return false
             }
-            var weight = w.values
-            if let from = x.flattenedFrom, from.count == 3, from[0] > 1 {
-                // Columns in NIR's C, H, W order → snnc's H, W, C.
-                let (c, h, wd) = (from[0], from[1], from[2])
-                weight = [Double](repeating: 0, count: w.values.count)
-                for o in 0..<outF {
-                    for ci in 0..<c { for y in 0..<h { for xx in 0..<wd {
-                        weight[o * inF + (y * wd + xx) * c + ci] = w.values[o * inF + (ci * h + y) * wd + xx]
-                    } } }
-                }
-            }
+            let weight = channelsLastColumns(w.values, inF: inF, outF: outF, flattenedFrom: x.flattenedFrom)
             var bias: Tensor? = nil
             if t == "Affine" {
                 guard let b = array(n, "bias") else { return false }
@@ -325,7 +304,7 @@ struct NIRReader {
                 bias = Tensor(shape: [outF], values: b.values)
             }
             add(n, .dense, [x.node], .dense(Dense(weight: Tensor(shape: [outF, inF], values: weight), bias: bias, layout: .outIn, inFeatures: inF, outFeatures: outF)))
-            values[n] = NIRValue(node: n, shape: [outF])
+            values[n] = ImportedValue(node: n, shape: [outF])
         case "Scale":
             guard let s = uniform(n, "scale") else { return false }
             addScale(n, input: x, by: s)
@@ -366,15 +345,18 @@ struct NIRReader {
             add(n, .conv2d, [x.node], .conv2d(conv))
             // The output size, as shape inference will find it (checked again there).
             let (h, wd) = (x.shape[1], x.shape[2])
-            let (ph, pw): (Int, Int)
-            switch padding {
-            case .explicit(let p): (ph, pw) = (p.top + p.bottom, p.left + p.right)
-            case .valid: (ph, pw) = (0, 0)
-            case .same: (ph, pw) = (-1, -1)
+            var oh = (h + stride.0 - 1) / stride.0, ow = (wd + stride.1 - 1) / stride.1  // "same"
+            if case .same = padding {} else {
+                let p: Padding2D
+                if case .explicit(let e) = padding { p = e } else { p = .zero }
+                guard let a = ShapeInference.outputSize(input: h, window: w.shape[2], stride: stride.0, dilation: dilation.0, padBefore: p.top, padAfter: p.bottom),
+                      let b = ShapeInference.outputSize(input: wd, window: w.shape[3], stride: stride.1, dilation: dilation.1, padBefore: p.left, padAfter: p.right) else {
+                    bag.error(.nirGraph, obj, "the kernel does not fit the [\(h), \(wd)] input")
+                    return false
+                }
+                (oh, ow) = (a, b)
             }
-            let oh = ph < 0 ? (h + stride.0 - 1) / stride.0 : (h + ph - dilation.0 * (w.shape[2] - 1) - 1) / stride.0 + 1
-            let ow = pw < 0 ? (wd + stride.1 - 1) / stride.1 : (wd + pw - dilation.1 * (w.shape[3] - 1) - 1) / stride.1 + 1
-            values[n] = NIRValue(node: n, shape: [w.shape[0], max(oh, 0), max(ow, 0)])
+            values[n] = ImportedValue(node: n, shape: [w.shape[0], oh, ow])
         case "SumPool2d", "AvgPool2d":
             guard x.shape.count == 3 else {
                 bag.error(.nirGraph, obj, "pooling needs a [C, H, W] input, found \(x.shape)")
@@ -387,8 +369,12 @@ struct NIRReader {
             }
             let stride = s == (0, 0) ? k : s
             let pool = Pool2D(sizeH: k.0, sizeW: k.1, strideH: stride.0, strideW: stride.1, paddingSpec: .valid, padding: .zero)
-            let oh = (x.shape[1] - k.0) / stride.0 + 1, ow = (x.shape[2] - k.1) / stride.1 + 1
-            let pooled = NIRValue(node: t == "AvgPool2d" ? n : extraName(n, "avg"), shape: [x.shape[0], oh, ow])
+            guard let oh = ShapeInference.outputSize(input: x.shape[1], window: k.0, stride: stride.0, dilation: 1, padBefore: 0, padAfter: 0),
+                  let ow = ShapeInference.outputSize(input: x.shape[2], window: k.1, stride: stride.1, dilation: 1, padBefore: 0, padAfter: 0) else {
+                bag.error(.nirGraph, obj, "the \(k.0)×\(k.1) window does not fit the [\(x.shape[1]), \(x.shape[2])] input")
+                return false
+            }
+            let pooled = ImportedValue(node: t == "AvgPool2d" ? n : extraName(n, "avg"), shape: [x.shape[0], oh, ow])
             add(pooled.node, .avgpool2d, [x.node], .avgpool2d(pool))
             if t == "SumPool2d" {
                 addScale(n, input: pooled, by: Double(k.0 * k.1))
@@ -398,7 +384,7 @@ struct NIRReader {
         case "Flatten":
             let total = x.shape.reduce(1, *)
             add(n, .flatten, [x.node], .flatten)
-            values[n] = NIRValue(node: n, shape: [total], flattenedFrom: x.shape.count == 3 ? x.shape : nil)
+            values[n] = ImportedValue(node: n, shape: [total], flattenedFrom: x.shape.count == 3 ? x.shape : nil)
         case "IF", "LIF", "CubaLIF", "Threshold", "I":
             guard let p = neuron(n, type: t) else { return false }
             if t == "I" {
@@ -418,7 +404,7 @@ struct NIRReader {
             }
             let op: OpKind = t == "IF" ? .integrateAndFire : (t == "CubaLIF" ? .cubaLIF : .lif)
             add(n, op, [x.node], .lif(p))
-            values[n] = NIRValue(node: n, shape: x.shape, flattenedFrom: x.flattenedFrom)
+            values[n] = ImportedValue(node: n, shape: x.shape, flattenedFrom: x.flattenedFrom)
         default:
             bag.error(.nirNodeUnsupported, obj, "type \(t) is not supported")
             return false
@@ -430,13 +416,13 @@ struct NIRReader {
     var consumers: [String: [String]] = [:]
 
     /// A per-channel scale as a batch-norm with mean 0, variance 1, ε 0 (exact: y = s·x).
-    mutating func addScale(_ n: String, input x: NIRValue, by s: Double) {
+    mutating func addScale(_ n: String, input x: ImportedValue, by s: Double) {
         let c = x.shape.count == 3 ? x.shape[0] : 1
         let ones = Tensor(shape: [c], values: [Double](repeating: 1, count: c))
         let zeros = Tensor(shape: [c], values: [Double](repeating: 0, count: c))
         let bn = BatchNorm(gamma: Tensor(shape: [c], values: [Double](repeating: s, count: c)), beta: zeros, mean: zeros, variance: ones, eps: 0)
         add(n, .batchnorm, [x.node], .batchnorm(bn))
-        values[n] = NIRValue(node: n, shape: x.shape, flattenedFrom: x.flattenedFrom)
+        values[n] = ImportedValue(node: n, shape: x.shape, flattenedFrom: x.flattenedFrom)
     }
 
     /// An IF-family node's parameters, discretised at the model step.

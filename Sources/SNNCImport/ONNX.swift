@@ -48,19 +48,7 @@ public enum ONNXLoader {
         return LoadResult(model: bag.hasErrors ? nil : model, diagnostics: bag.items)
     }
 
-    static func baseName(_ path: String) -> String {
-        let last = path.split(separator: "/").last.map(String.init) ?? path
-        return last.hasSuffix(".onnx") ? String(last.dropLast(5)) : last
-    }
-}
-
-/// A value of the ONNX graph as snnc sees it: the snnc node producing it, its shape in ONNX's
-/// order without the batch ([C, H, W] or [F]), and for a flattened C×H×W value that shape
-/// (the dense layer reading it permutes its columns).
-struct ONNXValue {
-    var node: String
-    var shape: [Int]
-    var flattenedFrom: [Int]?
+    static func baseName(_ path: String) -> String { modelBaseName(path, dropping: ".onnx") }
 }
 
 struct ONNXReader {
@@ -68,7 +56,7 @@ struct ONNXReader {
     let baseDirectory: String
     var bag: DiagnosticBag
     var nodes: [Node] = []
-    var values: [String: ONNXValue] = [:]
+    var values: [String: ImportedValue] = [:]
     /// Initializers and Constant outputs, as doubles with their dims.
     var constants: [String: (dims: [Int], data: [Double])] = [:]
     var usedNames: Set<String> = []
@@ -128,7 +116,7 @@ struct ONNXReader {
         nodes.append(Node(name: inputName, op: .input, inputs: [], attributes: .input(shape: hwc)))
         // With a leading Transpose only its output is the network's input (NCHW): the raw
         // NHWC tensor itself feeds nothing else.
-        let value = ONNXValue(node: inputName, shape: transposed ? [hwc[2], hwc[0], hwc[1]] : inputShape)
+        let value = ImportedValue(node: inputName, shape: transposed ? [hwc[2], hwc[0], hwc[1]] : inputShape)
         if !transposed { values[input.name] = value }
         let outputs = Set(graph.output.map(\.name))
         for (i, n) in graph.node.enumerated() {
@@ -346,7 +334,7 @@ struct ONNXReader {
         return name
     }
 
-    mutating func value(_ n: Onnx_NodeProto, _ i: Int) -> ONNXValue? {
+    mutating func value(_ n: Onnx_NodeProto, _ i: Int) -> ImportedValue? {
         if i < n.input.count, refused.contains(n.input[i]) { return nil }
         guard i < n.input.count, let v = values[n.input[i]] else {
             let what = i < n.input.count ? "'\(n.input[i])'" : "missing"
@@ -380,10 +368,10 @@ struct ONNXReader {
         }
         let name = unique(n.name.isEmpty ? (n.output.first ?? n.opType) : n.name)
         nodes.append(Node(name: name, op: op, inputs: inputs, attributes: attrs))
-        if let out = n.output.first { values[out] = ONNXValue(node: name, shape: shape, flattenedFrom: flattenedFrom) }
+        if let out = n.output.first { values[out] = ImportedValue(node: name, shape: shape, flattenedFrom: flattenedFrom) }
     }
 
-    func alias(_ n: Onnx_NodeProto, _ v: ONNXValue) -> [String: ONNXValue] {
+    func alias(_ n: Onnx_NodeProto, _ v: ImportedValue) -> [String: ImportedValue] {
         var out = values
         if let o = n.output.first { out[o] = v }
         return out
@@ -488,11 +476,11 @@ struct ONNXReader {
     }
 
     /// An average over the whole [C, H, W] map (GlobalAveragePool, ReduceMean over H and W).
-    func wholeMap(_ v: ONNXValue) -> Pool2D {
+    func wholeMap(_ v: ImportedValue) -> Pool2D {
         Pool2D(sizeH: v.shape[1], sizeW: v.shape[2], strideH: v.shape[1], strideW: v.shape[2], paddingSpec: .valid, padding: .zero)
     }
 
-    mutating func flatten(_ n: Onnx_NodeProto, _ v: ONNXValue) {
+    mutating func flatten(_ n: Onnx_NodeProto, _ v: ImportedValue) {
         if v.shape.count == 1 {
             values = alias(n, v)
             return
@@ -567,19 +555,7 @@ struct ONNXReader {
                 out[o * inF + i] = outIn ? w[o * inF + i] : w[i * outF + o]
             }
         }
-        guard let s = flattenedFrom else { return out }
-        let (c, h, wd) = (s[0], s[1], s[2])
-        var permuted = out
-        for o in 0..<outF {
-            for y in 0..<h {
-                for x in 0..<wd {
-                    for ch in 0..<c {
-                        permuted[o * inF + (y * wd + x) * c + ch] = out[o * inF + (ch * h + y) * wd + x]
-                    }
-                }
-            }
-        }
-        return permuted
+        return channelsLastColumns(out, inF: inF, outF: outF, flattenedFrom: flattenedFrom)
     }
 
     mutating func gemm(_ n: Onnx_NodeProto) {

@@ -1,12 +1,137 @@
-// HDF5's property-list, type and access-flag identifiers are macros over library globals that
-// Swift cannot import; these functions hand them over. Used only by Sources/SNNCImport/HDF5.swift.
+// HDF5 for snnc's NIR reader. Used only by Sources/SNNCImport/HDF5.swift.
+//
+// libhdf5 is not safe on hostile files (the fuzzer finds heap overflows in its global-heap
+// reader within seconds), so snnc never calls it in its own process: HDF5.swift forks a child
+// that runs snnc_hdf5_dump below — plain C, no Swift runtime — and reads what it writes to a
+// pipe. A child that crashes, loops or writes garbage costs the parent a diagnostic, not its
+// life. The dump is a flat list of records (all integers little-endian):
+//   'G' u32 n, path[n]                                  a group
+//   'N' u32 n, path[n], u32 rank, u64 dims[rank], f64 values[Π dims]   a numeric dataset
+//   'S' u32 n, path[n], u32 rank, u64 dims[rank], then per element u32 m, bytes[m]
+//   'X' u32 n, path[n]                                  a dataset of another type (skipped)
+//   'E'                                                 the end (absent: the child failed)
 #include <hdf5.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-static inline hid_t snnc_h5p_default(void) { return H5P_DEFAULT; }
-static inline hid_t snnc_h5s_all(void) { return H5S_ALL; }
-static inline hid_t snnc_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
-static inline hid_t snnc_h5t_c_s1(void) { return H5T_C_S1; }
-static inline unsigned snnc_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
-static inline hid_t snnc_h5e_default(void) { return H5E_DEFAULT; }
-/// Silences HDF5's error stack printing (snnc reports its own diagnostics).
-static inline void snnc_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+#define SNNC_H5_MAX_RANK 8
+#define SNNC_H5_MAX_ELEMENTS (1u << 28)
+#define SNNC_H5_MAX_STRING (1u << 20)
+
+typedef struct { int fd; int failed; } snnc_h5_out;
+
+static inline void snnc_h5_write(snnc_h5_out *o, const void *p, size_t n) {
+    const char *c = (const char *)p;
+    while (n > 0 && !o->failed) {
+        ssize_t w = write(o->fd, c, n);
+        if (w <= 0) { o->failed = 1; return; }
+        c += w;
+        n -= (size_t)w;
+    }
+}
+
+static inline void snnc_h5_u32(snnc_h5_out *o, uint32_t v) { snnc_h5_write(o, &v, 4); }
+static inline void snnc_h5_u64(snnc_h5_out *o, uint64_t v) { snnc_h5_write(o, &v, 8); }
+
+static inline void snnc_h5_head(snnc_h5_out *o, char tag, const char *path) {
+    size_t n = strnlen(path, 4096);
+    snnc_h5_write(o, &tag, 1);
+    snnc_h5_u32(o, (uint32_t)n);
+    snnc_h5_write(o, path, n);
+}
+
+static inline void snnc_h5_dataset(snnc_h5_out *o, hid_t file, const char *path) {
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+    if (d < 0) { snnc_h5_head(o, 'X', path); return; }
+    hid_t space = H5Dget_space(d), type = H5Dget_type(d);
+    int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+    hsize_t dims[SNNC_H5_MAX_RANK];
+    uint64_t count = 1;
+    int ok = type >= 0 && rank >= 0 && rank <= SNNC_H5_MAX_RANK && H5Sget_simple_extent_dims(space, dims, NULL) >= 0;
+    for (int k = 0; ok && k < rank; k++) {
+        if (dims[k] > SNNC_H5_MAX_ELEMENTS || count * dims[k] > SNNC_H5_MAX_ELEMENTS) ok = 0; else count *= dims[k];
+    }
+    H5T_class_t cls = ok ? H5Tget_class(type) : H5T_NO_CLASS;
+    if (ok && (cls == H5T_INTEGER || cls == H5T_FLOAT)) {
+        double *v = (double *)malloc((size_t)(count ? count : 1) * sizeof(double));
+        if (v && (count == 0 || H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)) {
+            snnc_h5_head(o, 'N', path);
+            snnc_h5_u32(o, (uint32_t)rank);
+            for (int k = 0; k < rank; k++) snnc_h5_u64(o, dims[k]);
+            snnc_h5_write(o, v, (size_t)count * sizeof(double));
+        } else {
+            snnc_h5_head(o, 'X', path);
+        }
+        free(v);
+    } else if (ok && cls == H5T_STRING) {
+        int variable = H5Tis_variable_str(type) > 0;
+        size_t size = H5Tget_size(type);
+        hid_t mem = H5Tcopy(H5T_C_S1);
+        int readable = mem >= 0;
+        char **ptrs = NULL;
+        char *fixed = NULL;
+        if (readable && variable) {
+            readable = H5Tset_size(mem, H5T_VARIABLE) >= 0 && H5Tset_cset(mem, H5T_CSET_UTF8) >= 0;
+            ptrs = (char **)calloc((size_t)(count ? count : 1), sizeof(char *));
+            readable = readable && ptrs && (count == 0 || H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs) >= 0);
+        } else if (readable) {
+            readable = size > 0 && size <= SNNC_H5_MAX_STRING && (uint64_t)size * count <= SNNC_H5_MAX_ELEMENTS
+                       && H5Tset_size(mem, size) >= 0;
+            fixed = readable ? (char *)calloc((size_t)(count ? count : 1), size) : NULL;
+            readable = readable && fixed && (count == 0 || H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, fixed) >= 0);
+        }
+        if (readable) {
+            snnc_h5_head(o, 'S', path);
+            snnc_h5_u32(o, (uint32_t)rank);
+            for (int k = 0; k < rank; k++) snnc_h5_u64(o, dims[k]);
+            for (uint64_t i = 0; i < count; i++) {
+                const char *s = variable ? ptrs[i] : fixed + i * size;
+                size_t m = s ? strnlen(s, variable ? SNNC_H5_MAX_STRING : size) : 0;
+                snnc_h5_u32(o, (uint32_t)m);
+                snnc_h5_write(o, s, m);
+            }
+        } else {
+            snnc_h5_head(o, 'X', path);
+        }
+        free(ptrs);  // the strings themselves die with the child
+        free(fixed);
+        if (mem >= 0) H5Tclose(mem);
+    } else {
+        snnc_h5_head(o, 'X', path);
+    }
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
+    H5Dclose(d);
+}
+
+typedef struct { snnc_h5_out *out; hid_t file; unsigned long objects; } snnc_h5_walk;
+
+static inline herr_t snnc_h5_visit(hid_t obj, const char *name, const H5O_info_t *info, void *data) {
+    (void)obj;
+    snnc_h5_walk *w = (snnc_h5_walk *)data;
+    if (++w->objects > 100000 || w->out->failed) return -1;
+    char path[4200];
+    if (strcmp(name, ".") == 0) strcpy(path, "/");
+    else { path[0] = '/'; strncpy(path + 1, name, 4097); path[4098] = 0; }
+    if (info->type == H5O_TYPE_GROUP) snnc_h5_head(w->out, 'G', path);
+    else if (info->type == H5O_TYPE_DATASET) snnc_h5_dataset(w->out, w->file, path);
+    return 0;
+}
+
+/// Writes the dump of the HDF5 file at `path` to `fd`; 0 on success. Meant for a forked child.
+static inline int snnc_hdf5_dump(const char *path, int fd) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    snnc_h5_out out = { fd, 0 };
+    if (H5Fis_hdf5(path) <= 0) return 2;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return 3;
+    snnc_h5_walk w = { &out, f, 0 };
+    herr_t r = H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_INC, snnc_h5_visit, &w, H5O_INFO_BASIC);
+    H5Fclose(f);
+    if (r < 0 || out.failed) return 4;
+    char end = 'E';
+    snnc_h5_write(&out, &end, 1);
+    return out.failed ? 4 : 0;
+}

@@ -32,6 +32,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// An ONNX model (first file of a container, or the whole input; the rest its external data
     /// files), imported, lowered and, when small, compiled for `generic` like `model`.
     case onnx
+    /// A NIR graph (HDF5, through libhdf5), imported, lowered and, when small, compiled like `model`.
+    case nir
 }
 
 /// What one run ended with: the diagnostic ids reported (empty when the input was accepted).
@@ -142,10 +144,11 @@ public enum Fuzz {
     static func run(_ target: FuzzTarget, _ bytes: [UInt8], in dir: String) -> FuzzOutcome {
         func materialise(_ bytes: [UInt8], defaultName: String) -> [String] { Self.materialise(bytes, defaultName: defaultName, in: dir) }
         switch target {
-        case .model, .onnx:
-            let paths = materialise(bytes, defaultName: target == .onnx ? "model.onnx" : "model.json")
+        case .model, .onnx, .nir:
+            let name = target == .onnx ? "model.onnx" : (target == .nir ? "model.nir" : "model.json")
+            let paths = materialise(bytes, defaultName: name)
             guard let path = paths.first else { return FuzzOutcome(accepted: false, ids: []) }
-            let loaded = target == .onnx ? ONNXLoader.load(path: path) : ModelLoader.load(path: path)
+            let loaded = target == .model ? ModelLoader.load(path: path) : ModelFiles.load(path: path)
             guard let model = loaded.model else { return FuzzOutcome(accepted: false, ids: ids(loaded.diagnostics)) }
             _ = GraphStats.table(model)
             var errors: [String] = []

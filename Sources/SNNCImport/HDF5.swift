@@ -1,157 +1,182 @@
-// The only Swift code that calls HDF5 (Debian's libhdf5-dev, through the CHDF5 shim): a read-only
-// view of an HDF5 file as groups and datasets — what a NIR file is (Docs/nir.md). Numbers are
-// read as float64 whatever their stored type (HDF5 converts), strings as UTF-8 whether stored
-// with variable or fixed length. Sizes are checked before anything is allocated; HDF5's own
-// error printing is silenced, so every failure is a nil the caller turns into a diagnostic.
+// The only Swift code that uses HDF5 (Debian's libhdf5-dev, through the CHDF5 shim): a read-only
+// view of an HDF5 file as groups and datasets — what a NIR file is (Docs/nir.md).
+//
+// libhdf5 is not safe on hostile files (heap overflows in its global-heap reader, found by the
+// `nir` fuzz target within seconds), so it never runs in snnc's own process: `open` forks a
+// child that walks the file with libhdf5 (`snnc_hdf5_dump`, plain C in the shim) and writes
+// every group and dataset to a pipe; the parent reads that dump with every length checked. A
+// child that crashes, hangs past a deadline or writes garbage becomes an error here. Numbers
+// arrive as float64 whatever their stored type (HDF5 converts), strings as UTF-8 whether stored
+// with variable or fixed length.
 import CHDF5
-
-final class HDF5File {
-    let id: hid_t
-
-    /// Largest dataset read: 2^28 elements (2 GiB of float64).
-    static let maxElements = 1 << 28
-    /// Largest string read, in bytes.
-    static let maxStringBytes = 1 << 20
-
-    /// The file, or why it cannot be opened.
-    static func open(_ path: String) -> Result<HDF5File, HDF5Error> {
-        snnc_h5_quiet()
-        guard H5Fis_hdf5(path) > 0 else { return .failure(.notHDF5) }
-        let f = H5Fopen(path, snnc_h5f_acc_rdonly(), snnc_h5p_default())
-        guard f >= 0 else { return .failure(.unreadable) }
-        return .success(HDF5File(id: f))
-    }
-
-    private init(id: hid_t) { self.id = id }
-    deinit { H5Fclose(id) }
-
-    enum Kind { case group, dataset, other }
-
-    /// What the object at `path` is, nil if there is none.
-    func kind(_ path: String) -> Kind? {
-        guard H5Lexists(id, "/", snnc_h5p_default()) > 0 else { return nil }
-        // Every link on the way must exist (H5Lexists on a path with a missing parent fails).
-        var prefix = ""
-        for part in path.split(separator: "/") {
-            prefix += "/" + part
-            guard H5Lexists(id, prefix, snnc_h5p_default()) > 0 else { return nil }
-        }
-        let o = H5Oopen(id, path, snnc_h5p_default())
-        guard o >= 0 else { return nil }
-        defer { H5Oclose(o) }
-        switch H5Iget_type(o) {
-        case H5I_GROUP: return .group
-        case H5I_DATASET: return .dataset
-        default: return .other
-        }
-    }
-
-    /// The names of a group's members, in the file's name order.
-    func children(_ path: String) -> [String]? {
-        let g = H5Gopen2(id, path, snnc_h5p_default())
-        guard g >= 0 else { return nil }
-        defer { H5Gclose(g) }
-        var info = H5G_info_t()
-        guard H5Gget_info(g, &info) >= 0, info.nlinks <= 1 << 20 else { return nil }
-        var out: [String] = []
-        for i in 0..<info.nlinks {
-            let n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nil, 0, snnc_h5p_default())
-            guard n >= 0, n < 4096 else { return nil }
-            var buf = [CChar](repeating: 0, count: Int(n) + 1)
-            guard H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, &buf, Int(n) + 1, snnc_h5p_default()) >= 0 else { return nil }
-            out.append(String(decoding: buf.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        return out
-    }
-
-    /// A dataset's shape (empty for a scalar) and element count, with its open handle.
-    private func openDataset(_ path: String) -> (d: hid_t, shape: [Int], count: Int)? {
-        let d = H5Dopen2(id, path, snnc_h5p_default())
-        guard d >= 0 else { return nil }
-        let space = H5Dget_space(d)
-        guard space >= 0 else { H5Dclose(d); return nil }
-        defer { H5Sclose(space) }
-        let rank = H5Sget_simple_extent_ndims(space)
-        guard rank >= 0, rank <= 8 else { H5Dclose(d); return nil }
-        var dims = [hsize_t](repeating: 0, count: Int(max(rank, 1)))
-        guard H5Sget_simple_extent_dims(space, &dims, nil) >= 0 else { H5Dclose(d); return nil }
-        var shape: [Int] = []
-        var count = 1
-        for k in 0..<Int(rank) {
-            guard dims[k] <= UInt64(Self.maxElements) else { H5Dclose(d); return nil }
-            shape.append(Int(dims[k]))
-            let (p, o) = count.multipliedReportingOverflow(by: Int(dims[k]))
-            guard !o, p <= Self.maxElements else { H5Dclose(d); return nil }
-            count = p
-        }
-        return (d, shape, count)
-    }
-
-    /// A numeric dataset as float64 (integers and floats of any width; nil for strings or
-    /// compound types).
-    func numbers(_ path: String) -> (shape: [Int], values: [Double])? {
-        guard let (d, shape, count) = openDataset(path) else { return nil }
-        defer { H5Dclose(d) }
-        let t = H5Dget_type(d)
-        guard t >= 0 else { return nil }
-        let cls = H5Tget_class(t)
-        H5Tclose(t)
-        guard cls == H5T_INTEGER || cls == H5T_FLOAT else { return nil }
-        var values = [Double](repeating: 0, count: count)
-        if count > 0 {
-            let ok = values.withUnsafeMutableBytes { H5Dread(d, snnc_h5t_native_double(), snnc_h5s_all(), snnc_h5s_all(), snnc_h5p_default(), $0.baseAddress) >= 0 }
-            guard ok else { return nil }
-        }
-        return (shape, values)
-    }
-
-    /// A string dataset (scalar or array), element by element in row-major order.
-    func strings(_ path: String) -> (shape: [Int], values: [String])? {
-        guard let (d, shape, count) = openDataset(path) else { return nil }
-        defer { H5Dclose(d) }
-        let t = H5Dget_type(d)
-        guard t >= 0 else { return nil }
-        defer { H5Tclose(t) }
-        guard H5Tget_class(t) == H5T_STRING else { return nil }
-        if H5Tis_variable_str(t) > 0 {
-            let mem = H5Tcopy(snnc_h5t_c_s1())
-            defer { H5Tclose(mem) }
-            guard H5Tset_size(mem, Int(bitPattern: UInt(bitPattern: -1))) >= 0, H5Tset_cset(mem, H5T_CSET_UTF8) >= 0 else { return nil }
-            var ptrs = [UnsafeMutablePointer<CChar>?](repeating: nil, count: max(count, 1))
-            let ok = ptrs.withUnsafeMutableBytes { H5Dread(d, mem, snnc_h5s_all(), snnc_h5s_all(), snnc_h5p_default(), $0.baseAddress) >= 0 }
-            guard ok else { return nil }
-            var out: [String] = []
-            var tooLong = false
-            for p in ptrs.prefix(count) {
-                guard let p else { out.append(""); continue }
-                let n = strnlen(p, Self.maxStringBytes + 1)
-                if n > Self.maxStringBytes { tooLong = true }
-                out.append(String(decoding: UnsafeRawBufferPointer(start: p, count: min(n, Self.maxStringBytes)), as: UTF8.self))
-                free(p)
-            }
-            return tooLong ? nil : (shape, out)
-        }
-        let size = H5Tget_size(t)
-        guard size > 0, size <= Self.maxStringBytes else { return nil }
-        let (total, o) = size.multipliedReportingOverflow(by: max(count, 1))
-        guard !o, total <= 1 << 28 else { return nil }
-        let mem = H5Tcopy(t)
-        defer { H5Tclose(mem) }
-        var bytes = [UInt8](repeating: 0, count: total)
-        let ok = bytes.withUnsafeMutableBytes { H5Dread(d, mem, snnc_h5s_all(), snnc_h5s_all(), snnc_h5p_default(), $0.baseAddress) >= 0 }
-        guard ok else { return nil }
-        let out = (0..<count).map { i -> String in
-            let field = bytes[(i * size)..<((i + 1) * size)]
-            return String(decoding: field.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        return (shape, out)
-    }
-}
-
-enum HDF5Error: Error {
-    case notHDF5, unreadable
-}
-
 #if canImport(Glibc)
 import Glibc
 #endif
+
+enum HDF5Error: Error, Equatable {
+    case notHDF5, unreadable
+    /// libhdf5 crashed or was stopped on the file (the signal), or hung past the deadline (0).
+    case libraryFailed(signal: Int32)
+}
+
+final class HDF5File {
+    enum Kind { case group, dataset, other }
+
+    private var groups: Set<String> = []
+    private var numeric: [String: (shape: [Int], values: [Double])] = [:]
+    private var text: [String: (shape: [Int], values: [String])] = [:]
+    private var other: Set<String> = []
+
+    /// How long libhdf5 may take over one file.
+    static let deadlineSeconds = 120
+    /// The most the dump may hold (float64 values of a 2 GiB float32 file, and the strings).
+    static let maxDumpBytes = 1 << 33
+
+    /// The file's groups and datasets, or why they cannot be had.
+    static func open(_ path: String) -> Result<HDF5File, HDF5Error> {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0, let cpath = strdup(path) else { return .failure(.unreadable) }
+        defer { free(cpath) }
+        let pid = fork()
+        if pid == 0 {
+            // The child: C only, then _exit (no Swift runtime, no atexit handlers).
+            close(fds[0])
+            _exit(snnc_hdf5_dump(cpath, fds[1]))
+        }
+        close(fds[1])
+        guard pid > 0 else {
+            close(fds[0])
+            return .failure(.unreadable)
+        }
+        let (bytes, timedOut) = readAll(fds[0], deadline: deadlineSeconds, limit: maxDumpBytes)
+        close(fds[0])
+        if timedOut { kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if timedOut { return .failure(.libraryFailed(signal: 0)) }
+        let signalled = status & 0x7f
+        if signalled != 0 { return .failure(.libraryFailed(signal: signalled)) }
+        switch (status >> 8) & 0xff {
+        case 0: break
+        case 2: return .failure(.notHDF5)
+        case 3, 4: return .failure(.unreadable)
+        default: return .failure(.libraryFailed(signal: 0))  // e.g. AddressSanitizer's exit code
+        }
+        guard let bytes, let f = HDF5File(dump: bytes) else { return .failure(.unreadable) }
+        return .success(f)
+    }
+
+    /// Everything the child wrote, stopping at `limit` bytes or the deadline.
+    private static func readAll(_ fd: Int32, deadline: Int, limit: Int) -> ([UInt8]?, Bool) {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        let end = time(nil) + deadline
+        while true {
+            let left = Int(end - time(nil))
+            if left <= 0 { return (nil, true) }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let r = poll(&p, 1, Int32(min(left, 1000) * 1000))
+            if r < 0 && errno == EINTR { continue }
+            if r < 0 { return (nil, false) }
+            if r == 0 { continue }
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return (out, false) }
+            if out.count + n > limit { return (nil, false) }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Parses the child's dump (the record format of CHDF5/shim.h); nil if it is malformed or
+    /// lacks its end record.
+    private init?(dump b: [UInt8]) {
+        var i = 0
+        func u32() -> Int? {
+            guard i + 4 <= b.count else { return nil }
+            defer { i += 4 }
+            return Int(b[i]) | Int(b[i + 1]) << 8 | Int(b[i + 2]) << 16 | Int(b[i + 3]) << 24
+        }
+        func u64() -> UInt64? {
+            guard i + 8 <= b.count else { return nil }
+            var v: UInt64 = 0
+            for k in 0..<8 { v |= UInt64(b[i + k]) << (8 * UInt64(k)) }
+            i += 8
+            return v
+        }
+        func bytes(_ n: Int) -> ArraySlice<UInt8>? {
+            guard n >= 0, n <= b.count - i else { return nil }
+            defer { i += n }
+            return b[i..<(i + n)]
+        }
+        func path() -> String? {
+            guard let n = u32(), n <= 4096, let s = bytes(n) else { return nil }
+            return String(decoding: s, as: UTF8.self)
+        }
+        func shape() -> (shape: [Int], count: Int)? {
+            guard let rank = u32(), rank <= 8 else { return nil }
+            var dims: [Int] = [], count = 1
+            for _ in 0..<rank {
+                guard let d = u64(), d <= 1 << 28 else { return nil }
+                dims.append(Int(d))
+                count *= Int(d)
+                guard count <= 1 << 28 else { return nil }
+            }
+            return (dims, count)
+        }
+        while i < b.count {
+            let tag = b[i]
+            i += 1
+            switch tag {
+            case UInt8(ascii: "E"):
+                if i != b.count { return nil }
+                return
+            case UInt8(ascii: "G"):
+                guard let p = path() else { return nil }
+                groups.insert(p)
+            case UInt8(ascii: "X"):
+                guard let p = path() else { return nil }
+                other.insert(p)
+            case UInt8(ascii: "N"):
+                guard let p = path(), let (dims, count) = shape(), let raw = bytes(count * 8) else { return nil }
+                let values = raw.withUnsafeBytes { r in (0..<count).map { Double(bitPattern: UInt64(littleEndian: r.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) } }
+                numeric[p] = (dims, values)
+            case UInt8(ascii: "S"):
+                guard let p = path(), let (dims, count) = shape() else { return nil }
+                var values: [String] = []
+                for _ in 0..<count {
+                    guard let m = u32(), m <= 1 << 20, let s = bytes(m) else { return nil }
+                    values.append(String(decoding: s, as: UTF8.self))
+                }
+                text[p] = (dims, values)
+            default:
+                return nil
+            }
+        }
+        return nil  // no end record: the child stopped early
+    }
+
+    /// What the object at `path` is, nil if there is none.
+    func kind(_ path: String) -> Kind? {
+        if groups.contains(path) { return .group }
+        if numeric[path] != nil || text[path] != nil { return .dataset }
+        return other.contains(path) ? .other : nil
+    }
+
+    /// The names of a group's members, in byte order of their names (HDF5's name index).
+    func children(_ path: String) -> [String]? {
+        guard groups.contains(path) else { return nil }
+        let prefix = path == "/" ? "/" : path + "/"
+        var names = Set<String>()
+        for p in groups.union(numeric.keys).union(text.keys).union(other) where p.hasPrefix(prefix) && p != path {
+            let rest = p.dropFirst(prefix.count)
+            if let first = rest.split(separator: "/", omittingEmptySubsequences: false).first, !first.isEmpty { names.insert(String(first)) }
+        }
+        return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    }
+
+    /// A numeric dataset as float64 (nil for strings or other types).
+    func numbers(_ path: String) -> (shape: [Int], values: [Double])? { numeric[path] }
+
+    /// A string dataset (scalar or array), element by element in row-major order.
+    func strings(_ path: String) -> (shape: [Int], values: [String])? { text[path] }
+}

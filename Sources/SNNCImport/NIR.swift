@@ -74,7 +74,12 @@ public enum NIRLoader {
             bag.error(.nirParse, nil, "not an HDF5 file; a .nir file is HDF5 (written by nir.write)")
             return LoadResult(model: nil, diagnostics: bag.items)
         case .failure(.unreadable):
-            bag.error(.nirParse, nil, "HDF5 cannot open it; the file may be truncated or damaged")
+            bag.error(.nirParse, nil, "HDF5 cannot read it; the file may be truncated or damaged")
+            return LoadResult(model: nil, diagnostics: bag.items)
+        case .failure(.libraryFailed(let signal)):
+            bag.error(.nirParse, nil, signal == 0 ? "libhdf5 failed on it (stopped, or past \(HDF5File.deadlineSeconds) s); the file is damaged or hostile"
+                                                  : "libhdf5 crashed reading it (signal \(signal)); the file is damaged or hostile",
+                      notes: ["snnc reads HDF5 in a separate process, so a damaged file cannot take snnc down with it"])
             return LoadResult(model: nil, diagnostics: bag.items)
         }
         var reader = NIRReader(file: file, options: options, bag: bag)
@@ -192,6 +197,10 @@ struct NIRReader {
             bag.error(.nirParse, "NIR node '\(node)'", "parameter '\(key)' is missing or not numeric")
             return nil
         }
+        if a.shape.contains(0) {
+            bag.error(.nirParameter, "NIR node '\(node)'", "parameter '\(key)' has an empty dimension (shape \(a.shape))")
+            return nil
+        }
         if let bad = a.values.firstIndex(where: { !$0.isFinite }) {
             bag.error(.tensorNonFinite, "NIR node '\(node)'", "\(key)[\(bad)] is \(a.values[bad])")
             return nil
@@ -216,13 +225,13 @@ struct NIRReader {
         return first
     }
 
-    /// A pair parameter (int or [a, b]).
-    mutating func pair(_ node: String, _ key: String, default d: Int) -> (Int, Int)? {
-        if !has(node, key) { return (d, d) }
+    /// A pair parameter (one number, or [a, b]) of whole numbers in min…2^20.
+    mutating func pair(_ node: String, _ key: String, default d: (Int, Int), min: Int) -> (Int, Int)? {
+        if !has(node, key) { return d }
         guard let a = array(node, key) else { return nil }
         let v = a.values
-        guard v.count == 1 || v.count == 2, v.allSatisfy({ $0 >= 0 && $0 <= 1_048_576 && $0 == $0.rounded() }) else {
-            bag.error(.nirParameter, "NIR node '\(node)'", "\(key) must be one or two whole numbers in 0…2^20, found \(v.prefix(4))")
+        guard v.count == 1 || v.count == 2, v.allSatisfy({ $0 >= Double(min) && $0 <= 1_048_576 && $0 == $0.rounded() }) else {
+            bag.error(.nirParameter, "NIR node '\(node)'", "\(key) must be one or two whole numbers in \(min)…2^20, found \(v.prefix(4))")
             return nil
         }
         return (Int(v[0]), Int(v[v.count - 1]))
@@ -263,11 +272,12 @@ struct NIRReader {
         let obj = "NIR node '\(n)'"
         if t == "Input" {
             guard let s = array(n, "shape") else { return false }
-            let shape = s.values.map { Int($0) }
-            guard s.values.allSatisfy({ $0 >= 1 && $0 <= Double(1 << 30) && $0 == $0.rounded() }), [1, 2, 3].contains(shape.count) else {
-                bag.error(.nirParameter, obj, "input shape \(s.values) must be [features], [H, W] or [C, H, W]")
+            guard s.values.allSatisfy({ $0 >= 1 && $0 <= Double(1 << 30) && $0 == $0.rounded() }), [1, 2, 3].contains(s.values.count),
+                  let total = checkedProduct(s.values.map { Int($0) }), total <= maxTensorElements else {
+                bag.error(.nirParameter, obj, "input shape \(s.values) must be [features], [H, W] or [C, H, W] of at most 2^32 values")
                 return false
             }
+            let shape = s.values.map { Int($0) }
             // [C, H, W] → channels-last [H, W, C]; [H, W] is one channel.
             let irShape = shape.count == 3 ? [shape[1], shape[2], shape[0]] : (shape.count == 2 ? [shape[0], shape[1], 1] : shape)
             add(n, .input, [], .input(shape: irShape))
@@ -318,7 +328,7 @@ struct NIRReader {
                 bag.error(.nirParameter, obj, "groups = \(g); grouped and depthwise convolutions are not in model format v1")
                 return false
             }
-            guard let stride = pair(n, "stride", default: 1), let dilation = pair(n, "dilation", default: 1) else { return false }
+            guard let stride = pair(n, "stride", default: (1, 1), min: 1), let dilation = pair(n, "dilation", default: (1, 1), min: 1) else { return false }
             let padding: PaddingSpec
             if let p = str("/node/nodes/\(n)/padding") {
                 guard p == "same" || p == "valid" else {
@@ -327,7 +337,7 @@ struct NIRReader {
                 }
                 padding = p == "same" ? .same : .valid
             } else {
-                guard let p = pair(n, "padding", default: 0) else { return false }
+                guard let p = pair(n, "padding", default: (0, 0), min: 0) else { return false }
                 padding = .explicit(Padding2D(top: p.0, bottom: p.0, left: p.1, right: p.1))
             }
             var bias: Tensor? = nil
@@ -362,12 +372,12 @@ struct NIRReader {
                 bag.error(.nirGraph, obj, "pooling needs a [C, H, W] input, found \(x.shape)")
                 return false
             }
-            guard let k = pair(n, "kernel_size", default: 1), let s = pair(n, "stride", default: 0), let p = pair(n, "padding", default: 0) else { return false }
+            guard let k = pair(n, "kernel_size", default: (1, 1), min: 1), let stride = pair(n, "stride", default: k, min: 1),
+                  let p = pair(n, "padding", default: (0, 0), min: 0) else { return false }
             guard p == (0, 0) else {
                 bag.error(.nirParameter, obj, "padding \(p); snnc pools without padding (padded positions would change the sum)")
                 return false
             }
-            let stride = s == (0, 0) ? k : s
             let pool = Pool2D(sizeH: k.0, sizeW: k.1, strideH: stride.0, strideW: stride.1, paddingSpec: .valid, padding: .zero)
             guard let oh = ShapeInference.outputSize(input: x.shape[1], window: k.0, stride: stride.0, dilation: 1, padBefore: 0, padAfter: 0),
                   let ow = ShapeInference.outputSize(input: x.shape[2], window: k.1, stride: stride.1, dilation: 1, padBefore: 0, padAfter: 0) else {

@@ -5,7 +5,7 @@
 #   Tests/Fuzz/run.sh [-t SECONDS] [-p] [TARGET…]
 #     -t SECONDS  time per target (default 30)
 #     -p          build with the planted trap (SNNC_PLANTED_TRAP) and expect the fuzzer to find it
-#     TARGET      model, safetensors, profile, data, artefact, onnx (default: all)
+#     TARGET      model, safetensors, profile, data, artefact, onnx, nir (default: all)
 #
 # Findings land in .build-fuzz/findings/TARGET/ (crash-*, timeout-*, leak-*, oom-*); add each,
 # minimised (snnc-fuzz -minimize_crash=1), to Tests/SNNCFuzzTests/Corpus/TARGET/ with the
@@ -24,7 +24,7 @@ while getopts "t:p" o; do
 done
 shift $((OPTIND - 1))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(model safetensors profile data artefact onnx)
+[ ${#targets[@]} -gt 0 ] || targets=(model safetensors profile data artefact onnx nir)
 
 scratch=.build-fuzz
 flags=(-Xswiftc -sanitize=fuzzer,address -Xswiftc -DSNNC_FUZZ)
@@ -35,7 +35,7 @@ bin=$scratch/release/snnc-fuzz
 
 # Seeds: the examples, the test corpora and compiled artefacts (built with the normal snnc).
 seeds=$scratch/seeds
-rm -rf "$seeds"; mkdir -p "$seeds"/{model,safetensors,profile,data,artefact,onnx}
+rm -rf "$seeds"; mkdir -p "$seeds"/{model,safetensors,profile,data,artefact,onnx,nir}
 container() {  # NAME=FILE … → one input holding several files
   for a in "$@"; do printf '\0\0FILE:%s\n' "${a%%=*}"; cat "${a#*=}"; done
 }
@@ -50,6 +50,7 @@ done
 for f in Tests/SNNCIRTests/Corpus/bad-models/*.safetensors; do [ -f "$f" ] && cp "$f" "$seeds/safetensors/"; done
 for f in Tests/SNNCImportTests/Corpus/*.onnx; do cp "$f" "$seeds/onnx/"; done
 container model.onnx=Tests/SNNCImportTests/Corpus/mlp-external.onnx mlp-external.bin=Tests/SNNCImportTests/Corpus/mlp-external.bin > "$seeds/onnx/external.container"
+for f in Examples/nir-handmade/*.nir; do cp "$f" "$seeds/nir/"; done
 cp HardwareProfiles/*.json "$seeds/profile/"
 for f in Tests/SNNCHardwareTests/Corpus/*.json; do [ -f "$f" ] && cp "$f" "$seeds/profile/corpus-$(basename "$f")"; done
 head -40 Examples/iris/all.csv > "$seeds/data/iris.csv"
@@ -91,7 +92,7 @@ for spec in iris:loihi iris-relu:loihi2 handwritten:generic sonar:spinnaker; do
   done
   container "${args[@]}" > "$seeds/artefact/$ex.$prof"
 done
-for t in model safetensors profile data artefact onnx; do
+for t in model safetensors profile data artefact onnx nir; do
   for f in Tests/SNNCFuzzTests/Corpus/$t/*; do
     case "$f" in *.tsv|*'*') ;; *) cp "$f" "$seeds/$t/crash-corpus-$(basename "$f")" ;; esac
   done

@@ -11,6 +11,7 @@
 //   'X' u32 n, path[n]                                  a dataset of another type (skipped)
 //   'E'                                                 the end (absent: the child failed)
 #include <hdf5.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,10 @@ static inline herr_t snnc_h5_visit(hid_t obj, const char *name, const H5O_info_t
 
 /// Writes the dump of the HDF5 file at `path` to `fd`; 0 on success. Meant for a forked child.
 static inline int snnc_hdf5_dump(const char *path, int fd) {
+    // A crash here must end the child quietly: no inherited handler (the Swift runtime's
+    // backtracer, a sanitizer's) may report it as snnc's own.
+    int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
+    for (unsigned k = 0; k < sizeof fatal / sizeof fatal[0]; k++) signal(fatal[k], SIG_DFL);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     snnc_h5_out out = { fd, 0 };
     if (H5Fis_hdf5(path) <= 0) return 2;

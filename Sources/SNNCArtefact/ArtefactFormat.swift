@@ -24,8 +24,10 @@ public enum ArtefactFormat {
     public static let sourceModel = "source-model.json"
     /// The same for a model read from ONNX (its external data file beside it under its own name).
     public static let sourceModelONNX = "source-model.onnx"
+    /// The same for a model read from NIR, with how it was read (`--nir-convention`, `--nir-dt`).
+    public static let sourceModelNIR = "source-model.nir", sourceOptions = "source-options.json"
     /// Names the writer uses itself; a copied weights file never takes one of them.
-    public static let reserved: Set<String> = [sourceModel, sourceModelONNX, manifest, layers, cores, axonTables, weights, host, coreImages, "routing.json",
+    public static let reserved: Set<String> = [sourceModel, sourceModelONNX, sourceModelNIR, sourceOptions, manifest, layers, cores, axonTables, weights, host, coreImages, "routing.json",
                                               "routing.txt", "quantization.json", "report.json", "report.md", "report.svg"]
 
     public static let weightsMagic = "SNNCWTS1", tablesMagic = "SNNCAXT1", hostMagic = "SNNCHST1", coreImagesMagic = "SNNCCOR1"

@@ -17,18 +17,39 @@ public enum Artefact {
 
     /// The name a model read from `path` takes in an artefact.
     public static func sourceModelName(forModelAt path: String) -> String {
-        ModelFiles.isONNX(path) ? ArtefactFormat.sourceModelONNX : sourceModel
+        ModelFiles.isONNX(path) ? ArtefactFormat.sourceModelONNX : (ModelFiles.isNIR(path) ? ArtefactFormat.sourceModelNIR : sourceModel)
     }
 
-    /// The source model the float reference of an artefact runs from: its JSON, or its ONNX file.
+    /// The source model the float reference of an artefact runs from: its JSON, its ONNX file, or
+    /// its NIR file.
     public static func sourceModelPath(in dir: String) -> String {
-        let onnx = dir + "/" + ArtefactFormat.sourceModelONNX
-        return fileExists(onnx) ? onnx : dir + "/" + sourceModel
+        for name in [ArtefactFormat.sourceModelONNX, ArtefactFormat.sourceModelNIR] where fileExists(dir + "/" + name) { return dir + "/" + name }
+        return dir + "/" + sourceModel
     }
 
-    public static func files(_ unit: CompileUnit, modelBytes: [UInt8], weightsBytes: [UInt8]?, sourceName: String = sourceModel) -> [(String, [UInt8])] {
+    /// How the artefact's NIR source was read (source-options.json); the defaults when absent.
+    public static func nirOptions(in dir: String) -> Result<NIROptions, DiagnosticsError> {
+        let path = dir + "/" + ArtefactFormat.sourceOptions
+        guard fileExists(path) else { return .success(NIROptions()) }
+        guard let bytes = try? readWholeFile(path, limit: 1 << 16), let doc = try? JSONDocument.parse(bytes),
+              let c = doc.root["nir_convention"]?.string.flatMap(NIROptions.Convention.init(rawValue:)) else {
+            return .failure(DiagnosticsError([Diagnostic(.error, .artefactInvalid, file: path, "not the artefact's source options (nir_convention, nir_dt)")]))
+        }
+        let dt = doc.root["nir_dt"]?.double
+        if let dt, !(dt.isFinite && dt > 0) {
+            return .failure(DiagnosticsError([Diagnostic(.error, .artefactInvalid, file: path, "nir_dt must be a positive number")]))
+        }
+        return .success(NIROptions(convention: c, dt: dt))
+    }
+
+    public static func files(_ unit: CompileUnit, modelBytes: [UInt8], weightsBytes: [UInt8]?, sourceName: String = sourceModel,
+                             nir: NIROptions? = nil) -> [(String, [UInt8])] {
         var out: [(String, [UInt8])] = []
         out.append((sourceName, modelBytes))
+        if let nir {
+            let opts = JSONOutput.object([("nir_convention", .string(nir.convention.rawValue)), ("nir_dt", nir.dt.map { .double($0) } ?? .null)])
+            out.append((ArtefactFormat.sourceOptions, Array(opts.serialized().utf8)))
+        }
         let reserved = ArtefactFormat.reserved
         // Copied under its own file name: the model refers to it by name, beside the JSON.
         if let w = weightsBytes, let path = unit.model.weightsFile, let name = path.split(separator: "/").last.map(String.init),

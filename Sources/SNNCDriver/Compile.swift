@@ -32,6 +32,8 @@ public enum Compile {
         /// `--chips N`: the profile's board with N chips; `--chips auto`: the smallest that fits.
         public var chips: Int?
         public var chipsAuto = false
+        /// How a .nir model is read; the artefact records it for `emulate --check`.
+        public var nir = NIROptions()
         public init(modelPath: String) { self.modelPath = modelPath }
     }
 
@@ -85,8 +87,12 @@ public enum Compile {
             r.status = .usage
             return r
         }
-        let loaded = ModelFiles.load(path: o.modelPath)
+        let loaded = ModelFiles.load(path: o.modelPath, nir: o.nir)
         guard var model = loaded.model else { return .failure(loaded.diagnostics) }
+        if (o.arousal != nil || o.theta0 != nil), let n = model.nodes.first(where: { $0.isIntegrateAndFire }) {
+            return .failure(loaded.diagnostics + [Diagnostic(.error, .neuronModelUnsupported, file: model.file, object: "node '\(n.name)'",
+                                                             "--theta0 and --arousal set the ASN's ϑ0; this is an IF-family neuron (op '\(n.op.rawValue)')")])
+        }
         r.report(loaded.diagnostics)
         let override = o.arousal?.theta0Low ?? o.theta0
         if let t = override {
@@ -140,7 +146,8 @@ public enum Compile {
             let modelBytes = (try? readWholeFile(o.modelPath, limit: 1 << 30)) ?? []
             let weightsBytes = model.weightsFile.flatMap { try? readWholeFile($0, limit: 1 << 34) }
             let files = Artefact.files(unit, modelBytes: modelBytes, weightsBytes: weightsBytes,
-                                       sourceName: Artefact.sourceModelName(forModelAt: o.modelPath))
+                                       sourceName: Artefact.sourceModelName(forModelAt: o.modelPath),
+                                       nir: ModelFiles.isNIR(o.modelPath) ? o.nir : nil)
             do {
                 try Artefact.write(files, to: dir)
             } catch {
@@ -185,7 +192,7 @@ public enum Compile {
         var n = TextTable(headers: ["ASN layer", "state LSB", "ϑ0 (LSBs)", "m_f", "α_β", "α_φ", "α_η", "α_γ", "pooled"],
                           alignments: [.left, .right, .right, .right, .right, .right, .right, .right, .left])
         for name in unit.model.nodes.map(\.name) {
-            guard let f = unit.neuronFormats[name] else { continue }
+            guard let f = unit.neuronFormats[name], f.lif == nil else { continue }
             let d = 1 << f.decayBits
             n.add([name, "2^\(f.stateExponent)", "\(f.theta0)", "\(f.mf)/\(d)", "\(f.alphaBeta)/\(d)", "\(f.alphaPhi)/\(d)", "\(f.alphaEta)/\(d)", "\(f.alphaGamma)/\(d)",
                    unit.pooledLayers[name].map { pl -> String in
@@ -195,7 +202,16 @@ public enum Compile {
                        return "\(groupedDigits(comps)) compartments for \(groupedDigits(neurons)) neurons: \(humanBytes(comps * bits / 8)) of state instead of \(humanBytes(neurons * bits / 8))"
                    } ?? ""])
         }
-        var out = s + "\n" + n.render()
+        var out = s + "\n" + (n.rows.isEmpty ? "" : n.render())
+        var lifTable = TextTable(headers: ["IF-family layer", "model", "state LSB", "θ (LSBs)", "d_mem", "d_syn", "leak", "v_reset", "reset", "input gain folded"],
+                                 alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .left, .right])
+        for name in unit.model.nodes.map(\.name) {
+            guard let f = unit.neuronFormats[name], let l = f.lif else { continue }
+            let d = 1 << f.decayBits
+            lifTable.add([name, l.kind.rawValue, "2^\(f.stateExponent)", "\(l.threshold)", "\(l.memDecay)/\(d)", l.kind == .currentBased ? "\(l.synDecay)/\(d)" : "—",
+                          "\(l.leak)", "\(l.vReset)", (l.subtract ? "subtract" : "to v_reset") + (l.nextStep ? ", next step" : ""), formatSignificant(l.inputGain)])
+        }
+        if !lifTable.rows.isEmpty { out += "\n" + lifTable.render() }
         if let cal = unit.calibration {
             var c = TextTable(headers: ["ASN layer", "state LSB", "source", "|I| max", "|S| max", "Ŝ max", "ϑ max", "holds (I / S / Ŝ / ϑ)"],
                               alignments: [.left, .right, .left, .right, .right, .right, .right, .right])

@@ -5,6 +5,7 @@
 import SNNCArtefact
 import SNNCEmulator
 import SNNCIR
+import SNNCImport
 import SNNCJSON
 import SNNCReference
 
@@ -63,7 +64,12 @@ public enum Emulate {
         }
         // The source model (copied into the artefact) gives the data check and the float reference.
         let run: Simulate.Run
-        switch Simulate.start(modelPath: Artefact.sourceModelPath(in: o.directory), dataPath: o.dataPath, limit: o.limit, threads: o.threads) {
+        let nir: NIROptions
+        switch Artefact.nirOptions(in: o.directory) {
+        case .success(let n): nir = n
+        case .failure(let e): return .failure(e.diagnostics)
+        }
+        switch Simulate.start(modelPath: Artefact.sourceModelPath(in: o.directory), dataPath: o.dataPath, limit: o.limit, threads: o.threads, nir: nir) {
         case .success(let r): run = r
         case .failure(let e): return .failure(e.diagnostics)
         }

@@ -75,8 +75,9 @@ public enum Simulate {
         public var ann: [Int]
     }
 
-    public static func start(modelPath: String, dataPath: String, limit: Int?, threads: Int, theta0: Double? = nil) -> Result<Run, DiagnosticsError> {
-        switch prepare(modelPath: modelPath, dataPath: dataPath, limit: limit, theta0: theta0) {
+    public static func start(modelPath: String, dataPath: String, limit: Int?, threads: Int, theta0: Double? = nil,
+                             nir: NIROptions = NIROptions()) -> Result<Run, DiagnosticsError> {
+        switch prepare(modelPath: modelPath, dataPath: dataPath, limit: limit, theta0: theta0, nir: nir) {
         case .failure(let e): return .failure(e)
         case .success(let (model, data, net)):
             let t = threads > 0 ? threads : activeCoreCount()

@@ -257,25 +257,49 @@ public enum ArtefactReader {
             l.readoutBias = bias
             guard let src = lv["inputs"]?.elements.first?["source"]?.string, let si = index[src] else { throw lf.fail("inputs", "must name the readout's source layer first") }
             l.readoutSource = si
+            if let d = lv["decoding"] {
+                guard let t = d.string, ["filter", "integrate"].contains(t) else { throw lf.fail("decoding", "must be filter or integrate") }
+                l.readoutIntegrates = t == "integrate"
+            }
             if let g = lv["arousal_input_gain"] { guard let d = g.double, d.isFinite, d >= 0 else { throw lf.fail("arousal_input_gain", "must be a number ≥ 0") }; l.readoutArousalGain = d }
             return l
         }
         let nf = try lf.object("neuron")
-        let alphaRange = 0...(1 << 30)
-        consts = FixedConstants(k: try nf.int("decay_bits", 1...30), alphaBeta: Int64(try nf.int("alpha_beta", alphaRange)),
-                                alphaPhi: Int64(try nf.int("alpha_phi", alphaRange)), alphaEta: Int64(try nf.int("alpha_eta", alphaRange)),
-                                alphaGamma: Int64(try nf.int("alpha_gamma", alphaRange)), mf: Int64(try nf.int("m_f", 0...(1 << 40))),
-                                theta0: Int64(try nf.int("theta0", 1...(1 << 62))), payloadShift: graded ? try nf.int("payload_shift", 0...62) : 0)
-        l.constants = consts
-        l.stateExponent = try nf.int("state_exponent", -1000...1000)
-        if !graded { l.spikeHeight = try lf.double("h", 1e-300...1e300) }
-        if let av = nf.value["arousal"] {
-            let a = try Fields(file: file, object: "layer '\(name)'.neuron.arousal", av)
-            var k = consts
-            k.theta0 = Int64(try a.int("theta0", 1...(1 << 40)))
-            k.mf = Int64(try a.int("m_f", 0...(1 << 30)))
-            l.arousedConstants = k
-            l.arousalGain = Int64(try a.int("input_gain", 0...(1 << 40)))
+        if nf.value["model"] != nil {
+            // An IF-family layer (Docs/artefact.md): its own record; binary spikes.
+            let model = try nf.string("model", oneOf: ["if", "lif", "cuba_lif"])
+            guard !graded else { throw lf.fail("spikes", "must be binary for an IF-family layer") }
+            let k = try nf.int("decay_bits", 1...30)
+            let act = (1 << 62) - 1
+            let lk = LIFFixedConstants(k: k, memDecay: Int64(try nf.int("mem_decay", 0...(1 << k))),
+                                       synDecay: model == "cuba_lif" ? Int64(try nf.int("syn_decay", 0...(1 << k))) : 0,
+                                       currentBased: model == "cuba_lif", threshold: Int64(try nf.int("threshold", 1...act)),
+                                       vReset: Int64(try nf.int("v_reset", -act...act)), leak: Int64(try nf.int("leak", -act...act)),
+                                       subtract: try nf.string("reset", oneOf: ["subtract", "value"]) == "subtract",
+                                       nextStep: try nf.string("reset_timing", oneOf: ["immediate", "next_step"]) == "next_step")
+            l.lif = lk
+            l.constants.theta0 = lk.threshold
+            l.stateExponent = try nf.int("state_exponent", -1000...1000)
+            l.spikeHeight = try lf.double("h", 1e-300...1e300)
+            l.hostGain = try nf.double("input_gain", -1e12...1e12)
+            guard nf.value["arousal"] == nil else { throw nf.fail("arousal", "is not defined for an IF-family layer") }
+        } else {
+            let alphaRange = 0...(1 << 30)
+            consts = FixedConstants(k: try nf.int("decay_bits", 1...30), alphaBeta: Int64(try nf.int("alpha_beta", alphaRange)),
+                                    alphaPhi: Int64(try nf.int("alpha_phi", alphaRange)), alphaEta: Int64(try nf.int("alpha_eta", alphaRange)),
+                                    alphaGamma: Int64(try nf.int("alpha_gamma", alphaRange)), mf: Int64(try nf.int("m_f", 0...(1 << 40))),
+                                    theta0: Int64(try nf.int("theta0", 1...(1 << 62))), payloadShift: graded ? try nf.int("payload_shift", 0...62) : 0)
+            l.constants = consts
+            l.stateExponent = try nf.int("state_exponent", -1000...1000)
+            if !graded { l.spikeHeight = try lf.double("h", 1e-300...1e300) }
+            if let av = nf.value["arousal"] {
+                let a = try Fields(file: file, object: "layer '\(name)'.neuron.arousal", av)
+                var k = consts
+                k.theta0 = Int64(try a.int("theta0", 1...(1 << 40)))
+                k.mf = Int64(try a.int("m_f", 0...(1 << 30)))
+                l.arousedConstants = k
+                l.arousalGain = Int64(try a.int("input_gain", 0...(1 << 40)))
+            }
         }
         if kind == .injected {
             let he = try lf.object("host_encoding")

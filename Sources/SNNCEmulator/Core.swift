@@ -168,6 +168,19 @@ enum CoreStages {
                 }
                 continue
             }
+            if let lk = l.lif {
+                // An IF-family block: FixedPointLIF's rules; its spikes are binary.
+                var overflow: Int64 = 0
+                let spikes = somaLIF(b, l, s, lk, num, &overflow)
+                for i in 0..<spikes {
+                    let n = Int(s.spikeNeuron[i])
+                    tally.spikes[b.layer] += 1
+                    tally.raster?[b.layer].append((t, Int(b.layerNeuron[n])))
+                    route(core, p, output: b.firstOutput + n, payload: 1, layer: b.layer, &s.counters, &tally, &sink)
+                }
+                if overflow != 0 { tally.overflowedThisStep[b.layer] = true }
+                continue
+            }
             let k = aroused ? (l.arousedConstants ?? l.constants) : l.constants
             var overflow: Int64 = 0
             // One copy of the block's loops per rounding mode and overflow rule, each folded in.
@@ -259,6 +272,52 @@ enum CoreStages {
         }
         overflow |= o
         return spikes
+    }
+
+    /// Steps 1–5 of Docs/fixed-point.md "The IF family" for one soma block: every compartment's
+    /// synaptic current (CubaLIF) and membrane (S holds v, I the current); the next-step reset of
+    /// the neurons that spiked last step (their flag in sHat); each neuron's activation (its
+    /// membrane, or the largest of its compartments' when max-pooled) against the threshold; the
+    /// immediate reset. Returns how many spiked, their neurons in s.spikeNeuron, in order.
+    static func somaLIF(_ b: CoreBlock, _ l: EmuLayer, _ s: CoreState, _ k: LIFFixedConstants, _ num: FixedNumerics, _ overflow: inout Int64) -> Int {
+        let mode = num.rounding
+        var o: Int64 = 0
+        let n = b.count, L = b.narrowShift
+        let I = s.I + b.base, V = s.S + b.base, acc = s.acc + b.base, acc32 = s.acc32 + b.base, host = s.host + b.base
+        let injected = l.kind == .injected
+        b.bias.withUnsafeBufferPointer { bias in
+            for j in 0..<n {
+                let x = injected ? host[j] : FixedPointASN.input(wide: acc[j], narrow: acc32[j], shift: L) &+ bias[j]
+                FixedPointLIF.integrate(i: &I[j], v: &V[j], x: x, k, num, mode, &o)
+                acc[j] = 0; acc32[j] = 0
+            }
+        }
+        let spiked = s.sHat + b.neuronBase, A = s.activation, fired = s.fired
+        // Each neuron's compartments through the pool runs: neuron n0 + j has compartments c_q + j.
+        func eachCompartment(_ body: (_ neuron: Int, _ compartment: Int) -> Void) {
+            b.poolRuns.withUnsafeBufferPointer { pr in
+                var r = 0
+                while r < pr.count {
+                    let n0 = Int(pr[r]), len = Int(pr[r + 1]), K = Int(pr[r + 2])
+                    for q in 0..<K {
+                        let c = Int(pr[r + 3 + q])
+                        for j in 0..<len { body(n0 + j, c + j) }
+                    }
+                    r += 3 + K
+                }
+            }
+        }
+        if k.nextStep { eachCompartment { nn, c in if spiked[nn] != 0 { V[c] = FixedPointLIF.reset(V[c], k, num, &o) } } }
+        for i in 0..<b.neurons { A[i] = Int64.min }
+        eachCompartment { nn, c in A[nn] = max(A[nn], V[c]) }
+        for i in 0..<b.neurons {
+            let f = FixedPointLIF.spikes(activation: A[i], k)
+            fired[i] = f ? 1 : 0
+            spiked[i] = f ? 1 : 0
+        }
+        if !k.nextStep { eachCompartment { nn, c in if fired[nn] != 0 { V[c] = FixedPointLIF.reset(V[c], k, num, &o) } } }
+        overflow |= o
+        return compact(fired, b.neurons, into: s.spikeNeuron)
     }
 
     /// The indices of the non-zero flags among n, in order, scanned eight at a time.

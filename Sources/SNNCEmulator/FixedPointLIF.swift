@@ -57,4 +57,11 @@ public enum FixedPointLIF {
     /// its compartments when max-pooled — exceeds the threshold.
     @inline(__always)
     public static func spikes(activation a: Int64, _ k: LIFFixedConstants) -> Bool { a > k.threshold }
+
+    /// The readout of an IF-family network, on the host in float64: it integrates,
+    /// v ← v + acc·lsb + bias, and the class is the largest v (the lowest index on ties).
+    @inline(__always)
+    public static func readout(v: inout Double, acc: Int64, lsb: Double, bias: Double) {
+        v += Double(acc) * lsb + bias
+    }
 }

@@ -53,7 +53,7 @@ struct Host {
                     let ch = j % l.c
                     v = l.hostScale.isEmpty ? xj : xj * l.hostScale[ch % l.hostScale.count] + l.hostShift[ch % l.hostShift.count]
                 }
-                return FixedPointASN.hostCurrent(v, stateExponent: l.stateExponent)
+                return FixedPointASN.hostCurrent(l.lif != nil ? v * l.hostGain : v, stateExponent: l.stateExponent)
             }
         }
     }
@@ -91,11 +91,16 @@ struct Host {
         for (li, l) in net.layers.enumerated() where l.kind == .readout {
             let gain = aroused ? l.readoutArousalGain : 1
             let o = readoutOffset[readoutRank[li]]
-            for j in 0..<l.compartments {
-                FixedPointASN.readout(rI: &rI[li][j], rS: &rS[li][j], acc: sums[o + j], lsb: l.readoutLSB, gain: gain, alphaBeta: alpha[li].beta, aPhi: alpha[li].phi)
-            }
             var best = 0
-            for j in 1..<max(1, l.compartments) where l.readoutBias[j] + rS[li][j] > l.readoutBias[best] + rS[li][best] { best = j }
+            if l.readoutIntegrates {
+                for j in 0..<l.compartments { FixedPointLIF.readout(v: &rS[li][j], acc: sums[o + j], lsb: l.readoutLSB, bias: l.readoutBias[j]) }
+                for j in 1..<max(1, l.compartments) where rS[li][j] > rS[li][best] { best = j }
+            } else {
+                for j in 0..<l.compartments {
+                    FixedPointASN.readout(rI: &rI[li][j], rS: &rS[li][j], acc: sums[o + j], lsb: l.readoutLSB, gain: gain, alphaBeta: alpha[li].beta, aPhi: alpha[li].phi)
+                }
+                for j in 1..<max(1, l.compartments) where l.readoutBias[j] + rS[li][j] > l.readoutBias[best] + rS[li][best] { best = j }
+            }
             cls = Int32(best)
             if let a = arousal, t >= a.startMs, t <= a.decisionStep {
                 evidence += Arousal.gap((0..<l.compartments).map { l.readoutBias[$0] + rS[li][$0] })

@@ -16,6 +16,13 @@ public struct EmuLayer: Sendable {
     public var spikeHeight: Double
     public var stateExponent: Int
     public var constants: FixedConstants
+    /// An IF-family layer's constants (nil: an ASN layer, `constants`).
+    public var lif: LIFFixedConstants?
+    /// An IF-family input layer: the input gain the host multiplies its current by.
+    public var hostGain = 1.0
+    /// The readout of an IF-family network integrates (FixedPointLIF.readout) instead of
+    /// filtering with τ_β and τ_φ.
+    public var readoutIntegrates = false
     /// Arousal: the constants after the switch to ϑ0_hp and the k-bit gain on the summed input
     /// (h_hp / h_lp); the readout's float gain.
     public var arousedConstants: FixedConstants?

@@ -63,6 +63,7 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case quantClipped = "quant-clipped"
     case overflowPossible = "overflow-possible"
     case quantRangeAssumed = "quant-range-assumed"
+    case quantDecay = "quant-decay"
     case calibrationData = "calibration-data"
     case verifierFailed = "verifier-failed"
     case poolFolded = "pool-folded"

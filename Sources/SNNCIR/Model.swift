@@ -6,6 +6,11 @@ public enum OpKind: String, Sendable, CaseIterable {
     case input, dense, conv2d, batchnorm, asn, relu, maxpool2d, avgpool2d, flatten, add, readout
     /// The integrate-and-fire family (Docs/neuron-model.md, "IF, LIF and CubaLIF").
     case integrateAndFire = "if", lif, cubaLIF = "cuba_lif"
+
+    /// A spiking population: an ASN, a relu run as a graded ASN, or an IF-family neuron.
+    public var isSpiking: Bool { [.asn, .relu, .integrateAndFire, .lif, .cubaLIF].contains(self) }
+    /// The IF family.
+    public var isIntegrateAndFire: Bool { [.integrateAndFire, .lif, .cubaLIF].contains(self) }
 }
 
 /// How dense weights are laid out in the file.
@@ -148,6 +153,18 @@ public struct LIFParameters: Sendable, Equatable {
         self.wIn = wIn
         self.spikeHeight = spikeHeight
     }
+
+    /// Forward Euler at one step: the gain from drive to membrane (r for IF, r/τ_mem otherwise),
+    /// the membrane's decay per step and its leak per step.
+    public var memGain: Double { kind == .integrateAndFire ? r : r / tauMem }
+    public var memDecay: Double { kind == .integrateAndFire ? 1 : 1 - 1 / tauMem }
+    public var memLeak: Double { kind == .integrateAndFire ? 0 : vLeak / tauMem }
+    /// CubaLIF: the synaptic current's decay and the gain from input to it (w_in/τ_syn).
+    public var synDecay: Double { 1 - 1 / tauSyn }
+    public var synGain: Double { wIn / tauSyn }
+    /// The gain from one step's input (Σ w·height + bias) to the membrane: memGain, times
+    /// synGain for CubaLIF. The compiler folds it into the incoming weights and biases.
+    public var inputGain: Double { kind == .currentBased ? memGain * synGain : memGain }
 
     /// Time constants in steps: at least one step (forward Euler is unstable below), at most 10^9.
     public static let tauRange: ClosedRange<Double> = 1...1e9

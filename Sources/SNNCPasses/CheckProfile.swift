@@ -1,4 +1,4 @@
-// check-profile: refuse a chip that cannot run ASNs, and graded-spike layers on a chip whose
+// check-profile: refuse a chip that cannot run ASNs (where the network has them), and graded-spike layers on a chip whose
 // spikes are binary, before any work is done.
 import SNNCHardware
 import SNNCIR
@@ -9,15 +9,12 @@ public struct CheckProfile: Pass {
     public init() {}
 
     public func run(_ unit: inout CompileUnit) throws(DiagnosticsError) {
-        if let d = unit.profile.asnRefusal(model: unit.model.file) { throw DiagnosticsError([d]) }
+        // A network of IF-family neurons only needs no ASN support.
+        if unit.model.nodes.contains(where: { $0.spikingNeuron != nil || $0.op == .relu }), let d = unit.profile.asnRefusal(model: unit.model.file) {
+            throw DiagnosticsError([d])
+        }
         var refusals: [Diagnostic] = []
         for n in unit.model.nodes {
-            if case .lif(let p) = n.attributes {
-                refusals.append(Diagnostic(.error, .neuronModelUnsupported, file: unit.model.file, object: "node '\(n.name)'",
-                                           "this is \(p.kind == .integrateAndFire ? "an IF" : (p.kind == .leaky ? "a LIF" : "a CubaLIF")) neuron (op '\(n.op.rawValue)'); the compiler's fixed-point rules cover the ASN so far",
-                                           notes: ["`snnc simulate` runs it in the float reference; compiling IF, LIF and CubaLIF is the next stage of issue 19"]))
-                continue
-            }
             var graded = false
             if case .asn(let p) = n.attributes, p.spike == .graded { graded = true }
             if case .relu = n.attributes { graded = true }

@@ -20,8 +20,9 @@ public struct CompileUnit: Sendable {
     public var injectedLayers: [String] = []
     /// merge-pooling: ASN node → the max-pool merged into it (its neurons are pooled positions).
     public var pooledLayers: [String: (pool: String, window: Pool2D, preShape: [Int])] = [:]
-    /// scale-by-h: weighted node → (source ASN, h applied).
+    /// scale-by-h: weighted node → (source ASN, h applied), and the IF-family gain folded in.
     public var scaledBy: [String: (source: String, h: Double)] = [:]
+    public var gainFolded: [String: Double] = [:]
     /// quantize: the per-layer report.
     public var quantization: [LayerQuantization] = []
     public var neuronFormats: [String: NeuronFixedPoint] = [:]
@@ -59,8 +60,19 @@ public struct CompileUnit: Sendable {
 
     /// The spike height h of a binary ASN layer (resolved: "normalize" → 1 / f(1)); nil otherwise.
     public func spikeHeight(of layer: String) -> Double? {
-        guard let node = model.node(named: layer), case .asn(let p) = node.attributes, p.spike == .binary else { return nil }
-        return TransferFunction(theta0: p.theta0, mf: p.mf, tauGamma: p.tauGamma, tauEta: p.tauEta).resolve(p.h)
+        switch model.node(named: layer)?.attributes {
+        case .asn(let p) where p.spike == .binary:
+            return TransferFunction(theta0: p.theta0, mf: p.mf, tauGamma: p.tauGamma, tauEta: p.tauEta).resolve(p.h)
+        case .lif(let p): return p.spikeHeight
+        default: return nil
+        }
+    }
+
+    /// The gain an IF-family layer applies to one step's input (LIFParameters.inputGain), which
+    /// scale-by-h folds into its incoming weights and biases; 1 for every other layer.
+    public func inputGain(of layer: String) -> Double {
+        if case .lif(let p) = model.node(named: layer)?.attributes { return p.inputGain }
+        return 1
     }
 
     public func index(of name: String) -> Int? { model.nodes.firstIndex { $0.name == name } }
@@ -95,7 +107,7 @@ public struct CompileUnit: Sendable {
             for c in consumers(of: x) {
                 let cn = model.nodes[c]
                 if !seen.insert(cn.name).inserted { continue }
-                if cn.op == .asn || cn.op == .relu || (includingReadout && cn.op == .readout) { return cn.name }
+                if cn.op.isSpiking || (includingReadout && cn.op == .readout) { return cn.name }
                 if [.batchnorm, .add, .flatten, .avgpool2d].contains(cn.op) { frontier.append(cn.name) }
             }
         }

@@ -17,12 +17,12 @@ public struct EncodeInput: Pass {
         for (i, n) in nodes.enumerated() {
             switch n.op {
             case .input: analog[i] = true
-            case .asn, .relu: analog[i] = false
+            case _ where n.op.isSpiking: analog[i] = false
             default: analog[i] = n.inputs.allSatisfy { analog[index[$0]!] }
             }
         }
         var problems: [Diagnostic] = []
-        for n in nodes where n.op == .asn || n.op == .relu {
+        for n in nodes where n.op.isSpiking {
             let src = n.inputs.compactMap { index[$0] }
             if src.allSatisfy({ analog[$0] }) { unit.injectedLayers.append(n.name) }
         }

@@ -19,7 +19,7 @@ public struct MergePooling: Pass {
             let obj = "node '\(n.name)'"
             switch n.attributes {
             case .maxpool2d(let p):
-                guard let si = unit.index(of: n.inputs[0]), [.asn, .relu].contains(unit.model.nodes[si].op) else {
+                guard let si = unit.index(of: n.inputs[0]), unit.model.nodes[si].op.isSpiking else {
                     problems.append(Diagnostic(.error, .unsupportedPattern, file: unit.model.file, object: obj,
                                                "max-pool does not follow an ASN; snnc merges max-pooling into the ASN layer before it",
                                                notes: ["reorder as … → asn → maxpool2d → …"]))

@@ -31,9 +31,22 @@ public struct NeuronFixedPoint: Sendable {
     public var alphaBeta: Int, alphaPhi: Int, alphaEta: Int, alphaGamma: Int
     /// Graded layers: the payload is ϑ(t_s) shifted right by this many bits (Docs/fixed-point.md).
     public var payloadShift: Int = 0
+    /// IF-family layers (theta0 then holds the threshold in LSBs; the ASN fields are 0).
+    public var lif: LIFFixedPoint?
     /// Arousal: the registers written at the switch to ϑ0_hp — ϑ0 in LSBs, m_f, and the k-bit
     /// gain on the summed synaptic input that turns the senders' h_lp into h_hp.
     public var arousal: (theta0: Int, mf: Int, inputGain: Int)?
+}
+
+/// An IF-family layer's integer constants (Docs/fixed-point.md, "The IF family"): k-bit decays
+/// and, in state LSBs, the threshold, v_reset and the leak per step.
+public struct LIFFixedPoint: Sendable, Equatable {
+    public var kind: LIFParameters.Kind
+    public var memDecay: Int, synDecay: Int
+    public var threshold: Int, vReset: Int, leak: Int
+    public var subtract: Bool, nextStep: Bool
+    /// The input gain folded into the weights; the host multiplies an input layer's current by it.
+    public var inputGain: Double
 }
 
 /// Why an ASN layer has its state LSB, and what each register holds there (real units).
@@ -91,6 +104,9 @@ public struct Quantize: Pass {
     /// many bits (s ≤ ⌊log2 ϑ0⌋ − 16); past it only one step's worst case is honoured, and the
     /// emulator counts any real overflow.
     public static let integratedPrecisionBits = 16
+
+    /// How far an IF-family decay may move, as a share of its leak rate 1 − d, before a warning.
+    public static let decayTolerance = 0.1
 
     /// Share of a layer's non-zero weights that may round to zero before a warning.
     public static let zeroedWarningPercent = 5.0
@@ -151,6 +167,11 @@ public struct Quantize: Pass {
         //    e in s + [min, max] of the profile's range; input layers: ϑ0 with 12 fraction bits.
         let k = num.decayBits
         for n in unit.model.nodes {
+            if case .lif(let lp) = n.attributes {
+                let exps = incomingWeighted(of: n.name, unit).filter { !host.contains($0) }.compactMap { exponentOf[$0] }
+                if let f = lifFormat(n, lp, exps: exps, absSum: absSum, &unit, host: host, &problems) { unit.neuronFormats[n.name] = f }
+                continue
+            }
             guard let p = n.spikingNeuron else {
                 if case .relu(nil) = n.attributes {
                     problems.append(Diagnostic(.error, .asnParamMissing, file: unit.model.file, object: "node '\(n.name)'",
@@ -313,6 +334,88 @@ public struct Quantize: Pass {
                                                "the profile shares exponents per core; until the mapper assigns cores, one exponent per layer is used (a per-core exponent is never coarser)"))
         }
         if !problems.isEmpty { throw DiagnosticsError(problems + unit.diagnostics.filter { $0.severity == .error }) }
+    }
+
+    /// An IF-family layer's state LSB and integer constants. The LSB is the finest the incoming
+    /// weights' exponents allow, coarsened until one step's worst-case input fits the current,
+    /// the largest bias, 4·θ and |v_reset| fit the activation with 2× headroom, and (CubaLIF, while
+    /// θ keeps `integratedPrecisionBits` bits) the integrated current fits; an input layer's:
+    /// θ with 12 fraction bits, as the ASN's ϑ0.
+    func lifFormat(_ n: Node, _ p: LIFParameters, exps: [Int], absSum: [String: Double], _ unit: inout CompileUnit, host: Set<String>,
+                   _ problems: inout [Diagnostic]) -> NeuronFixedPoint? {
+        let num = unit.profile.numerics
+        let range = num.weightExponentMin...num.weightExponentMax
+        let incoming = incomingWeighted(of: n.name, unit).filter { !host.contains($0) }
+        func keepingThreshold(_ bits: Int) -> Int { Int(log2(p.vThreshold).rounded(.down)) - bits }
+        let maxBias = incoming.compactMap { unit.model.node(named: $0) }.map { m -> Double in
+            switch m.attributes {
+            case .dense(let d): return d.bias?.toDoubles().map(abs).max() ?? 0
+            case .conv2d(let c): return c.bias?.toDoubles().map(abs).max() ?? 0
+            default: return 0
+            }
+        }.max() ?? 0
+        var sExp: Int
+        let actLimit = Double((1 << (num.activationBits - 1)) - 1) / 2
+        if exps.isEmpty {
+            sExp = keepingThreshold(12)
+            var report = StateRangeReport(layer: n.name, stateExponent: sExp, source: .assumed, measured: nil, num)
+            let holds = Double((1 << (num.activationBits - 1)) - 1) * pow2(sExp)
+            if let (bound, why) = hostBound(into: n.name, unit, host: host) {
+                let scaled = bound * abs(p.inputGain)
+                report.hostBound = scaled
+                if scaled > holds {
+                    unit.diagnostics.append(Diagnostic(.warning, .quantRangeAssumed, file: unit.model.file, object: "node '\(n.name)'",
+                                                       "its host current times the input gain \(formatFixed(p.inputGain, 4)) can reach \(formatFixed(scaled, 2)) (\(why)); at the state LSB 2^\(sExp) (v_threshold with 12 fraction bits) the \(num.activationBits)-bit membrane holds ±\(formatFixed(holds, 2))"))
+                }
+            }
+            unit.stateRanges.append(report)
+        } else {
+            sExp = exps.map { $0 - range.upperBound }.max()!
+            let high = exps.map { $0 - range.lowerBound }.min()!
+            let total = incoming.reduce(0.0) { $0 + (absSum[$1] ?? 0) }
+            let integrated = p.kind == .currentBased ? total / max(1e-300, 1 - p.synDecay) : total
+            let limit = Double((1 << (num.currentBits - 1)) - 1)
+            let coarsest = keepingThreshold(Self.integratedPrecisionBits)
+            while sExp < high && (total / pow2(sExp) > limit || maxBias / pow2(sExp) > actLimit || 4 * p.vThreshold / pow2(sExp) > actLimit
+                                  || abs(p.vReset) / pow2(sExp) > actLimit || (sExp < coarsest && integrated / pow2(sExp) > limit)) {
+                sExp += 1
+            }
+            if sExp > high {
+                unit.diagnostics.append(Diagnostic(.warning, .quantClipped, file: unit.model.file, object: "node '\(n.name)'",
+                                                   "its inputs' weight exponents \(exps.sorted()) span more than the profile's exponent range \(range.lowerBound)…\(range.upperBound); the finest lose precision"))
+            }
+            unit.stateRanges.append(StateRangeReport(layer: n.name, stateExponent: sExp, source: .staticAnalysis, measured: nil, num))
+        }
+        let lsb = pow2(sExp)
+        let thetaLimit = (1 << (min(num.thresholdBits, num.activationBits) - 1)) - 1
+        guard let th = checkedInt(p.vThreshold / lsb, .toNearestOrAwayFromZero), (1...thetaLimit).contains(th) else {
+            problems.append(Diagnostic(.error, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
+                                       "v_threshold \(p.vThreshold) is \(formatFixed(p.vThreshold / lsb, 0)) state LSBs (2^\(sExp)); the \(min(num.thresholdBits, num.activationBits))-bit threshold needs 1 … \(thetaLimit)"))
+            return nil
+        }
+        let actFull = (1 << (num.activationBits - 1)) - 1
+        let vReset = checkedInt(FixedPoint.round(p.vReset / lsb, num.rounding), .towardZero) ?? 0
+        let leak = checkedInt(FixedPoint.round(p.memLeak / lsb, num.rounding), .towardZero) ?? 0
+        guard abs(vReset) <= actFull, abs(leak) <= actFull else {
+            problems.append(Diagnostic(.error, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
+                                       "v_reset \(p.vReset) or the leak per step \(p.memLeak) exceeds the \(num.activationBits)-bit membrane at state LSB 2^\(sExp)"))
+            return nil
+        }
+        let k = num.decayBits
+        for (what, real) in [("membrane", p.memDecay), ("synaptic current", p.synDecay)] where what == "membrane" ? p.kind != .integrateAndFire : p.kind == .currentBased {
+            let q = Double(FixedPoint.decay(real, bits: k)) / pow2(k)
+            if abs(q - real) > Self.decayTolerance * (1 - real) {
+                unit.diagnostics.append(Diagnostic(.warning, .quantDecay, file: unit.model.file, object: "node '\(n.name)'",
+                                                   "the \(what)'s decay \(formatSignificant(real)) per step (τ = \(formatSignificant(1 / (1 - real))) steps) is \(formatSignificant(q)) at \(k) decay bits (τ = \(q < 1 ? formatSignificant(1 / (1 - q)) + " steps" : "infinite: no decay"))",
+                                                   notes: ["a profile with more decay_bits keeps the time constant; `snnc emulate --check` shows what it costs"]))
+            }
+        }
+        let lif = LIFFixedPoint(kind: p.kind, memDecay: FixedPoint.decay(p.memDecay, bits: k), synDecay: p.kind == .currentBased ? FixedPoint.decay(p.synDecay, bits: k) : 0,
+                                threshold: th, vReset: vReset, leak: leak, subtract: p.reset == .subtract, nextStep: p.resetTiming == .nextStep,
+                                inputGain: p.inputGain)
+        var f = NeuronFixedPoint(stateExponent: sExp, theta0: th, mf: 0, decayBits: k, alphaBeta: 0, alphaPhi: 0, alphaEta: 0, alphaGamma: 0)
+        f.lif = lif
+        return f
     }
 
     /// The finest state exponent at which every measured register, times `margin`, fits its

@@ -33,7 +33,7 @@ public enum Verifier {
             }
         }
         if done.contains("encode-input") {
-            for l in unit.injectedLayers where ![OpKind.asn, .relu].contains(unit.model.node(named: l)?.op ?? .input) {
+            for l in unit.injectedLayers where !(unit.model.node(named: l)?.op.isSpiking ?? false) {
                 bad.append("injected layer '\(l)' is not an ASN")
             }
         }

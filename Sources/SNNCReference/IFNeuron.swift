@@ -37,9 +37,8 @@ public struct LIFConstants: Sendable, Equatable {
     func afterReset(_ v: Double) -> Double { reset == .subtract ? v - threshold : vReset }
 
     public init(_ p: LIFParameters) {
-        let leaky = p.kind != .integrateAndFire
-        self.init(memDecay: leaky ? 1 - 1 / p.tauMem : 1, memGain: leaky ? p.r / p.tauMem : p.r, memLeak: leaky ? p.vLeak / p.tauMem : 0,
-                  currentBased: p.kind == .currentBased, synDecay: 1 - 1 / p.tauSyn, synGain: p.wIn / p.tauSyn,
+        self.init(memDecay: p.memDecay, memGain: p.memGain, memLeak: p.memLeak,
+                  currentBased: p.kind == .currentBased, synDecay: p.synDecay, synGain: p.synGain,
                   threshold: p.vThreshold, reset: p.reset, resetNextStep: p.resetTiming == .nextStep, vReset: p.vReset)
     }
 

@@ -414,6 +414,7 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "Per register, the percentile of the per-sample maxima used (0 < P ≤ 100).") var calibratePercentile: Double = Calibration.defaultPercentile
     @Option(help: "Headroom on top of the measured range (≥ 1).") var calibrateMargin: Double = Calibration.defaultMargin
     @Option(help: "The board: the profile's board with N chips (snnc profile NAME lists them), or 'auto' for the smallest that holds the network (default: the profile's chip count).") var chips: String?
+    @OptionGroup var nir: NIRFlags
 
     func validate() throws {
         if let c = chips, c != "auto", (Int(c) ?? 0) < 1 { throw ValidationError("--chips takes a chip count (a positive integer) or 'auto', got '\(c)'") }
@@ -440,6 +441,7 @@ struct CompileCommand: ParsableCommand {
         o.profile = profile
         o.chips = chips.flatMap { Int($0) }
         o.chipsAuto = chips == "auto"
+        o.nir = nir.options
         o.dumpAfter = dumpAfter
         o.timings = timings
         o.json = json

@@ -188,7 +188,7 @@ public struct BuildSynapses: Pass {
                         if readout { try setReadoutLSB(L.name, pow2(sourceExp)) }
                     } else {
                         let h = unit.spikeHeight(of: S.name) ?? 1
-                        if readout { try setReadoutLSB(L.name, h) } else { wgt = Int32(clamping: clampedInt(h / pow2(sExp))) }
+                        if readout { try setReadoutLSB(L.name, h) } else { wgt = Int32(clamping: clampedInt(h * unit.inputGain(of: L.name) / pow2(sExp))) }
                     }
                     img.weights.append(wgt)
                     for y in a.rows { for x in a.cols { for o in a.channels {

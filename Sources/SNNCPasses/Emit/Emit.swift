@@ -97,7 +97,13 @@ public struct Emit: Pass {
                                                     ("padding", .array([.int(p.padding.top), .int(p.padding.left)]))])))
                 }
                 if let h = unit.spikeHeight(of: l.name) { f.append(("h", .double(h))) }
-                if let nf = unit.neuronFormats[l.name] {
+                if let nf = unit.neuronFormats[l.name], let lif = nf.lif {
+                    f.append(("neuron", .object([("model", .string(lif.kind.rawValue)), ("state_exponent", .int(nf.stateExponent)), ("decay_bits", .int(nf.decayBits)),
+                                                  ("threshold", .int(lif.threshold)), ("mem_decay", .int(lif.memDecay))]
+                                                 + (lif.kind == .currentBased ? [("syn_decay", .int(lif.synDecay))] : [])
+                                                 + [("leak", .int(lif.leak)), ("v_reset", .int(lif.vReset)), ("reset", .string(lif.subtract ? "subtract" : "value")),
+                                                    ("reset_timing", .string(lif.nextStep ? "next_step" : "immediate")), ("input_gain", .double(lif.inputGain))])))
+                } else if let nf = unit.neuronFormats[l.name] {
                     f.append(("neuron", .object([("state_exponent", .int(nf.stateExponent)), ("theta0", .int(nf.theta0)), ("m_f", .int(nf.mf)),
                                                   ("decay_bits", .int(nf.decayBits)), ("alpha_beta", .int(nf.alphaBeta)), ("alpha_phi", .int(nf.alphaPhi)),
                                                   ("alpha_eta", .int(nf.alphaEta)), ("alpha_gamma", .int(nf.alphaGamma))]
@@ -106,6 +112,10 @@ public struct Emit: Pass {
                 }
                 if case .readout(let tau) = unit.model.node(named: l.name)?.attributes {
                     f.append(("readout_tau_phi", .double(tau)))
+                    // A readout fed by IF-family layers integrates (the float reference's membrane readout).
+                    if l.inputs.contains(where: { unit.model.node(named: g.layers[$0.source].name)?.isIntegrateAndFire == true }) {
+                        f.append(("decoding", .string("integrate")))
+                    }
                     // The host reads the readout's accumulators as integers × readout_lsb, plus its float bias.
                     f.append(("readout_lsb", .double(unit.readoutLSB[l.name] ?? 1)))
                     f.append(("bias", .array(readoutBias(l, unit).map { .double($0) })))

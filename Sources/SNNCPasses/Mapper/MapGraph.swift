@@ -94,6 +94,7 @@ public struct MapGraph: Sendable {
             switch n.attributes {
             case .asn(let p): kind = unit.injectedLayers.contains(n.name) ? .injected : .spiking; graded = p.spike == .graded
             case .relu: kind = unit.injectedLayers.contains(n.name) ? .injected : .spiking; graded = true
+            case .lif: kind = unit.injectedLayers.contains(n.name) ? .injected : .spiking
             case .readout: kind = .readout
             default: continue
             }

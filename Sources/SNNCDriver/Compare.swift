@@ -3,10 +3,16 @@
 // against its rate-coded IF conversion (`snnc convert --to if`), side by side in the float
 // reference on the same samples: accuracy over time, and the spikes and synaptic events each
 // needs to come within a tolerance of the ANN.
+// With `--profile P` both are also compiled for P and run in the fixed-point emulator, and the
+// cycle model's energy is read at the step each first reaches the target.
+import SNNCEmulator
 import SNNCIR
 import SNNCImport
 import SNNCJSON
 import SNNCReference
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public enum Compare {
     public struct Options: Sendable {
@@ -24,6 +30,8 @@ public enum Compare {
         public var progress = true
         /// How a .nir model's neurons are read (Docs/nir.md).
         public var nir = NIROptions()
+        /// Also compile both networks for this profile and run them in the emulator.
+        public var profile: String?
         public init(modelPath: String, dataPath: String) {
             self.modelPath = modelPath
             self.dataPath = dataPath
@@ -41,6 +49,21 @@ public enum Compare {
         /// The first step (0-based) at which the accuracy reaches the target, if any.
         public var reached: Int?
         public var wallSeconds: Double
+        /// `--profile`: the compiled network in the emulator.
+        public var compiled: Compiled?
+    }
+
+    /// One network compiled for the profile and run in the fixed-point emulator (hop delay 1).
+    public struct Compiled: Sendable {
+        public var profile: String
+        public var cores: Int
+        public var metrics: SimulationMetrics
+        /// Mean per sample from the start to the end of each step: the cycle model's energy (µJ)
+        /// and the spikes of all layers.
+        public var energySoFarUJ: [Double]
+        public var spikesSoFar: [Double]
+        public var reached: Int?
+        public var wallSeconds: Double
     }
 
     public static func run(_ o: Options) -> CommandResult {
@@ -48,6 +71,10 @@ public enum Compare {
         let loaded = ModelFiles.load(path: o.modelPath, nir: o.nir)
         guard let model = loaded.model else { return .failure(loaded.diagnostics) }
         r.report(loaded.diagnostics.filter { $0.severity != .error })
+        if o.profile != nil && (ModelFiles.isONNX(o.modelPath) || ModelFiles.isNIR(o.modelPath)) {
+            return .failure([Diagnostic(.error, .formatUnknown, file: o.modelPath, "compare --profile compiles the IF conversion, which snnc writes for model.json sources only",
+                                        notes: ["run compare without --profile for the float reference, or export the network as model.json"])])
+        }
         if Convert.spikingNodes(model).isEmpty {
             return .failure([Diagnostic(.error, .unsupportedPattern, file: model.file, "the model has no relu or asn node; compare runs an ASN network against its IF conversion")])
         }
@@ -99,6 +126,54 @@ public enum Compare {
             sides.append(Side(label: label, model: m, metrics: metrics, spikesSoFar: spikes, eventsSoFar: events, reached: reached,
                               wallSeconds: monotonicSeconds() - t0))
         }
+        if let profile = o.profile {
+            let scratch = (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") + "/snnc-compare-\(getpid())"
+            defer { for k in 0..<2 { removeDirectoryOfFiles(scratch + "/\(k).snnc") }; removeDirectoryOfFiles(scratch) }
+            let ifPath = scratch + "/if/" + Convert.fileName(o.modelPath)
+            if let problem = Convert.write(model, from: o.modelPath, scales: scales, percentile: o.percentile, how: "for snnc compare", to: ifPath) {
+                return .failure([problem])
+            }
+            defer {
+                if let w = model.weightsFile { unlink(scratch + "/if/" + Convert.fileName(w)) }
+                unlink(ifPath)
+                rmdir(scratch + "/if")
+            }
+            for k in 0..<2 {
+                var co = Compile.Options(modelPath: k == 0 ? o.modelPath : ifPath)
+                co.profile = profile
+                co.output = scratch + "/\(k).snnc"
+                co.nir = o.nir
+                let cr = Compile.run(co)
+                guard cr.status == .success else { return .failure(cr.diagnostics) }
+                let net: EmuNetwork
+                do { net = try ArtefactReader.load(co.output!) } catch {
+                    return .failure([Diagnostic(.error, .artefactInvalid, file: error.file, error.message)])
+                }
+                var eo = EmulationOptions()
+                eo.durationMs = sim.durationMs
+                eo.threads = threads
+                let bar = ProgressBar(total: data.count, label: k == 1 ? "IF on \(profile)" : "ASN on \(profile)", enabled: o.progress && isTerminal(2))
+                let t0 = monotonicSeconds()
+                let fixed = Emulator(net, options: eo).run(images: data.samples) { bar.update($0) }
+                let refNet = prepared[k].2
+                let refIndex = Dictionary(refNet.layers.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+                let asResults: [ImageResult] = fixed.map { e in
+                    var spikes = [Int](repeating: 0, count: refNet.layers.count)
+                    for (li, l) in net.layers.enumerated() { if let ri = refIndex[l.name] { spikes[ri] = e.spikesPerLayer[li] } }
+                    return ImageResult(classes: e.classes, spikesPerLayer: spikes, synapticEvents: e.synapticEvents)
+                }
+                let metrics = SimulationMetrics.compute(network: refNet, results: asResults, labels: data.labels, annClasses: ann, durationMs: sim.durationMs, hopDelay: 1)
+                var energy = [Double](repeating: 0, count: sim.durationMs), spikes = energy
+                for e in fixed {
+                    for t in 0..<min(sim.durationMs, e.energySoFarPJ.count) { energy[t] += e.energySoFarPJ[t] * 1e-6 }
+                    for t in 0..<min(sim.durationMs, e.spikesSoFar.count) { spikes[t] += Double(e.spikesSoFar[t]) }
+                }
+                let n = Double(max(fixed.count, 1))
+                sides[k].compiled = Compiled(profile: net.profile, cores: net.cores.count, metrics: metrics, energySoFarUJ: energy.map { $0 / n },
+                                             spikesSoFar: spikes.map { $0 / n }, reached: metrics.accuracyCurve.firstIndex { $0 >= target - 1e-12 },
+                                             wallSeconds: monotonicSeconds() - t0)
+            }
+        }
         r.stdout = o.json ? json(sides, o: o, data: data, ann: annAccuracy, reluANN: reluAccuracy, target: target, scales: scales, calibrationSamples: calibrationSamples).serialized()
                           : text(sides, o: o, data: data, ann: annAccuracy, reluANN: reluAccuracy, target: target)
         if let path = o.svgPath { r.write(path, svg(sides, model: model, ann: annAccuracy, target: target), what: "plot") }
@@ -123,9 +198,22 @@ public enum Compare {
         row("spikes / sample until then") { side in side.reached.map { groupedDigits(clampedInt(side.spikesSoFar[$0])) } ?? "—" }
         row("synaptic events / sample until then") { side in side.reached.map { groupedDigits(clampedInt(side.eventsSoFar[$0])) } ?? "—" }
         row("wall time") { fmt($0.wallSeconds, 1) + " s" }
+        if let c0 = sides[0].compiled {
+            t.addRule()
+            row("compiled for '\(c0.profile)': cores") { "\($0.compiled!.cores)" }
+            row("  accuracy at \(m0.durationMs) ms (emulator, hop delay 1)") { pct($0.compiled!.metrics.snnAccuracy) }
+            row("  energy / sample (\(m0.durationMs) ms, cycle model)") { fmt($0.compiled!.energySoFarUJ.last ?? 0, 3) + " µJ" }
+            row("  reaches the target at") { $0.compiled!.reached.map { "\($0 + 1) ms" } ?? "never" }
+            row("  spikes / sample until then") { side in side.compiled!.reached.map { groupedDigits(clampedInt(side.compiled!.spikesSoFar[$0])) } ?? "—" }
+            row("  energy / sample until then") { side in side.compiled!.reached.map { fmt(side.compiled!.energySoFarUJ[$0], 3) + " µJ" } ?? "—" }
+            row("  wall time") { fmt($0.compiled!.wallSeconds, 1) + " s" }
+        }
         s += t.render()
         if let a = sides[0].reached, let b = sides[1].reached {
             s += "\nto the target the IF network needs \(fmt(sides[1].spikesSoFar[b] / max(sides[0].spikesSoFar[a], 1), 2))× the spikes and \(fmt(sides[1].eventsSoFar[b] / max(sides[0].eventsSoFar[a], 1), 2))× the synaptic events of the \(sides[0].label)\n"
+        }
+        if let c0 = sides[0].compiled, let c1 = sides[1].compiled, let a = c0.reached, let b = c1.reached {
+            s += "compiled for '\(c0.profile)', to the target the IF network spends \(fmt(c1.energySoFarUJ[b] / max(c0.energySoFarUJ[a], 1e-300), 2))× the energy of the \(sides[0].label)\n"
         }
         s += "\n"
         var l = TextTable(headers: ["layer", "neurons"] + sides.map { $0.label + " Hz" }, alignments: [.left, .right] + sides.map { _ in .right })
@@ -166,6 +254,17 @@ public enum Compare {
                     })),
                     ("accuracy_curve", .array(m.accuracyCurve.map { .double($0) })),
                     ("spikes_per_sample_curve", .array(side.spikesSoFar.map { .double($0) })),
+                    ("compiled", side.compiled.map { c in
+                        .object([("profile", .string(c.profile)), ("cores", .int(c.cores)), ("accuracy", .double(c.metrics.snnAccuracy)),
+                                 ("max_accuracy", .double(c.metrics.maxAccuracy)), ("matching_time_ms", .int(c.metrics.matchingTimeMs)),
+                                 ("firing_rate_hz", .double(c.metrics.firingRateHz)), ("hop_delay", .int(1)),
+                                 ("energy_uj_per_sample", .double(c.energySoFarUJ.last ?? 0)), ("spikes_per_sample", .double(c.spikesSoFar.last ?? 0)),
+                                 ("reaches_target_ms", c.reached.map { .int($0 + 1) } ?? .null),
+                                 ("spikes_per_sample_to_target", c.reached.map { .double(c.spikesSoFar[$0]) } ?? .null),
+                                 ("energy_uj_per_sample_to_target", c.reached.map { .double(c.energySoFarUJ[$0]) } ?? .null),
+                                 ("accuracy_curve", .array(c.metrics.accuracyCurve.map { .double($0) })),
+                                 ("energy_uj_per_sample_curve", .array(c.energySoFarUJ.map { .double($0) }))])
+                    } ?? .null),
                 ])
             })),
         ])

@@ -133,12 +133,28 @@ public enum Convert {
             used = n
             r.report(w)
         }
-        // The source JSON with each converted node rewritten; everything else as it was.
+        let how = o.calibratePath.map { "data-based normalisation on \(used) samples of \($0), percentile \(o.percentile)" } ?? "no normalisation (thresholds 1)"
+        if let problem = write(model, from: o.modelPath, scales: scales, percentile: o.percentile, how: how, to: o.outputPath) {
+            r.report([problem])
+            r.status = .badInput
+            return r
+        }
+        guard r.status == .success else { return r }
+        var t = TextTable(headers: ["node", "was", "λ (v_threshold = spike_height)"], alignments: [.left, .left, .right])
+        for i in spikingNodes(model) { t.add([model.nodes[i].name, model.nodes[i].op.rawValue, fmt(scales[model.nodes[i].name] ?? 1, 6)]) }
+        r.stdout = "converted '\(model.name)' to a rate-coded IF network (\(how)) → \(o.outputPath)\n\n" + t.render()
+        return r
+    }
+
+    /// Writes the IF conversion of `model` (read from the JSON at `path`) to `output`: the source
+    /// JSON with each converted node rewritten, everything else as it was, and the weights file
+    /// copied beside it. Returns the problem, if any.
+    static func write(_ model: Model, from path: String, scales: [String: Double], percentile: Double, how: String, to output: String) -> Diagnostic? {
         let doc: JSONDocument
         do {
-            doc = try JSONDocument.parse(readWholeFile(o.modelPath, limit: 1 << 30))
+            doc = try JSONDocument.parse(readWholeFile(path, limit: 1 << 30))
         } catch {
-            return .failure([Diagnostic(.error, .fileUnreadable, file: o.modelPath, "cannot read it again: \(error)")])
+            return Diagnostic(.error, .fileUnreadable, file: path, "cannot read it again: \(error)")
         }
         let converted = Set(spikingNodes(model).map { model.nodes[$0].name })
         var top: [(String, JSONOutput)] = []
@@ -153,35 +169,30 @@ public enum Convert {
                     return .object([("name", .string(name)), ("op", .string(OpKind.integrateAndFire.rawValue)),
                                     ("inputs", jsonOutput(n["inputs"]!)), ("v_threshold", .double(lambda)), ("spike_height", .double(lambda)),
                                     ("reset", .string(ResetRule.subtract.rawValue)),
-                                    ("comment", .string("was '\(n["op"]?.string ?? "?")'; λ = p\(o.percentile) of its positive activations"))])
+                                    ("comment", .string("was '\(n["op"]?.string ?? "?")'; λ = p\(percentile) of its positive activations"))])
                 })))
             case "weights":
                 top.append((k, .string(fileName(model.weightsFile ?? v.string ?? ""))))
             default: top.append((k, jsonOutput(v)))
             }
         }
-        let how = o.calibratePath.map { "data-based normalisation on \(used) samples of \($0), percentile \(o.percentile)" } ?? "no normalisation (thresholds 1)"
         top.insert(("comment", .string("Rate-coded IF conversion of '\(model.name)' by snnc convert (Rueckauer et al. 2017, subtractive reset, \(how)).")), at: min(3, top.count))
-        let outDir = directoryOf(o.outputPath)
+        let outDir = directoryOf(output)
         if let problem = makeDirectories(outDir) {
-            return .failure([Diagnostic(.error, .outputUnwritable, file: outDir, "cannot create the output directory: \(problem)")])
+            return Diagnostic(.error, .outputUnwritable, file: outDir, "cannot create the output directory: \(problem)")
         }
         if let w = model.weightsFile {
             let target = resolvePath(fileName(w), relativeTo: outDir)
             if realPath(target) != realPath(w) {
                 do { try writeFileAtomically(target, readWholeFile(w, limit: 1 << 34)) } catch {
-                    r.report([Diagnostic(.error, .outputUnwritable, file: target, "cannot copy the weights: \(error)")])
-                    r.status = .badInput
-                    return r
+                    return Diagnostic(.error, .outputUnwritable, file: target, "cannot copy the weights: \(error)")
                 }
             }
         }
-        r.write(o.outputPath, JSONOutput.object(top).serialized(pretty: true), what: "converted model")
-        guard r.status == .success else { return r }
-        var t = TextTable(headers: ["node", "was", "λ (v_threshold = spike_height)"], alignments: [.left, .left, .right])
-        for i in spikingNodes(model) { t.add([model.nodes[i].name, model.nodes[i].op.rawValue, fmt(scales[model.nodes[i].name] ?? 1, 6)]) }
-        r.stdout = "converted '\(model.name)' to a rate-coded IF network (\(how)) → \(o.outputPath)\n\n" + t.render()
-        return r
+        do { try writeFileAtomically(output, Array(JSONOutput.object(top).serialized(pretty: true).utf8)) } catch {
+            return Diagnostic(.error, .outputUnwritable, file: output, "cannot write the converted model: \(error)")
+        }
+        return nil
     }
 
     /// `mkdir -p`: nil when the directory exists afterwards, else the reason.

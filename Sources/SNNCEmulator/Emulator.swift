@@ -46,6 +46,10 @@ public struct EmulatedImage: Sendable {
     /// Cycle model per layer: the cycles of its axon events, synaptic updates, neuron updates
     /// (dendrite blocks included) and spikes sent, summed over steps (per-core overhead excluded).
     public var layerCycles: [Double] = []
+    /// The cycle model's energy (pJ) and the spikes of all layers from the start to the end of
+    /// each step (`snnc compare --profile`: what reaching a target accuracy costs).
+    public var energySoFarPJ: [Double] = []
+    public var spikesSoFar: [Int] = []
 
     /// An empty result (to be filled field by field, e.g. when received from another process).
     public init() {
@@ -57,13 +61,15 @@ public struct EmulatedImage: Sendable {
 
     init(classes: [Int32], spikesPerLayer: [Int], synapticEvents: Int, overflowsPerLayer: [Int], strictFailure: (layer: String, step: Int)?,
          raster: [[(Int, Int)]]?, coreCycles: [Double], slowestCoreCycles: Double, worstStepCycles: Double, worstStepHops: Int, stepsOverBudget: Int,
-         packets: Int, packetHops: Int, neuronUpdates: Int, eventsPerFrame: [Int], aroused: Bool, layerCycles: [Double]) {
+         packets: Int, packetHops: Int, neuronUpdates: Int, eventsPerFrame: [Int], aroused: Bool, layerCycles: [Double],
+         energySoFarPJ: [Double], spikesSoFar: [Int]) {
         (self.classes, self.spikesPerLayer, self.synapticEvents, self.overflowsPerLayer, self.strictFailure, self.raster) =
             (classes, spikesPerLayer, synapticEvents, overflowsPerLayer, strictFailure, raster)
         (self.coreCycles, self.slowestCoreCycles, self.worstStepCycles, self.worstStepHops, self.stepsOverBudget) =
             (coreCycles, slowestCoreCycles, worstStepCycles, worstStepHops, stepsOverBudget)
         (self.packets, self.packetHops, self.neuronUpdates, self.eventsPerFrame, self.aroused, self.layerCycles) =
             (packets, packetHops, neuronUpdates, eventsPerFrame, aroused, layerCycles)
+        (self.energySoFarPJ, self.spikesSoFar) = (energySoFarPJ, spikesSoFar)
     }
 }
 
@@ -149,6 +155,8 @@ public final class Emulator: Sendable {
         var failure: (String, Int)? = nil
         var eventsPerFrame: [Int] = []
         var events = 0, eventsAtFrameStart = 0
+        var spikesSoFar: [Int] = []
+        spikesSoFar.reserveCapacity(totalSteps)
         for t in 0..<totalSteps {
             if t % stepsPerFrame == 0 {
                 host.inject(host.encode(frames[t / stepsPerFrame]), &states)
@@ -166,6 +174,7 @@ public final class Emulator: Sendable {
                 }
             }
             for w in 0..<W { tally.absorb(&tallies[w]) }
+            spikesSoFar.append(tally.spikes.reduce(0, &+))
             // The spike exchange (each chip's packets for other chips, workers in order), then
             // next step's inboxes: same-chip packets (workers in order), then the exchange's.
             for k in localChips {
@@ -234,6 +243,9 @@ public final class Emulator: Sendable {
             tally.spikes = v[0..<n].map { Int($0) }; tally.axonEvents = v[n..<(2 * n)].map { Int($0) }
             tally.synapticEvents = v[(2 * n)..<(3 * n)].map { Int($0) }; tally.packetsOut = v[(3 * n)..<(4 * n)].map { Int($0) }
             cycles.combine(&collective!)
+            var s = spikesSoFar.map(Int64.init)
+            collective!.sum(&s)
+            spikesSoFar = s.map { Int($0) }
         }
         cycles.finish()
         let raster = tally.raster.map { r in r.map { $0.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 } } }
@@ -242,7 +254,8 @@ public final class Emulator: Sendable {
                              strictFailure: failure.map { (layer: $0.0, step: $0.1) }, raster: raster, coreCycles: cycles.coreCycles,
                              slowestCoreCycles: cycles.slowestSum, worstStepCycles: cycles.worstStep, worstStepHops: cycles.worstHops, stepsOverBudget: cycles.overBudget,
                              packets: cycles.packets, packetHops: cycles.packetHops, neuronUpdates: cycles.neuronUpdates, eventsPerFrame: eventsPerFrame,
-                             aroused: host.aroused, layerCycles: cycles.layerCycles(tally, steps: steps))
+                             aroused: host.aroused, layerCycles: cycles.layerCycles(tally, steps: steps), energySoFarPJ: cycles.energySoFar,
+                             spikesSoFar: Array(spikesSoFar.prefix(steps)))
     }
 }
 
@@ -258,6 +271,11 @@ struct CycleObserver {
     var coreCycles: [Double]
     /// Per step: the slowest core's cycles and the longest route's hops (over processes: maxima).
     var stepSlowest: [Double] = [], stepHops: [Double] = []
+    /// Per step: this process's synaptic events, compartment updates and packet hops in it, flat;
+    /// `finish` turns their running sums into the energy so far (pJ).
+    var stepCounts: [Int64] = []
+    var energySoFar: [Double] = []
+    let payloadBits: Int
     var slowestSum = 0.0, worstStep = 0.0, worstHops = 0, overBudget = 0, packets = 0, packetHops = 0, neuronUpdates = 0
 
     init(_ net: EmuNetwork, cores: [Int]) {
@@ -266,10 +284,12 @@ struct CycleObserver {
         tm = net.timing
         budget = tm.timestepUs * 1e-6 * tm.clockHz
         coreCycles = [Double](repeating: 0, count: net.cores.count)
+        payloadBits = net.layers.contains { $0.graded } ? tm.payloadBits : 0
     }
 
     mutating func observe(_ states: inout [CoreState]) {
         var slowest = 0.0, hops = 0
+        var synaptic = 0, updates = 0, hopsThisStep = 0
         for c in cores {
             let k = states[c].counters
             let cyc = CycleModel.coreCycles(stepOverhead: tm.stepOverhead, axonEvent: tm.axonEvent, synapticOp: tm.synapticOp,
@@ -282,8 +302,12 @@ struct CycleObserver {
             packetHops += k.hops
             hops = max(hops, k.maxHops)
             neuronUpdates += net.cores[c].compartments
+            synaptic += k.synapticEvents
+            updates += net.cores[c].compartments
+            hopsThisStep += k.hops
             states[c].counters = CoreCounters()
         }
+        stepCounts += [Int64(synaptic), Int64(updates), Int64(hopsThisStep)]
         stepSlowest.append(slowest)
         stepHops.append(Double(hops))
     }
@@ -294,6 +318,7 @@ struct CycleObserver {
         g.sum(&coreCycles)
         g.max(&stepSlowest)
         g.max(&stepHops)
+        g.sum(&stepCounts)
         var v = [Int64(packets), Int64(packetHops), Int64(neuronUpdates)]
         g.sum(&v)
         (packets, packetHops, neuronUpdates) = (Int(v[0]), Int(v[1]), Int(v[2]))
@@ -302,6 +327,12 @@ struct CycleObserver {
     /// The step totals, in step order: Σ slowest, the worst step (slowest core + longest route)
     /// and the steps over the profile's timestep.
     mutating func finish() {
+        var total: (Int64, Int64, Int64) = (0, 0, 0)
+        energySoFar = stride(from: 0, to: stepCounts.count - 2, by: 3).map { i in
+            total = (total.0 &+ stepCounts[i], total.1 &+ stepCounts[i + 1], total.2 &+ stepCounts[i + 2])
+            return CycleModel.energyPJ(synapticOpPJ: tm.synapticOpPJ, neuronUpdatePJ: tm.neuronUpdatePJ, spikeHopPJ: tm.spikeHopPJ, payloadBitPJ: tm.payloadBitPJ,
+                                       synapticOps: Double(total.0), neuronUpdates: Double(total.1), packetHops: Double(total.2), payloadBits: payloadBits)
+        }
         for (slowest, h) in zip(stepSlowest, stepHops) {
             let hops = Int(h)
             let stepCycles = slowest + Double(hops) * tm.hopLatencyNs * 1e-9 * tm.clockHz

@@ -314,8 +314,8 @@ struct ConvertCommand: ParsableCommand {
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Run a network as it is (ASN, or graded ASN for ReLU) and its rate-coded IF conversion side by side in the float reference.",
-        discussion: "Reports for each: accuracy over time, MT, FR, spikes and synaptic events per sample, and the first step at which accuracy reaches the ANN's less --tolerance points with the spikes and events spent until then."
+        abstract: "Run a network as it is (ASN, or graded ASN for ReLU) and its rate-coded IF conversion side by side in the float reference (and, with --profile, compiled in the emulator).",
+        discussion: "Reports for each: accuracy over time, MT, FR, spikes and synaptic events per sample, and the first step at which accuracy reaches the ANN's less --tolerance points with the spikes and events spent until then. With --profile P both networks are compiled for P and run in the fixed-point emulator (hop delay 1): accuracy, and the cycle model's energy per sample over the run and until the target."
     )
 
     @OptionGroup var common: SimulationFlags
@@ -324,6 +324,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "The target is the ANN's accuracy less this many points.") var tolerance: Double = 0.3
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Draw accuracy against spikes per sample into this SVG file.") var svg: String?
+    @Option(help: "Also compile both networks for this profile and run them in the fixed-point emulator: accuracy and cycle-model energy.") var profile: String?
 
     func validate() throws {
         guard tolerance >= 0 && tolerance <= 100 else { throw ValidationError("--tolerance must be in [0, 100]") }
@@ -340,6 +341,7 @@ struct CompareCommand: ParsableCommand {
         o.tolerancePoints = tolerance
         o.json = json
         o.svgPath = svg
+        o.profile = profile
         try finish(Compare.run(o))
     }
 }

@@ -41,7 +41,7 @@ import Testing
         }
         let a = PreparedModel(original), b = PreparedModel(converted)
         for x in data.samples { #expect(a.classify(x).label == b.classify(x).label) }
-        // The converted file simulates; a compiler that has no fixed-point IF yet refuses it by name.
+        // The converted file simulates, compiles for Loihi 2 and passes the emulator's check.
         var s = Simulate.Options(modelPath: dir + "/iris-if.json", dataPath: repoRoot + "/Examples/iris-relu/test.csv")
         s.progress = false
         #expect(Simulate.run(s).status == .success)
@@ -49,8 +49,15 @@ import Testing
         c.profile = "loihi2"
         c.output = dir + "/out.snnc"
         let compiled = Compile.run(c)
-        #expect(compiled.status == .badInput)
-        #expect(compiled.diagnostics.contains { $0.id == .neuronModelUnsupported && $0.object == "node 'relu1'" }, "\(compiled.stderr)")
+        #expect(compiled.status == .success, "\(compiled.stderr)")
+        var e = Emulate.Options(directory: dir + "/out.snnc", dataPath: repoRoot + "/Examples/iris-relu/test.csv")
+        e.check = true
+        e.progress = false
+        let checked = Emulate.run(e)
+        #expect(checked.status == .success && checked.stdout.contains("check passed"), "\(checked.stdout)\(checked.stderr)")
+        // --theta0 sets an ASN's threshold: refused by name on an IF network.
+        c.theta0 = 0.2
+        #expect(Compile.run(c).diagnostics.contains { $0.id == .neuronModelUnsupported && $0.object == "node 'relu1'" })
     }
 
     @Test func convertRefusesWhatItCannotConvert() {
@@ -91,5 +98,32 @@ import Testing
         s.progress = false
         let plain = try JSONSerialization.jsonObject(with: Data(Simulate.run(s).stdout.utf8)) as! [String: Any]
         #expect((plain["spikes_per_layer"] as! [[String: Any]]).map { $0["spikes"] as! Int } == [61946, 86333])
+    }
+
+    /// `--profile`: both networks compiled for Loihi 2 and run in the emulator (hop delay 1); the
+    /// cycle model's energy per sample is a running sum whose last value is the run's and whose
+    /// value at the step each reaches the target is reported (pinned: a regression record).
+    @Test func compareCompiledOnLoihi2() throws {
+        var o = Compare.Options(modelPath: irisRelu, dataPath: repoRoot + "/Examples/iris-relu/test.csv")
+        o.calibratePath = repoRoot + "/Examples/iris-relu/all.csv"
+        o.json = true
+        o.progress = false
+        o.profile = "loihi2"
+        let r = Compare.run(o)
+        #expect(r.status == .success, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let compiled = (obj["networks"] as! [[String: Any]]).map { $0["compiled"] as! [String: Any] }
+        #expect(compiled.allSatisfy { $0["profile"] as? String == "loihi2" && abs($0["accuracy"] as! Double - 28.0 / 30) < 1e-12 })
+        #expect(compiled.map { $0["reaches_target_ms"] as! Int } == [26, 27])
+        let energy = compiled.map { $0["energy_uj_per_sample"] as! Double }, toTarget = compiled.map { $0["energy_uj_per_sample_to_target"] as! Double }
+        #expect(abs(energy[0] - 4.098) < 5e-4 && abs(energy[1] - 5.494) < 5e-4, "\(energy)")
+        #expect(abs(toTarget[0] - 0.325) < 5e-4 && abs(toTarget[1] - 0.281) < 5e-4, "\(toTarget)")
+        for c in compiled {
+            let curve = c["energy_uj_per_sample_curve"] as! [Double]
+            #expect(curve.count == 500 && zip(curve, curve.dropFirst()).allSatisfy { $0 < $1 } && curve.last == c["energy_uj_per_sample"] as? Double)
+        }
+        // Sources snnc cannot write an IF conversion of are refused before any work.
+        o.modelPath = repoRoot + "/Examples/resnet8-fashion/model.onnx"
+        #expect(Compare.run(o).diagnostics.contains { $0.id == .formatUnknown })
     }
 }

@@ -131,10 +131,11 @@ extension Partitioner {
 
     /// Per resource: total demand, capacity and ⌈demand / capacity⌉ (the bound is the largest).
     func lowerBound() -> [(resource: String, demand: Int, capacity: Int, cores: Int)] {
-        var neurons = 0, synapseBits = 0, outputAxons = 0
+        var neurons = 0, synapseBits = 0, outputAxons = 0, stateBitCount = 0
         var inputAxons = 0.0
         for (li, l) in graph.layers.enumerated() {
             neurons += l.compartments
+            stateBitCount += l.compartments * stateBits(l)
             inputAxons += minInputAxonsPerNeuron(l) * Double(l.neurons)
             outputAxons += minOutputAxons(li)
             for p in l.inputs {
@@ -148,7 +149,7 @@ extension Partitioner {
                 }
             }
         }
-        let state = (neurons * limits.stateBitsPerNeuron + 7) / 8
+        let state = (stateBitCount + 7) / 8
         func cdiv(_ a: Int, _ b: Int) -> Int { b > 0 ? (a + b - 1) / b : 0 }
         // Rounded down by a hair so float error never lifts the bound past a true optimum.
         let inAx = Int((inputAxons * (1 - 1e-12)).rounded(.up))

@@ -59,6 +59,9 @@ public struct MapLayer: Sendable {
     public var pool: Pool2D?
     public var graded: Bool
     public var inputs: [MapProjection]
+    /// IF-family layers: the state bits a compartment needs (membrane, the CubaLIF current, the
+    /// spike flag); nil: the profile's state_bits_per_neuron (the ASN's registers).
+    public var stateBitsNeeded: Int? = nil
 
     public var neurons: Int { shape.reduce(1, *) }
     public var compartments: Int { compartmentShape.reduce(1, *) }
@@ -99,6 +102,10 @@ public struct MapGraph: Sendable {
             default: continue
             }
             var layer = MapLayer(name: n.name, kind: kind, shape: n.shape, compartmentShape: n.shape, pool: nil, graded: graded, inputs: [])
+            if case .lif(let lp) = n.attributes {
+                let num = unit.profile.numerics
+                layer.stateBitsNeeded = num.activationBits + (lp.kind == .currentBased ? num.currentBits : 0) + 1
+            }
             if let p = unit.pooledLayers[n.name] {
                 layer.pool = p.window
                 layer.compartmentShape = p.preShape

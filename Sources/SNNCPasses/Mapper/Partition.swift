@@ -204,6 +204,10 @@ struct Partitioner {
         return out.filter { $0.count > 0 }
     }
 
+    /// State bits per compartment of a layer on this core: the profile's (the ASN's registers), or
+    /// an IF-family layer's fewer.
+    func stateBits(_ layer: MapLayer) -> Int { min(limits.stateBitsPerNeuron, layer.stateBitsNeeded ?? .max) }
+
     /// Resources of a tile, before output axons (known after routing) — exactly what its core
     /// image will hold (CoreImageTests measures it from the emitted bytes): a conv's kernel slice
     /// once where the profile shares kernels, else one synapse per (compartment, tap inside the
@@ -213,7 +217,7 @@ struct Partitioner {
         let compartments = compRows.count * compCols.count * channels
         var r = CoreResources()
         r.neurons = compartments
-        r.stateBytes = (compartments * limits.stateBitsPerNeuron + 7) / 8
+        r.stateBytes = (compartments * stateBits(layer) + 7) / 8
         var synapses = dendriteAxons
         func slice(_ c: Int) -> Int {
             guard let g = group else { return c }
@@ -627,7 +631,7 @@ struct Partitioner {
                             .enumerated().filter { layer.inputs[$0.offset].kind == .identity }.map(\.element)
                         let ax = identity + partials
                         let n = ax.reduce(0) { $0 + $1.count }
-                        let r = CoreResources(neurons: comps, stateBytes: (comps * limits.stateBitsPerNeuron + 7) / 8, inputAxons: n, synapseBits: n * limits.bitsPerSynapse,
+                        let r = CoreResources(neurons: comps, stateBytes: (comps * stateBits(layer) + 7) / 8, inputAxons: n, synapseBits: n * limits.bitsPerSynapse,
                                               outputAxons: outputAxons(rows: rows, cols: cols, channels: chans.count))
                         out.append(Block(layer: li, role: .soma, rows: rows, cols: cols, channels: chans, compRows: cr, compCols: cc, axons: ax, resources: r))
                     }

@@ -287,6 +287,14 @@ public struct BatchNorm: Sendable {
     public var gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor
     public var eps: Double
 
+    /// The batch-norm as x·scale + shift per channel: scale = γ/√(var + ε), shift = β − mean·scale
+    /// (the one definition: the compiler's folds, the host encoding and the ANN use it).
+    public var affine: (scale: [Double], shift: [Double]) {
+        let g = gamma.toDoubles(), be = beta.toDoubles(), m = mean.toDoubles(), v = variance.toDoubles()
+        let scale = g.indices.map { g[$0] / (v[$0] + eps).squareRoot() }
+        return (scale, g.indices.map { be[$0] - m[$0] * scale[$0] })
+    }
+
     public init(gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, eps: Double) {
         self.gamma = gamma
         self.beta = beta

@@ -19,8 +19,8 @@ public struct FoldBatchNorm: Pass {
                 i += 1
                 continue
             }
-            let g = bn.gamma.toDoubles(), be = bn.beta.toDoubles(), m = bn.mean.toDoubles(), v = bn.variance.toDoubles()
-            let scale: [Double] = zip(g, v).map { (gamma: Double, variance: Double) -> Double in gamma / (variance + bn.eps).squareRoot() }
+            let be = bn.beta.toDoubles(), m = bn.mean.toDoubles()
+            let scale = bn.affine.scale
             switch unit.model.nodes[pi].attributes {
             case .dense(var d):
                 let w = d.weight.toDoubles()

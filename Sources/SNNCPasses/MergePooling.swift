@@ -2,8 +2,10 @@
 // - ASN → max-pool: one layer whose neurons are the pooled positions, each with one compartment
 //   per pre-pool position (S is the max over compartments before the spike test). Its cost —
 //   compartments × state — is made explicit in the dump and the report.
-// - ASN → avg-pool → (flatten →) dense: average pooling is linear in the spike trains, so it is
-//   folded exactly into the dense weights (W' = W·A over the pre-pool features).
+// - ASN → avg-pool → [batch-norm →] flatten → dense: average pooling (and a per-channel affine
+//   after it, e.g. NIR's SumPool2d as an average times its window) is linear in the spike
+//   trains, so it is folded exactly into the dense weights and bias (W' = W·diag(s)·A over the
+//   pre-pool features, b' = b + W·t).
 import SNNCIR
 
 public struct MergePooling: Pass {
@@ -51,8 +53,9 @@ public struct MergePooling: Pass {
         if !problems.isEmpty { throw DiagnosticsError(problems) }
     }
 
-    /// ASN → avgpool → [flatten →] dense: rewrites the dense weights over the pre-pool
-    /// features and removes the pool. Returns true when folded, nil when the pattern is absent.
+    /// ASN → avgpool → [batch-norm →] flatten → dense: rewrites the dense weights (and bias)
+    /// over the pre-pool features and removes the pool (and the batch-norm). Returns true when
+    /// folded, nil when the pattern is absent.
     func foldAverage(_ unit: inout CompileUnit, at i: Int, pool p: Pool2D) -> Bool? {
         let pool = unit.model.nodes[i]
         guard let si = unit.index(of: pool.inputs[0]) else { return nil }
@@ -60,6 +63,14 @@ public struct MergePooling: Pass {
         guard inShape.count == 3 else { return nil }
         var chain = unit.consumers(of: pool.name)
         guard chain.count == 1 else { return nil }
+        var affine: (node: String, scale: [Double], shift: [Double])? = nil
+        if case .batchnorm(let b) = unit.model.nodes[chain[0]].attributes {
+            let a = b.affine
+            guard !a.scale.isEmpty, a.scale.count == a.shift.count else { return nil }
+            affine = (unit.model.nodes[chain[0]].name, a.scale, a.shift)
+            chain = unit.consumers(of: unit.model.nodes[chain[0]].name)
+            guard chain.count == 1 else { return nil }
+        }
         var flatten: Int? = nil
         if unit.model.nodes[chain[0]].op == .flatten {
             flatten = chain[0]
@@ -70,21 +81,30 @@ public struct MergePooling: Pass {
         let (starts, idx) = poolMap(p, inShape: inShape, outShape: pool.shape)
         let preCount = inShape.reduce(1, *)
         var w = [Double](repeating: 0, count: d.outFeatures * preCount)
+        var bias = d.bias?.toDoubles() ?? [Double](repeating: 0, count: d.outFeatures)
+        let channels = pool.shape.last ?? 1
         for o in 0..<d.outFeatures {
             for q in 0..<(starts.count - 1) {
-                let wq = d.weight(out: o, in: q)
+                var wq = d.weight(out: o, in: q)
+                if let a = affine {
+                    let c = q % channels
+                    bias[o] += wq * a.shift[c % a.shift.count]
+                    wq *= a.scale[c % a.scale.count]
+                }
                 let n = Double(starts[q + 1] - starts[q])
                 for k in Int(starts[q])..<Int(starts[q + 1]) { w[o * preCount + Int(idx[k])] += wq / n }
             }
         }
         d.weight = Tensor(shape: [d.outFeatures, preCount], values: w)
+        if affine != nil { d.bias = Tensor(shape: [d.outFeatures], values: bias) }
         d.layout = .outIn
         d.inFeatures = preCount
         let di = chain[0]
         unit.model.nodes[di].attributes = .dense(d)
         if let f = flatten { unit.model.nodes[f].shape = [preCount] }
         unit.diagnostics.append(Diagnostic(.note, .poolFolded, file: unit.model.file, object: "node '\(pool.name)'",
-                                           "average pooling folded into '\(unit.model.nodes[di].name)': its fan-in grows from \(pool.shape.reduce(1, *)) to \(preCount)"))
+                                           "average pooling\(affine.map { " and the batch-norm '\($0.node)' after it" } ?? "") folded into '\(unit.model.nodes[di].name)': its fan-in grows from \(pool.shape.reduce(1, *)) to \(preCount)"))
+        if let a = affine, let bi = unit.index(of: a.node) { unit.bypass(bi) }
         unit.bypass(i)
         return true
     }

@@ -67,12 +67,7 @@ public struct PreparedModel: Sendable {
                                      padTop: c.padding.top, padLeft: c.padding.left)
                 ops.append(.conv(kernel: k, bias: c.bias?.toDoubles() ?? [Double](repeating: 0, count: c.outChannels), geometry: g))
             case .batchnorm(let b):
-                let g = b.gamma.toDoubles(), be = b.beta.toDoubles(), m = b.mean.toDoubles(), v = b.variance.toDoubles()
-                var scale = [Double](repeating: 0, count: g.count), shift = scale
-                for c in 0..<g.count {
-                    scale[c] = g[c] / (v[c] + b.eps).squareRoot()
-                    shift[c] = be[c] - m[c] * scale[c]
-                }
+                let (scale, shift) = b.affine
                 ops.append(.affine(scale: scale, shift: shift))
             case .asn(let p):
                 let tf = TransferFunction(theta0: p.theta0, mf: p.mf, tauGamma: p.tauGamma, tauEta: p.tauEta)

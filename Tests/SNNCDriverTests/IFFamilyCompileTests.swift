@@ -3,6 +3,7 @@ import SNNCArtefact
 import SNNCDriver
 import SNNCEmulator
 import SNNCIR
+import SNNCImport
 import SNNCJSON
 import Testing
 
@@ -133,5 +134,47 @@ import Testing
         let r = Compile.run(o)
         #expect(r.status == .success)
         #expect(r.diagnostics.contains { $0.id == .quantDecay && $0.object == "node '1'" && $0.message.contains("no decay") }, "\(r.stderr)")
+    }
+
+    /// The `nir` package's hand-made graphs (read with NIR's own reset rule at dt = 1 ms): a conv
+    /// → IF → SumPool2d → Flatten → Affine → LIF net (the pool and its scale folded into the
+    /// affine's weights) and a CubaLIF with leak and reset to v_reset < 0, on seeded random
+    /// inputs, through `emulate --check` on Loihi 2 (spike counts pinned).
+    @Test(arguments: [("conv-net-uniform", 36, 400.0, ["if1": [61_188, 61_169], "lif": [3_259, 3_151]]),
+                      ("cuba-net-uniform", 2, 2.0, ["cuba": [768, 767]])])
+    func handMadeNIRPassesCheck(_ c: (name: String, features: Int, scale: Double, spikes: [String: [Int]])) throws {
+        let dir = tempPath("if-nir")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var co = Compile.Options(modelPath: repoRoot + "/Examples/nir-handmade/\(c.name).nir")
+        co.profile = "loihi2"
+        co.output = dir + "/out.snnc"
+        co.nir = NIROptions(convention: .nir, dt: 1e-3)
+        let compiled = Compile.run(co)
+        #expect(compiled.status == .success, "\(compiled.stderr)")
+        // 40 samples, uniform in [0, scale) from a fixed seed (SplitMix64), labels cycling.
+        var state: UInt64 = 1
+        func next() -> Double {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Double((z ^ (z >> 31)) >> 11) * 0x1.0p-53
+        }
+        var csv = (0..<c.features).map { "x\($0)" }.joined(separator: ",") + ",label\n"
+        for n in 0..<40 { csv += (0..<c.features).map { _ in String(format: "%.4f", next() * c.scale) }.joined(separator: ",") + ",\(n % 2)\n" }
+        try csv.write(toFile: dir + "/data.csv", atomically: true, encoding: .utf8)
+        var o = Emulate.Options(directory: dir + "/out.snnc", dataPath: dir + "/data.csv")
+        o.check = true
+        o.json = true
+        o.durationMs = 100
+        o.progress = false
+        let r = Emulate.run(o)
+        #expect(r.status == .success, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect(obj["pass"] as? Bool == true)
+        var got: [String: [Int]] = [:]
+        for l in obj["layers"] as! [[String: Any]] { got[l["layer"] as! String] = [l["float_spikes"] as! Int, l["fixed_spikes"] as! Int] }
+        #expect(got == c.spikes)
     }
 }

@@ -149,7 +149,7 @@ public struct Emit: Pass {
         switch src.attributes {
         case .input: return .object([("op", .string("identity"))])
         case .batchnorm(let b) where unit.model.node(named: src.inputs[0])?.op == .input:
-            let (scale, shift) = affine(b)
+            let (scale, shift) = b.affine
             return .object([("op", .string("affine")), ("scale", .array(scale.map { .double($0) })), ("shift", .array(shift.map { .double($0) }))])
         default: break
         }
@@ -193,7 +193,7 @@ public struct Emit: Pass {
                                       ("dilation", .array([.int(cv.dilationH), .int(cv.dilationW)])), ("padding", .array([.int(cv.padding.top), .int(cv.padding.left)])),
                                       ("weights_offset", .int(put(w))), ("bias_offset", .int(put(bias)))]))
             case .batchnorm(let b):
-                let (scale, shift) = affine(b)
+                let (scale, shift) = b.affine
                 steps.append(.object([("op", .string("affine")), ("scale", .array(scale.map { .double($0) })), ("shift", .array(shift.map { .double($0) }))]))
             default: break  // flatten: channels-last data is already flat
             }
@@ -202,13 +202,6 @@ public struct Emit: Pass {
                         ("note", .string("float64 on the host, weights in host.bin (little-endian float64; dense [out][in], conv [out][ky][kx][in])"))])
     }
 
-    /// A batch-norm as x·scale + shift per channel.
-    static func affine(_ b: BatchNorm) -> ([Double], [Double]) {
-        let g = b.gamma.toDoubles(), be = b.beta.toDoubles(), m = b.mean.toDoubles(), v = b.variance.toDoubles()
-        let scale = g.indices.map { g[$0] / (v[$0] + b.eps).squareRoot() }
-        let shift = g.indices.map { be[$0] - m[$0] * scale[$0] }
-        return (scale, shift)
-    }
 
     /// axon-tables.bin: "SNNCAXT1", then per core: u32 outputs, u32 entries, (outputs+1) u32
     /// starts, entries × (u32 destination core, u32 axon). Returns the bytes and each core's offset.

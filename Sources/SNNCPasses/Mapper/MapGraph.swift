@@ -170,6 +170,8 @@ public struct MapGraph: Sendable {
             }
             let inShape = unit.model.node(named: n.inputs[0])?.shape ?? []
             trace(n.inputs[0], weighted: (n, inShape), unit: unit, layerIndex: layerIndex, into: &out, ok: &ok, problems: &problems, target: target)
+        case _ where n.op.isSpiking:
+            ok = false  // a spiking layer that could not be mapped: its own diagnostic says why
         default:
             problems.append(Diagnostic(.error, .unsupportedPattern, file: unit.model.file, object: "node '\(n.name)'",
                                        "\(n.op.rawValue) between spiking layers cannot be mapped onto cores",

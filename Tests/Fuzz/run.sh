@@ -83,15 +83,22 @@ snnc=.build/release/snnc
 [ -x $snnc ] || swift build -c release --product snnc 2>&1 | tail -1
 art=$scratch/artefacts
 rm -rf "$art"; mkdir -p "$art"
-for spec in iris:loihi iris-relu:loihi2 handwritten:generic sonar:spinnaker; do
-  ex=${spec%%:*}; prof=${spec#*:}
-  $snnc compile "Examples/$ex/model.json" --profile "$prof" -o "$art/$ex.$prof" > /dev/null 2>&1 || continue
-  args=()
+seed_artefact() {  # NAME MODEL PROFILE [compile flags…]
+  local name=$1 model=$2 prof=$3; shift 3
+  $snnc compile "$model" --profile "$prof" -o "$art/$name" "$@" > /dev/null 2>&1 || return 0
+  local args=()
   for f in layers.json cores.json weights.bin axon-tables.bin host.bin; do
-    [ -f "$art/$ex.$prof/$f" ] && args+=("$f=$art/$ex.$prof/$f")
+    [ -f "$art/$name/$f" ] && args+=("$f=$art/$name/$f")
   done
-  container "${args[@]}" > "$seeds/artefact/$ex.$prof"
+  container "${args[@]}" > "$seeds/artefact/$name"
+}
+for spec in iris:loihi iris-relu:loihi2 handwritten:generic sonar:spinnaker; do
+  seed_artefact "${spec%%:*}.${spec#*:}" "Examples/${spec%%:*}/model.json" "${spec#*:}"
 done
+# IF-family layers (their neuron records, the integrating readout).
+seed_artefact three-lif.generic Tests/SNNCDriverTests/Models/three-lif-neurons.json generic
+seed_artefact cuba-nir.loihi2 Examples/nir-handmade/cuba-net-uniform.nir loihi2 --nir-convention nir --nir-dt 1e-3
+seed_artefact conv-nir.loihi2 Examples/nir-handmade/conv-net-uniform.nir loihi2 --nir-convention nir --nir-dt 1e-3
 for t in model safetensors profile data artefact onnx nir; do
   for f in Tests/SNNCFuzzTests/Corpus/$t/*; do
     case "$f" in *.tsv|*'*') ;; *) cp "$f" "$seeds/$t/crash-corpus-$(basename "$f")" ;; esac

@@ -20,6 +20,8 @@ public enum Fit {
         public var rates: String?
         /// Steps (ms) of one inference, for its latency and energy.
         public var durationMs = 500
+        /// How a .nir model is read (Docs/nir.md).
+        public var nir = NIROptions()
         public init(modelPath: String) { self.modelPath = modelPath }
     }
 
@@ -77,7 +79,7 @@ public enum Fit {
 
     public static func run(_ o: Options) -> CommandResult {
         var r = CommandResult()
-        let loaded = ModelFiles.load(path: o.modelPath)
+        let loaded = ModelFiles.load(path: o.modelPath, nir: o.nir)
         guard let model = loaded.model else { return .failure(loaded.diagnostics) }
         r.report(loaded.diagnostics)
         var rates: [String: Double]?

@@ -7,6 +7,7 @@
 import Dispatch
 import SNNCEmulator
 import SNNCIR
+import SNNCImport
 import SNNCJSON
 import SNNCReference
 
@@ -46,8 +47,13 @@ public enum Stream {
         do { net = try ArtefactReader.load(o.directory) } catch {
             return .failure([Diagnostic(.error, .artefactInvalid, file: error.file, error.message)])
         }
+        let nir: NIROptions
+        switch Artefact.nirOptions(in: o.directory) {
+        case .success(let n): nir = n
+        case .failure(let e): return .failure(e.diagnostics)
+        }
         var run: Simulate.Run
-        switch Simulate.start(modelPath: Artefact.sourceModelPath(in: o.directory), dataPath: o.dataPath, limit: o.limit, threads: 1) {
+        switch Simulate.start(modelPath: Artefact.sourceModelPath(in: o.directory), dataPath: o.dataPath, limit: o.limit, threads: 1, nir: nir) {
         case .success(let r): run = r
         case .failure(let e): return .failure(e.diagnostics)
         }

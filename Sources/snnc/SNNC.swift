@@ -379,6 +379,7 @@ struct FitCommand: ParsableCommand {
     @Flag(help: "Print the table as JSON.") var json = false
     @Option(help: "A `snnc simulate --json` result: measured per-layer firing rates for the cycle model (default: a uniform estimate).") var rates: String?
     @Option(help: "Steps (ms) of one inference, for latency and energy.") var duration: Int = 500
+    @OptionGroup var nir: NIRFlags
 
     func validate() throws {
         if all && !profiles.isEmpty { throw ValidationError("give --all or --profile, not both") }
@@ -391,6 +392,7 @@ struct FitCommand: ParsableCommand {
         o.json = json
         o.rates = rates
         o.durationMs = duration
+        o.nir = nir.options
         try finish(Fit.run(o))
     }
 }

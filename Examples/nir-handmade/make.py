@@ -3,11 +3,14 @@
 fixtures for snnc's NIR reader. Every number is chosen by hand (see README.md); nothing is random.
 
     python make.py            # writes *.nir and expected.json beside this script
+    python make.py NAME.nir   # writes only the graphs named
 
 if-net.nir          Input[4] -> Affine(4->3) -> IF -> Affine(3->2) -> LIF -> Output   (float32)
 cuba-net.nir        Input[2] -> Linear(2->2) -> CubaLIF -> Output                     (float64)
 conv-net.nir        Input[1,6,6] -> Conv2d(1->2,3x3,s1,p1) -> IF -> SumPool2d(2) -> Flatten
                     -> Affine(18->3) -> LIF -> Output                                 (float32)
+li-net.nir          Input[2] -> Linear(2->3) -> LIF -> Linear(3->2) -> LI -> Output   (a leaky readout)
+cubali-net.nir      Input[2] -> Linear(2->3) -> LIF -> Linear(3->2) -> CubaLI -> Output
 bad-unsupported.nir Input[2] -> Linear -> Delay -> Output  (a node type snnc does not support)
 bad-recurrent.nir   Input[2] -> Linear -> nested NIRGraph{input -> LIF <-> Linear(w_rec); LIF ->
                     output} -> Output  (a recurrent edge inside a sub-graph, as snnTorch's
@@ -15,6 +18,7 @@ bad-recurrent.nir   Input[2] -> Linear -> nested NIRGraph{input -> LIF <-> Linea
 """
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -144,6 +148,24 @@ def cuba_net_uniform():
     return nir.NIRGraph(nodes=nodes, edges=g.edges)
 
 
+def leaky_readout_net(cuba):
+    # A LIF hidden layer read out by a leaky integrator (Norse's and Rockpool's usual readout):
+    # LI with tau 10 ms, r 1, v_leak 0; CubaLI with tau_syn 5 ms, tau_mem 10 ms, w_in 1.
+    nodes = {
+        "input": nir.Input(input_type=np.array([2])),
+        "w1": nir.Linear(weight=a32([[2.0, 0.0], [0.0, 2.0], [1.0, 1.0]])),
+        "lif": nir.LIF(tau=a32([0.005] * 3), r=a32([1.0] * 3), v_leak=a32([0.0] * 3),
+                       v_threshold=a32([0.5] * 3), v_reset=a32([0.0] * 3)),
+        "w2": nir.Linear(weight=a32([[1.0, -0.5, 0.5], [-0.5, 1.0, 0.5]])),
+        "li": (nir.CubaLI(tau_syn=a32([0.005] * 2), tau_mem=a32([0.01] * 2), r=a32([1.0] * 2),
+                          v_leak=a32([0.0] * 2), w_in=a32([1.0] * 2)) if cuba else
+               nir.LI(tau=a32([0.01] * 2), r=a32([1.0] * 2), v_leak=a32([0.0] * 2))),
+        "output": nir.Output(output_type=np.array([2])),
+    }
+    edges = [("input", "w1"), ("w1", "lif"), ("lif", "w2"), ("w2", "li"), ("li", "output")]
+    return nir.NIRGraph(nodes=nodes, edges=edges)
+
+
 def bad_unsupported():
     nodes = {
         "input": nir.Input(input_type=np.array([2])),
@@ -237,16 +259,23 @@ def main():
         "conv-net.nir": conv_net(),
         "conv-net-uniform.nir": conv_net_uniform(),
         "cuba-net-uniform.nir": cuba_net_uniform(),
+        "li-net.nir": leaky_readout_net(cuba=False),
+        "cubali-net.nir": leaky_readout_net(cuba=True),
         "bad-unsupported.nir": bad_unsupported(),
         "bad-recurrent.nir": bad_recurrent(),
     }
+    only = sys.argv[1:]
     for name, g in graphs.items():
+        if only and name not in only:
+            continue
         path = os.path.join(HERE, name)
         nir.write(path, g)
         back = nir.read(path)  # round trip through nir's own reader, with type checking
         assert set(back.nodes) == set(g.nodes) and len(back.edges) == len(g.edges), name
         print(f"{name}: {os.path.getsize(path)} bytes, nodes "
               + ", ".join(f"{k}:{type(n).__name__}" for k, n in back.nodes.items()))
+    if only:
+        return
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         json.dump({"conv-net.nir": expected()}, f, indent=1)
         f.write("\n")

@@ -156,13 +156,7 @@ public enum Compare {
                 let t0 = monotonicSeconds()
                 let fixed = Emulator(net, options: eo).run(images: data.samples) { bar.update($0) }
                 let refNet = prepared[k].2
-                let refIndex = Dictionary(refNet.layers.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-                let asResults: [ImageResult] = fixed.map { e in
-                    var spikes = [Int](repeating: 0, count: refNet.layers.count)
-                    for (li, l) in net.layers.enumerated() { if let ri = refIndex[l.name] { spikes[ri] = e.spikesPerLayer[li] } }
-                    return ImageResult(classes: e.classes, spikesPerLayer: spikes, synapticEvents: e.synapticEvents)
-                }
-                let metrics = SimulationMetrics.compute(network: refNet, results: asResults, labels: data.labels, annClasses: ann, durationMs: sim.durationMs, hopDelay: 1)
+                let metrics = SimulationMetrics.compute(network: refNet, results: Emulate.asReferenceResults(fixed, net, refNet), labels: data.labels, annClasses: ann, durationMs: sim.durationMs, hopDelay: 1)
                 var energy = [Double](repeating: 0, count: sim.durationMs), spikes = energy
                 for e in fixed {
                     for t in 0..<min(sim.durationMs, e.energySoFarPJ.count) { energy[t] += e.energySoFarPJ[t] * 1e-6 }

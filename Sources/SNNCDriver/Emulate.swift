@@ -103,13 +103,7 @@ public enum Emulate {
             return .failure([Diagnostic(.error, .overflowPossible, file: o.directory, object: "node '\(f.layer)'", "overflow at step \(f.step) (--strict)",
                                         notes: ["without --strict overflows saturate (or wrap, as the profile says) and are counted per layer"])])
         }
-        // Align the emulator's layers with the reference network's by name.
-        let refIndex = Dictionary(refNet.layers.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let asResults: [ImageResult] = fixed.map { e in
-            var spikes = [Int](repeating: 0, count: refNet.layers.count)
-            for (li, l) in net.layers.enumerated() { if let ri = refIndex[l.name] { spikes[ri] = e.spikesPerLayer[li] } }
-            return ImageResult(classes: e.classes, spikesPerLayer: spikes, synapticEvents: e.synapticEvents)
-        }
+        let asResults = asReferenceResults(fixed, net, refNet)
         let mFixed = SimulationMetrics.compute(network: refNet, results: asResults, labels: data.labels, annClasses: ann, durationMs: o.durationMs, hopDelay: 1)
         var overflows = [String: Int]()
         for (li, l) in net.layers.enumerated() { overflows[l.name] = fixed.reduce(0) { $0 + $1.overflowsPerLayer[li] } }
@@ -201,6 +195,17 @@ public enum Emulate {
             r.stderr += "\(o.directory): error[check-failed]: the fixed-point network departs from the float reference (accuracy drop \(fmt(drop, 2)) points; see the table)\n"
         }
         return r
+    }
+
+    /// The emulator's runs as the reference network's results, its layers aligned by name (for
+    /// SimulationMetrics).
+    public static func asReferenceResults(_ fixed: [EmulatedImage], _ net: EmuNetwork, _ refNet: SpikingNetwork) -> [ImageResult] {
+        let refIndex = Dictionary(refNet.layers.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        return fixed.map { e in
+            var spikes = [Int](repeating: 0, count: refNet.layers.count)
+            for (li, l) in net.layers.enumerated() { if let ri = refIndex[l.name] { spikes[ri] = e.spikesPerLayer[li] } }
+            return ImageResult(classes: e.classes, spikesPerLayer: spikes, synapticEvents: e.synapticEvents)
+        }
     }
 
     /// The float reference of an artefact: the source model at the ϑ0 the artefact was compiled

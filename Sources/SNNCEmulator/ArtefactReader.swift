@@ -258,8 +258,15 @@ public enum ArtefactReader {
             guard let src = lv["inputs"]?.elements.first?["source"]?.string, let si = index[src] else { throw lf.fail("inputs", "must name the readout's source layer first") }
             l.readoutSource = si
             if let d = lv["decoding"] {
-                guard let t = d.string, ["filter", "integrate"].contains(t) else { throw lf.fail("decoding", "must be filter or integrate") }
+                guard let t = d.string, ["filter", "integrate", "leaky"].contains(t) else { throw lf.fail("decoding", "must be filter, integrate or leaky") }
                 l.readoutIntegrates = t == "integrate"
+                if t == "leaky" {
+                    let k = try lf.object("leak")
+                    let cuba = k.value["syn_decay"] != nil
+                    let any = -1e12...1e12
+                    l.readoutLeak = ReadoutLeak(memDecay: try k.double("mem_decay", any), memGain: try k.double("mem_gain", any), memLeak: try k.double("mem_leak", any),
+                                                currentBased: cuba, synDecay: cuba ? try k.double("syn_decay", any) : 0, synGain: cuba ? try k.double("syn_gain", any) : 0)
+                }
             }
             if let g = lv["arousal_input_gain"] { guard let d = g.double, d.isFinite, d >= 0 else { throw lf.fail("arousal_input_gain", "must be a number ≥ 0") }; l.readoutArousalGain = d }
             return l

@@ -29,6 +29,16 @@ public struct LIFFixedConstants: Sendable, Equatable {
     }
 }
 
+/// A leaky readout's coefficients per step (layers.json `leak`).
+public struct ReadoutLeak: Sendable, Equatable {
+    public var memDecay: Double, memGain: Double, memLeak: Double
+    public var currentBased: Bool
+    public var synDecay: Double, synGain: Double
+    public init(memDecay: Double, memGain: Double, memLeak: Double, currentBased: Bool, synDecay: Double, synGain: Double) {
+        (self.memDecay, self.memGain, self.memLeak, self.currentBased, self.synDecay, self.synGain) = (memDecay, memGain, memLeak, currentBased, synDecay, synGain)
+    }
+}
+
 public enum FixedPointLIF {
     /// Steps 1–2 for one compartment: `x` is this step's input — the synaptic sum plus the bias
     /// (the compiler folded the input gains into both), or the host current of an input layer.
@@ -57,6 +67,20 @@ public enum FixedPointLIF {
     /// its compartments when max-pooled — exceeds the threshold.
     @inline(__always)
     public static func spikes(activation a: Int64, _ k: LIFFixedConstants) -> Bool { a > k.threshold }
+
+    /// A leaky readout on the host in float64 (the float reference's arithmetic, in its order):
+    /// x = acc·lsb + bias; CubaLI first i ← syn_decay·i + syn_gain·x and the drive is i; then
+    /// v ← mem_decay·v + mem_gain·drive + mem_leak. The class is the largest v.
+    @inline(__always)
+    public static func leakyReadout(v: inout Double, i: inout Double, acc: Int64, lsb: Double, bias: Double, _ k: ReadoutLeak) {
+        let x = Double(acc) * lsb + bias
+        var drive = x
+        if k.currentBased {
+            i = k.synDecay * i + k.synGain * x
+            drive = i
+        }
+        v = k.memDecay * v + k.memGain * drive + k.memLeak
+    }
 
     /// The readout of an IF-family network, on the host in float64: it integrates,
     /// v ← v + acc·lsb + bias, and the class is the largest v (the lowest index on ties).

@@ -92,7 +92,12 @@ struct Host {
             let gain = aroused ? l.readoutArousalGain : 1
             let o = readoutOffset[readoutRank[li]]
             var best = 0
-            if l.readoutIntegrates {
+            if let k = l.readoutLeak {
+                for j in 0..<l.compartments {
+                    FixedPointLIF.leakyReadout(v: &rS[li][j], i: &rI[li][j], acc: sums[o + j], lsb: l.readoutLSB, bias: l.readoutBias[j], k)
+                }
+                for j in 1..<max(1, l.compartments) where rS[li][j] > rS[li][best] { best = j }
+            } else if l.readoutIntegrates {
                 for j in 0..<l.compartments { FixedPointLIF.readout(v: &rS[li][j], acc: sums[o + j], lsb: l.readoutLSB, bias: l.readoutBias[j]) }
                 for j in 1..<max(1, l.compartments) where rS[li][j] > rS[li][best] { best = j }
             } else {

@@ -23,6 +23,8 @@ public struct EmuLayer: Sendable {
     /// The readout of an IF-family network integrates (FixedPointLIF.readout) instead of
     /// filtering with τ_β and τ_φ.
     public var readoutIntegrates = false
+    /// A leaky readout's float64 coefficients (NIR's LI, CubaLI): FixedPointLIF.leakyReadout.
+    public var readoutLeak: ReadoutLeak?
     /// Arousal: the constants after the switch to ϑ0_hp and the k-bit gain on the summed input
     /// (h_hp / h_lp); the readout's float gain.
     public var arousedConstants: FixedConstants?

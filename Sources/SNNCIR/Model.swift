@@ -333,7 +333,10 @@ public enum NodeAttributes: Sendable {
     case avgpool2d(Pool2D)
     case flatten
     case add
-    case readout(tauPhi: Double)
+    /// The readout. `leak`: its own leaky dynamics (NIR's LI, CubaLI; kind `.leaky` or
+    /// `.currentBased`, never firing): v ← memDecay·v + memGain·drive + memLeak on the summed
+    /// input plus bias; nil: the ASN's filtered readout, or for an IF-family network v ← v + x.
+    case readout(tauPhi: Double, leak: LIFParameters? = nil)
     /// An `if`, `lif` or `cuba_lif` node.
     case lif(LIFParameters)
 }

@@ -252,7 +252,7 @@ struct ModelParser {
         .avgpool2d: ["size", "stride", "padding"],
         .flatten: [],
         .add: [],
-        .readout: ["tau_phi"],
+        .readout: ["tau_phi", "tau_mem", "tau_syn", "r", "v_leak", "w_in"],
         .integrateAndFire: lifKeys(.integrateAndFire),
         .lif: lifKeys(.leaky),
         .cubaLIF: lifKeys(.currentBased),
@@ -465,7 +465,29 @@ struct ModelParser {
                 return nil
             }
             guard let t = number(tv, field: "tau_phi", obj: obj, required: true, check: { $0 > 0 }, rule: "> 0") else { return nil }
-            return .readout(tauPhi: t)
+            // A leaky readout (NIR's LI: tau_mem; CubaLI: tau_mem and tau_syn), else none.
+            guard v["tau_mem"] != nil || v["tau_syn"] != nil else {
+                for k in ["r", "v_leak", "w_in"] where v[k] != nil {
+                    bag.error(.fieldValue, obj, "field '\(k)' belongs to a leaky readout, which needs 'tau_mem'")
+                    return nil
+                }
+                return .readout(tauPhi: t)
+            }
+            func num(_ key: String, _ fallback: Double?) -> Double? {
+                guard v[key] != nil || fallback == nil else { return fallback }
+                return number(v[key], field: key, obj: obj, required: true, check: { $0.isFinite }, rule: "finite")
+            }
+            let cuba = v["tau_syn"] != nil
+            guard let tm = num("tau_mem", nil), let r = num("r", 1), let vl = num("v_leak", 0), let w = num("w_in", 1),
+                  let ts = cuba ? num("tau_syn", nil) : .infinity else { return nil }
+            let leak = LIFParameters(kind: cuba ? .currentBased : .leaky, vThreshold: 1, reset: .subtract, r: r, tauMem: tm, vLeak: vl, tauSyn: ts, wIn: w)
+            for problem in leak.problems { bag.error(.paramRange, obj, problem) }
+            guard leak.problems.isEmpty else { return nil }
+            guard leak.r > 0 else {
+                bag.error(.paramRange, obj, "a leaky readout needs r > 0 (the class is its largest membrane)")
+                return nil
+            }
+            return .readout(tauPhi: t, leak: leak)
         }
     }
 

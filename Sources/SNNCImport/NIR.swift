@@ -108,7 +108,7 @@ struct NIRReader {
     }
 
     static let supportedTypes: Set<String> = ["Input", "Output", "Affine", "Linear", "Scale", "Conv2d", "Flatten", "SumPool2d", "AvgPool2d",
-                                              "IF", "LIF", "CubaLIF", "Threshold", "I"]
+                                              "IF", "LIF", "CubaLIF", "Threshold", "I", "LI", "CubaLI"]
 
     mutating func read() -> [Node]? {
         if let v = file.strings("/version")?.values.first {
@@ -136,7 +136,6 @@ struct NIRReader {
             types[n] = t
             if !Self.supportedTypes.contains(t) {
                 var notes = ["snnc maps: " + Self.supportedTypes.sorted().joined(separator: ", ")]
-                if t == "LI" || t == "CubaLI" { notes.insert("a leaky-integrator readout is not mapped yet; end the graph with a spiking layer (class by spike count) or an Integrator (I)", at: 0) }
                 if t == "NIRGraph" { notes.insert("nested graphs are not flattened yet", at: 0) }
                 bag.error(.nirNodeUnsupported, "NIR node '\(n)'", "type \(t) is not supported", notes: notes)
             }
@@ -288,7 +287,8 @@ struct NIRReader {
         switch t {
         case "Output":
             // The class is the largest integrated input: behind a spiking layer, its spike count.
-            add(n, .readout, [x.node], .readout(tauPhi: NIRLoader.readoutTauPhi))
+            let leak = ins.compactMap { leakyReadouts[$0] }.first
+            add(n, .readout, [x.node], .readout(tauPhi: NIRLoader.readoutTauPhi, leak: leak))
             values[n] = ImportedValue(node: n, shape: x.shape)
         case "Affine", "Linear":
             guard let w = array(n, "weight") else { return false }
@@ -415,12 +415,38 @@ struct NIRReader {
             let op: OpKind = t == "IF" ? .integrateAndFire : (t == "CubaLIF" ? .cubaLIF : .lif)
             add(n, op, [x.node], .lif(p))
             values[n] = ImportedValue(node: n, shape: x.shape, flattenedFrom: x.flattenedFrom)
+        case "LI", "CubaLI":
+            // A leaky integrator feeding the Output is the readout's own dynamics (it never fires).
+            guard consumers[n] ?? [] == ["Output"] else {
+                bag.error(.nirNodeUnsupported, obj, "a leaky integrator (\(t)) is mapped only where it feeds the Output (the readout's dynamics)")
+                return false
+            }
+            let dt = options.step
+            let p: LIFParameters
+            if t == "LI" {
+                guard let tau = uniform(n, "tau"), let r = uniform(n, "r"), let leak = uniform(n, "v_leak") else { return false }
+                p = LIFParameters(kind: .leaky, vThreshold: 1, reset: .subtract, r: r, tauMem: tau / dt, vLeak: leak)
+            } else {
+                guard let ts = uniform(n, "tau_syn"), let tm = uniform(n, "tau_mem"), let r = uniform(n, "r"), let leak = uniform(n, "v_leak"),
+                      let w = uniform(n, "w_in", default: 1) else { return false }
+                p = LIFParameters(kind: .currentBased, vThreshold: 1, reset: .subtract, r: r, tauMem: tm / dt, vLeak: leak, tauSyn: ts / dt, wIn: w)
+            }
+            guard checked(p, obj) != nil else { return false }
+            guard p.r > 0 else {
+                bag.error(.nirParameter, obj, "a leaky readout needs r > 0 (the class is its largest membrane)")
+                return false
+            }
+            leakyReadouts[n] = p
+            values[n] = x
         default:
             bag.error(.nirNodeUnsupported, obj, "type \(t) is not supported")
             return false
         }
         return true
     }
+
+    /// LI and CubaLI nodes feeding the Output: the readout's leaky dynamics, by node name.
+    var leakyReadouts: [String: LIFParameters] = [:]
 
     /// Per node, the types of the nodes it feeds.
     var consumers: [String: [String]] = [:]

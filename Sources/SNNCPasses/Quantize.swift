@@ -183,13 +183,7 @@ public struct Quantize: Pass {
             let exps = incoming.compactMap { exponentOf[$0] }
             // The coarsest state LSB that leaves ϑ0 `bits` bits: 2^(⌊log2 ϑ0⌋ − bits).
             func keepingTheta0(_ bits: Int) -> Int { Int(log2(p.theta0).rounded(.down)) - bits }
-            let maxBias = incoming.compactMap { unit.model.node(named: $0) }.map { m -> Double in
-                switch m.attributes {
-                case .dense(let d): return d.bias?.toDoubles().map(abs).max() ?? 0
-                case .conv2d(let c): return c.bias?.toDoubles().map(abs).max() ?? 0
-                default: return 0
-                }
-            }.max() ?? 0
+            let maxBias = Self.largestBias(incoming, unit)
             var sExp: Int
             if let measured = unit.calibration?.ranges[n.name], let calibrated = Self.calibratedExponent(measured, margin: unit.calibration!.margin, maxBias: maxBias, num) {
                 // Measured ranges: the finest LSB that holds them (times the margin), within the
@@ -347,13 +341,7 @@ public struct Quantize: Pass {
         let range = num.weightExponentMin...num.weightExponentMax
         let incoming = incomingWeighted(of: n.name, unit).filter { !host.contains($0) }
         func keepingThreshold(_ bits: Int) -> Int { Int(log2(p.vThreshold).rounded(.down)) - bits }
-        let maxBias = incoming.compactMap { unit.model.node(named: $0) }.map { m -> Double in
-            switch m.attributes {
-            case .dense(let d): return d.bias?.toDoubles().map(abs).max() ?? 0
-            case .conv2d(let c): return c.bias?.toDoubles().map(abs).max() ?? 0
-            default: return 0
-            }
-        }.max() ?? 0
+        let maxBias = Self.largestBias(incoming, unit)
         var sExp: Int
         let actLimit = Double((1 << (num.activationBits - 1)) - 1) / 2
         if exps.isEmpty {
@@ -416,6 +404,11 @@ public struct Quantize: Pass {
         var f = NeuronFixedPoint(stateExponent: sExp, theta0: th, mf: 0, decayBits: k, alphaBeta: 0, alphaPhi: 0, alphaEta: 0, alphaGamma: 0)
         f.lif = lif
         return f
+    }
+
+    /// The largest |bias| of the weighted nodes `incoming` (0 without biases).
+    static func largestBias(_ incoming: [String], _ unit: CompileUnit) -> Double {
+        incoming.compactMap { Self.bias(of: $0, unit) }.map { $0.toDoubles().map(abs).max() ?? 0 }.max() ?? 0
     }
 
     /// The finest state exponent at which every measured register, times `margin`, fits its

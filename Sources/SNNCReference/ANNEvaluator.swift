@@ -78,7 +78,7 @@ public struct PreparedModel: Sendable {
             case .avgpool2d(let p): ops.append(.avgpool(p, inShape: inShape))
             case .flatten: ops.append(.flatten)
             case .add: ops.append(.add)
-            case .readout(let t): ops.append(.readout(tauPhi: t))
+            case .readout(let t, _): ops.append(.readout(tauPhi: t))
             }
         }
         self.ops = ops

@@ -46,6 +46,12 @@ public struct LIFConstants: Sendable, Equatable {
     /// membrane is Σ over steps of the weighted spikes plus the bias: Rueckauer et al.'s
     /// membrane readout; behind a spiking layer with no weights in between, its spike count).
     public static let integrator = LIFConstants(memDecay: 1, memGain: 1, memLeak: 0, threshold: .infinity, reset: .subtract)
+
+    /// A leaky readout (NIR's LI, CubaLI): the population's dynamics, never firing.
+    public static func leakyReadout(_ p: LIFParameters) -> LIFConstants {
+        LIFConstants(memDecay: p.memDecay, memGain: p.memGain, memLeak: p.memLeak, currentBased: p.kind == .currentBased, synDecay: p.synDecay,
+                     synGain: p.synGain, threshold: .infinity, reset: .subtract)
+    }
 }
 
 /// One IF-family neuron's state: the synaptic current (CubaLIF), the membrane potential and

@@ -166,7 +166,10 @@ struct Lowering {
                     continue
                 }
                 addLayer(i, params: p, h: 1)
-            case .readout(let tauPhi): addReadout(i, tauPhi: tauPhi)
+            case .readout(let tauPhi):
+                var leak: LIFParameters? = nil
+                if case .readout(_, let l) = pm.model.nodes[i].attributes { leak = l }
+                addReadout(i, tauPhi: tauPhi, leak: leak)
             case .lif(let p): addLayer(i, dynamics: .lif(LIFConstants(p)), theta0: 0, graded: false, h: p.spikeHeight)
             default: break
             }
@@ -212,7 +215,7 @@ struct Lowering {
         layers.append(layer)
     }
 
-    mutating func addReadout(_ r: Int, tauPhi: Double) {
+    mutating func addReadout(_ r: Int, tauPhi: Double, leak: LIFParameters?) {
         let obj = "node '\(name(r))'"
         guard let (kind, projections, bias) = inputs(of: r, obj: obj) else { return }
         guard kind == .spiking else {
@@ -223,6 +226,8 @@ struct Lowering {
         // IF-family network's readout integrates.
         let dynamics: LayerDynamics
         switch layers[projections[0].source].dynamics {
+        case _ where leak != nil:
+            dynamics = .lif(.leakyReadout(leak!))
         case .asn(let src):
             let tauBeta = -1 / log(src.alphaBeta)
             dynamics = .asn(NeuronConstants(tauBeta: tauBeta, tauPhi: tauPhi, tauEta: 1, tauGamma: 1, theta0: 1, mf: 0))

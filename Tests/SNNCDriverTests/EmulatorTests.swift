@@ -10,15 +10,7 @@ import Testing
 @Suite struct EmulatorTests {
     static let three = repoRoot + "/Tests/SNNCDriverTests/Models/three-neurons.json"
 
-    func compile(_ model: String, _ profile: String) -> String {
-        let dir = tempPath("emu")
-        var o = Compile.Options(modelPath: model)
-        o.profile = profile
-        o.output = dir
-        let r = Compile.run(o)
-        #expect(r.status == .success, "\(r.stderr)")
-        return dir
-    }
+    func compile(_ model: String, _ profile: String) -> String { compiledArtefact(model, profile, tag: "emu") }
 
     /// The three-neuron network, traced by an independent integer model written here from
     /// Docs/fixed-point.md (plain Double arithmetic on exact integers, round half to even), must

@@ -12,6 +12,17 @@ func tempPath(_ tag: String) -> String {
     return p
 }
 
+/// Compiles `model` for `profile` into a fresh temporary artefact directory (expecting success).
+func compiledArtefact(_ model: String, _ profile: String, tag: String) -> String {
+    let dir = tempPath(tag)
+    var o = Compile.Options(modelPath: model)
+    o.profile = profile
+    o.output = dir
+    let r = Compile.run(o)
+    #expect(r.status == .success, "\(r.stderr)")
+    return dir
+}
+
 func readFiles(_ dir: String) -> [String: Data] {
     var out: [String: Data] = [:]
     for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {

@@ -65,6 +65,41 @@ private let examples = here + "/../../Examples"
         }
     }
 
+    /// NIR's leaky integrators before the Output (LI; CubaLI) are the readout's own dynamics: at
+    /// dt = 1 ms the readout membrane, traced by hand from the hidden layer's spikes (hop delay 0)
+    /// and the file's weights, is v ← 0.9·v + 0.1·drive (LI: τ 10 ms, r 1; CubaLI first
+    /// i ← 0.8·i + 0.2·x, τ_syn 5 ms, w_in 1), to rounding.
+    @Test(arguments: ["li-net", "cubali-net"])
+    func leakyReadoutIsTracedByHand(_ name: String) throws {
+        let model = try #require(NIRLoader.load(path: hand + "/\(name).nir", options: NIROptions(convention: .nir, dt: 1e-3)).model)
+        guard case .readout(_, let leak) = model.nodes.last!.attributes, let leak else { Issue.record("no leaky readout"); return }
+        #expect(leak.kind == (name == "li-net" ? .leaky : .currentBased) && abs(leak.tauMem - 10) < 1e-5)
+        guard case .success(let net) = SpikingNetwork.lower(model) else { Issue.record("lowering failed"); return }
+        var o = SimulationOptions()
+        o.durationMs = 60
+        o.recordRaster = true
+        let x = [0.9, 0.4]
+        let r = Simulator(network: net, options: o).run(images: [x])[0]
+        let w2: [[Double]] = [[1.0, -0.5, 0.5], [-0.5, 1.0, 0.5]]
+        var v = [0.0, 0.0], i = [0.0, 0.0]
+        let spikes = r.raster![0]
+        #expect(spikes.count > 20)
+        for t in 0..<o.durationMs {
+            let fired = spikes.filter { Int($0.step) == t }.map { Int($0.neuron) }
+            for c in 0..<2 {
+                let xin = fired.reduce(0.0) { $0 + w2[c][$1] }
+                var drive = xin
+                if name == "cubali-net" {
+                    i[c] = 0.8 * i[c] + 0.2 * xin
+                    drive = i[c]
+                }
+                v[c] = 0.9 * v[c] + 0.1 * drive
+            }
+            let got = r.readoutTrace![t]
+            #expect(abs(got[0] - v[0]) < 1e-6 && abs(got[1] - v[1]) < 1e-6, "step \(t): \(got) vs \(v)")
+        }
+    }
+
     @Test func notNIRFilesAreRefusedByName() throws {
         let dir = NSTemporaryDirectory() + "snnc-nir-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -110,10 +110,15 @@ public struct Emit: Pass {
                                                  + (l.graded ? [("payload_shift", .int(nf.payloadShift))] : [])
                                                  + (nf.arousal.map { [("arousal", .object([("theta0", .int($0.theta0)), ("m_f", .int($0.mf)), ("input_gain", .int($0.inputGain))]))] } ?? []))))
                 }
-                if case .readout(let tau) = unit.model.node(named: l.name)?.attributes {
+                if case .readout(let tau, let leak) = unit.model.node(named: l.name)?.attributes {
                     f.append(("readout_tau_phi", .double(tau)))
                     // A readout fed by IF-family layers integrates (the float reference's membrane readout).
-                    if l.inputs.contains(where: { unit.model.node(named: g.layers[$0.source].name)?.isIntegrateAndFire == true }) {
+                    if let p = leak {
+                        // Its own leaky dynamics, in float64 on the host (Docs/fixed-point.md "Readout").
+                        f.append(("decoding", .string("leaky")))
+                        f.append(("leak", .object([("mem_decay", .double(p.memDecay)), ("mem_gain", .double(p.memGain)), ("mem_leak", .double(p.memLeak))]
+                                                  + (p.kind == .currentBased ? [("syn_decay", .double(p.synDecay)), ("syn_gain", .double(p.synGain))] : []))))
+                    } else if l.inputs.contains(where: { unit.model.node(named: g.layers[$0.source].name)?.isIntegrateAndFire == true }) {
                         f.append(("decoding", .string("integrate")))
                     }
                     // The host reads the readout's accumulators as integers × readout_lsb, plus its float bias.

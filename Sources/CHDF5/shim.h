@@ -140,3 +140,65 @@ static inline int snnc_hdf5_dump(const char *path, int fd) {
     snnc_h5_write(&out, &end, 1);
     return out.failed ? 4 : 0;
 }
+
+// Writing (`snnc export-nir`): the file snnc writes is its own, so these run in snnc's process.
+// Each returns 0 on success. Objects are created without modification times (H5Pset_obj_track_times
+// off), so the same graph gives the same bytes.
+static inline hid_t snnc_h5w_create(const char *path) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    if (fcpl < 0) return -1;
+    H5Pset_obj_track_times(fcpl, 0);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    H5Pclose(fcpl);
+    return f;
+}
+
+static inline int snnc_h5w_close(hid_t f) { return H5Fclose(f) < 0 ? -1 : 0; }
+
+static inline int snnc_h5w_group(hid_t f, const char *path) {
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    if (gcpl < 0) return -1;
+    H5Pset_obj_track_times(gcpl, 0);
+    hid_t g = H5Gcreate2(f, path, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    if (g < 0) return -1;
+    return H5Gclose(g) < 0 ? -1 : 0;
+}
+
+/// A dataset of `rank` dims (0: scalar) of type `mem` written from `data`, stored as `file_type`.
+static inline int snnc_h5w_dataset(hid_t f, const char *path, hid_t file_type, hid_t mem, int rank, const unsigned long long *dims, const void *data) {
+    hsize_t d[SNNC_H5_MAX_RANK];
+    if (rank < 0 || rank > SNNC_H5_MAX_RANK) return -1;
+    for (int k = 0; k < rank; k++) d[k] = (hsize_t)dims[k];
+    hid_t s = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, d, NULL);
+    if (s < 0) return -1;
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (dcpl < 0) { H5Sclose(s); return -1; }
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t ds = H5Dcreate2(f, path, file_type, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int rc = ds < 0 ? -1 : (H5Dwrite(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ? -1 : 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Pclose(dcpl);
+    H5Sclose(s);
+    return rc;
+}
+
+static inline int snnc_h5w_doubles(hid_t f, const char *path, int rank, const unsigned long long *dims, const double *v) {
+    return snnc_h5w_dataset(f, path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rank, dims, v);
+}
+
+static inline int snnc_h5w_int64s(hid_t f, const char *path, int rank, const unsigned long long *dims, const int64_t *v) {
+    return snnc_h5w_dataset(f, path, H5T_STD_I64LE, H5T_NATIVE_INT64, rank, dims, v);
+}
+
+/// Variable-length UTF-8 strings (as h5py writes NIR's strings), `rank` dims (0: one string).
+static inline int snnc_h5w_strings(hid_t f, const char *path, int rank, const unsigned long long *dims, const char **v) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t < 0) return -1;
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    int rc = snnc_h5w_dataset(f, path, t, t, rank, dims, v);
+    H5Tclose(t);
+    return rc;
+}

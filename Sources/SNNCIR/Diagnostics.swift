@@ -54,6 +54,7 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case nirNodeUnsupported = "nir-node-unsupported"
     case nirParameter = "nir-parameter"
     case nirRecurrent = "nir-recurrent"
+    case nirExport = "nir-export"
     // Hardware profiles
     case profileNotFound = "profile-not-found"
     case profileUnsupported = "profile-unsupported"

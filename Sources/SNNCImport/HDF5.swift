@@ -180,3 +180,56 @@ final class HDF5File {
     /// A string dataset (scalar or array), element by element in row-major order.
     func strings(_ path: String) -> (shape: [Int], values: [String])? { text[path] }
 }
+
+/// A dataset to write (`HDF5Writer`): float64 or int64 numbers, or variable-length UTF-8 strings;
+/// an empty shape is a scalar.
+enum HDF5Dataset {
+    case doubles(shape: [Int], [Double])
+    case ints(shape: [Int], [Int64])
+    case strings(shape: [Int], [String])
+}
+
+/// Writes a tree of groups and datasets (`snnc export-nir`). The data is snnc's own, so libhdf5
+/// runs in this process; the file is written beside its target and renamed into place, and
+/// objects carry no modification times, so the same tree gives the same bytes.
+enum HDF5Writer {
+    /// Writes `datasets` (absolute paths; parent groups are created in order of first use) to
+    /// `path`; nil on success, else why not.
+    static func write(_ datasets: [(path: String, value: HDF5Dataset)], to path: String) -> String? {
+        let tmp = path + ".snnc-tmp-\(getpid())"
+        unlink(tmp)
+        let f = snnc_h5w_create(tmp)
+        guard f >= 0 else { return "cannot create it (\(String(cString: strerror(errno))))" }
+        var groups: Set<String> = ["/"]
+        var failed: String? = nil
+        for (p, value) in datasets where failed == nil {
+            // The parents, outermost first.
+            let parts = p.split(separator: "/").map(String.init)
+            var prefix = ""
+            for part in parts.dropLast() {
+                prefix += "/" + part
+                if groups.insert(prefix).inserted, snnc_h5w_group(f, prefix) != 0 { failed = "cannot create group \(prefix)" }
+            }
+            let rc: Int32
+            switch value {
+            case .doubles(let shape, let v):
+                let dims = shape.map { UInt64($0) }
+                rc = dims.withUnsafeBufferPointer { d in v.withUnsafeBufferPointer { snnc_h5w_doubles(f, p, Int32(shape.count), d.baseAddress, $0.baseAddress) } }
+            case .ints(let shape, let v):
+                let dims = shape.map { UInt64($0) }
+                rc = dims.withUnsafeBufferPointer { d in v.withUnsafeBufferPointer { snnc_h5w_int64s(f, p, Int32(shape.count), d.baseAddress, $0.baseAddress) } }
+            case .strings(let shape, let v):
+                let dims = shape.map { UInt64($0) }
+                let c = v.map { strdup($0) }
+                defer { c.forEach { free($0) } }
+                var ptrs = c.map { UnsafePointer<CChar>($0) }
+                rc = dims.withUnsafeBufferPointer { d in ptrs.withUnsafeMutableBufferPointer { snnc_h5w_strings(f, p, Int32(shape.count), d.baseAddress, $0.baseAddress) } }
+            }
+            if rc != 0 && failed == nil { failed = "cannot write dataset \(p)" }
+        }
+        if snnc_h5w_close(f) != 0 && failed == nil { failed = "cannot finish the file" }
+        if failed == nil && rename(tmp, path) != 0 { failed = "cannot move it into place (\(String(cString: strerror(errno))))" }
+        if failed != nil { unlink(tmp) }
+        return failed
+    }
+}

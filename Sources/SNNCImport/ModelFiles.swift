@@ -50,3 +50,21 @@ func channelsLastColumns(_ w: [Double], inF: Int, outF: Int, flattenedFrom s: [I
     }
     return permuted
 }
+
+/// The inverse of `channelsLastColumns`: snnc's channels-last columns of a dense layer behind a
+/// flatten of an [H, W, C] value (`flattenedFrom`, channels-last) back to channel-major order.
+func channelMajorColumns(_ w: [Double], inF: Int, outF: Int, flattenedFrom s: [Int]?) -> [Double] {
+    guard let s, s.count == 3, s[2] > 1 else { return w }
+    let (h, wd, c) = (s[0], s[1], s[2])
+    var permuted = w
+    for o in 0..<outF {
+        for y in 0..<h {
+            for x in 0..<wd {
+                for ch in 0..<c {
+                    permuted[o * inF + (ch * h + y) * wd + x] = w[o * inF + (y * wd + x) * c + ch]
+                }
+            }
+        }
+    }
+    return permuted
+}

@@ -17,7 +17,7 @@ struct SNNC: ParsableCommand {
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
         subcommands: [InspectCommand.self, FitCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, CalibrateArousalCommand.self,
-                      ConvertCommand.self, CompareCommand.self,
+                      ConvertCommand.self, CompareCommand.self, ExportNIRCommand.self,
                       ProfileCommand.self, SynthesizeCommand.self, ReportCommand.self, EmulateCommand.self]
     )
 
@@ -308,6 +308,31 @@ struct ConvertCommand: ParsableCommand {
         o.calibrateLimit = conversion.calibrateLimit
         o.percentile = conversion.percentile
         try finish(Convert.run(o))
+    }
+}
+
+struct ExportNIRCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-nir",
+        abstract: "Write an IF-family network (if, lif, cuba_lif; e.g. from `snnc convert --to if`) as a NIR graph.",
+        discussion: "Dense, conv2d, flatten, average pooling, a uniform scale and the readout (an LI or CubaLI for a leaky one) are written as nir.write does; spike heights go into the next weights. The reply names the --nir-convention that reads the file back (Docs/nir.md)."
+    )
+
+    @Argument(help: "The model file (model.json, or .nir).") var model: String
+    @Option(name: .shortAndLong, help: "The NIR file to write.") var output: String
+    @Option(help: "Seconds per model step: NIR's time constants are τ_steps · dt, IF's R = r / dt.") var dt: Double = 1e-4
+    @OptionGroup var nir: NIRFlags
+
+    func validate() throws {
+        guard dt.isFinite && dt > 0 && dt < 1e6 else { throw ValidationError("--dt must be a positive number of seconds") }
+        guard output.lowercased().hasSuffix(".nir") else { throw ValidationError("-o must name a .nir file, got '\(output)'") }
+    }
+
+    func run() throws {
+        var o = ExportNIR.Options(modelPath: model, outputPath: output)
+        o.dt = dt
+        o.nir = nir.options
+        try finish(ExportNIR.run(o))
     }
 }
 

@@ -141,64 +141,111 @@ static inline int snnc_hdf5_dump(const char *path, int fd) {
     return out.failed ? 4 : 0;
 }
 
-// Writing (`snnc export-nir`): the file snnc writes is its own, so these run in snnc's process.
-// Each returns 0 on success. Objects are created without modification times (H5Pset_obj_track_times
-// off), so the same graph gives the same bytes.
-static inline hid_t snnc_h5w_create(const char *path) {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    if (fcpl < 0) return -1;
-    H5Pset_obj_track_times(fcpl, 0);
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
-    H5Pclose(fcpl);
-    return f;
+// Writing (`snnc export-nir`). libhdf5 never runs in snnc's own process (a forked reader would
+// inherit its state mid-call), so a forked child writes the file from a buffer of records the
+// parent built (all integers little-endian), then exits:
+//   'D'|'I' u32 n, path[n], u32 rank, u64 dims[rank], f64|i64 values[Π dims]   a dataset
+//   'S'     u32 n, path[n], u32 rank, u64 dims[rank], then per element u32 m, bytes[m]
+//   'E'                                                                     the end
+// Parent groups are created on first use; objects carry no modification times (the same
+// records give the same bytes). Returns 0 on success.
+typedef struct { const uint8_t *p; size_t left; } snnc_h5r;
+
+static inline int snnc_h5r_take(snnc_h5r *r, void *out, size_t n) {
+    if (r->left < n) return -1;
+    memcpy(out, r->p, n);
+    r->p += n; r->left -= n;
+    return 0;
 }
 
-static inline int snnc_h5w_close(hid_t f) { return H5Fclose(f) < 0 ? -1 : 0; }
-
-static inline int snnc_h5w_group(hid_t f, const char *path) {
-    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
-    if (gcpl < 0) return -1;
-    H5Pset_obj_track_times(gcpl, 0);
-    hid_t g = H5Gcreate2(f, path, H5P_DEFAULT, gcpl, H5P_DEFAULT);
-    H5Pclose(gcpl);
-    if (g < 0) return -1;
-    return H5Gclose(g) < 0 ? -1 : 0;
+static inline int snnc_h5w_parents(hid_t f, const char *path, hid_t gcpl) {
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) return -1;
+    memcpy(buf, path, n + 1);
+    for (size_t k = 1; k < n; k++) {
+        if (buf[k] != '/') continue;
+        buf[k] = 0;
+        htri_t e = H5Lexists(f, buf, H5P_DEFAULT);
+        if (e < 0) return -1;
+        if (e == 0) {
+            hid_t g = H5Gcreate2(f, buf, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+            if (g < 0) return -1;
+            H5Gclose(g);
+        }
+        buf[k] = '/';
+    }
+    return 0;
 }
 
-/// A dataset of `rank` dims (0: scalar) of type `mem` written from `data`, stored as `file_type`.
-static inline int snnc_h5w_dataset(hid_t f, const char *path, hid_t file_type, hid_t mem, int rank, const unsigned long long *dims, const void *data) {
-    hsize_t d[SNNC_H5_MAX_RANK];
-    if (rank < 0 || rank > SNNC_H5_MAX_RANK) return -1;
-    for (int k = 0; k < rank; k++) d[k] = (hsize_t)dims[k];
-    hid_t s = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, d, NULL);
+static inline int snnc_h5w_record(hid_t f, snnc_h5r *r, char tag, hid_t dcpl, hid_t gcpl) {
+    uint32_t n, rank;
+    char path[4096];
+    if (snnc_h5r_take(r, &n, 4) || n == 0 || n >= sizeof path || snnc_h5r_take(r, path, n)) return -1;
+    path[n] = 0;
+    if (snnc_h5r_take(r, &rank, 4) || rank > SNNC_H5_MAX_RANK) return -1;
+    hsize_t dims[SNNC_H5_MAX_RANK];
+    uint64_t count = 1;
+    for (uint32_t k = 0; k < rank; k++) {
+        uint64_t d;
+        if (snnc_h5r_take(r, &d, 8) || d > SNNC_H5_MAX_ELEMENTS) return -1;
+        dims[k] = d;
+        count *= d;
+        if (count > SNNC_H5_MAX_ELEMENTS) return -1;
+    }
+    if (snnc_h5w_parents(f, path, gcpl)) return -1;
+    hid_t s = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple((int)rank, dims, NULL);
     if (s < 0) return -1;
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    if (dcpl < 0) { H5Sclose(s); return -1; }
-    H5Pset_obj_track_times(dcpl, 0);
-    hid_t ds = H5Dcreate2(f, path, file_type, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    int rc = ds < 0 ? -1 : (H5Dwrite(ds, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0 ? -1 : 0);
-    if (ds >= 0) H5Dclose(ds);
-    H5Pclose(dcpl);
+    int rc = -1;
+    if (tag == 'S') {
+        char **v = calloc(count ? count : 1, sizeof(char *));
+        int ok = v != NULL;
+        for (uint64_t k = 0; ok && k < count; k++) {
+            uint32_t m;
+            if (snnc_h5r_take(r, &m, 4) || m > SNNC_H5_MAX_STRING || !(v[k] = malloc(m + 1)) || snnc_h5r_take(r, v[k], m)) { ok = 0; break; }
+            v[k][m] = 0;
+        }
+        hid_t t = H5Tcopy(H5T_C_S1);
+        if (ok && t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0) {
+            hid_t d = H5Dcreate2(f, path, t, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+            if (d >= 0) { rc = H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0 ? -1 : 0; H5Dclose(d); }
+        }
+        if (t >= 0) H5Tclose(t);
+        for (uint64_t k = 0; v && k < count; k++) free(v[k]);
+        free(v);
+    } else {
+        size_t bytes = (size_t)count * 8;
+        if (r->left >= bytes) {
+            hid_t ft = tag == 'D' ? H5T_IEEE_F64LE : H5T_STD_I64LE, mt = tag == 'D' ? H5T_IEEE_F64LE : H5T_STD_I64LE;
+            hid_t d = H5Dcreate2(f, path, ft, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+            if (d >= 0) { rc = H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->p) < 0 ? -1 : 0; H5Dclose(d); }
+            r->p += bytes; r->left -= bytes;
+        }
+    }
     H5Sclose(s);
     return rc;
 }
 
-static inline int snnc_h5w_doubles(hid_t f, const char *path, int rank, const unsigned long long *dims, const double *v) {
-    return snnc_h5w_dataset(f, path, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rank, dims, v);
-}
-
-static inline int snnc_h5w_int64s(hid_t f, const char *path, int rank, const unsigned long long *dims, const int64_t *v) {
-    return snnc_h5w_dataset(f, path, H5T_STD_I64LE, H5T_NATIVE_INT64, rank, dims, v);
-}
-
-/// Variable-length UTF-8 strings (as h5py writes NIR's strings), `rank` dims (0: one string).
-static inline int snnc_h5w_strings(hid_t f, const char *path, int rank, const unsigned long long *dims, const char **v) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t < 0) return -1;
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    int rc = snnc_h5w_dataset(f, path, t, t, rank, dims, v);
-    H5Tclose(t);
+/// Writes the records in `buf` as the HDF5 file `path`; 0 on success. Meant for a forked child.
+static inline int snnc_hdf5_write(const char *path, const uint8_t *buf, size_t len) {
+    int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
+    for (unsigned k = 0; k < sizeof fatal / sizeof fatal[0]; k++) signal(fatal[k], SIG_DFL);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE), gcpl = H5Pcreate(H5P_GROUP_CREATE), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (fcpl < 0 || gcpl < 0 || dcpl < 0) return 3;
+    H5Pset_obj_track_times(fcpl, 0);
+    H5Pset_obj_track_times(gcpl, 0);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    if (f < 0) return 2;
+    snnc_h5r r = { buf, len };
+    int rc = 0;
+    for (;;) {
+        char tag;
+        if (snnc_h5r_take(&r, &tag, 1)) { rc = 4; break; }
+        if (tag == 'E') break;
+        if ((tag != 'D' && tag != 'I' && tag != 'S') || snnc_h5w_record(f, &r, tag, dcpl, gcpl)) { rc = 4; break; }
+    }
+    if (H5Fclose(f) < 0 && rc == 0) rc = 4;
     return rc;
 }

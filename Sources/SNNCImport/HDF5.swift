@@ -1,5 +1,6 @@
 // The only Swift code that uses HDF5 (Debian's libhdf5-dev, through the CHDF5 shim): a read-only
-// view of an HDF5 file as groups and datasets — what a NIR file is (Docs/nir.md).
+// view of an HDF5 file as groups and datasets — what a NIR file is (Docs/nir.md) — and, for
+// `snnc export-nir`, a writer of such a tree (HDF5Writer, at the end; also in a forked child).
 //
 // libhdf5 is not safe on hostile files (heap overflows in its global-heap reader, found by the
 // `nir` fuzz target within seconds), so it never runs in snnc's own process: `open` forks a
@@ -189,46 +190,75 @@ enum HDF5Dataset {
     case strings(shape: [Int], [String])
 }
 
-/// Writes a tree of groups and datasets (`snnc export-nir`). The data is snnc's own, so libhdf5
-/// runs in this process; the file is written beside its target and renamed into place, and
-/// objects carry no modification times, so the same tree gives the same bytes.
+/// Writes a tree of groups and datasets (`snnc export-nir`). As for reading, libhdf5 runs only in
+/// a forked child (`snnc_hdf5_write`, plain C in the shim), from a buffer of records built here;
+/// the file is written beside its target and renamed into place, and objects carry no
+/// modification times, so the same tree gives the same bytes.
 enum HDF5Writer {
-    /// Writes `datasets` (absolute paths; parent groups are created in order of first use) to
-    /// `path`; nil on success, else why not.
+    /// Writes `datasets` (absolute paths; parent groups are created on first use) to `path`; nil
+    /// on success, else why not.
     static func write(_ datasets: [(path: String, value: HDF5Dataset)], to path: String) -> String? {
-        let tmp = path + ".snnc-tmp-\(getpid())"
-        unlink(tmp)
-        let f = snnc_h5w_create(tmp)
-        guard f >= 0 else { return "cannot create it (\(String(cString: strerror(errno))))" }
-        var groups: Set<String> = ["/"]
-        var failed: String? = nil
-        for (p, value) in datasets where failed == nil {
-            // The parents, outermost first.
-            let parts = p.split(separator: "/").map(String.init)
-            var prefix = ""
-            for part in parts.dropLast() {
-                prefix += "/" + part
-                if groups.insert(prefix).inserted, snnc_h5w_group(f, prefix) != 0 { failed = "cannot create group \(prefix)" }
-            }
-            let rc: Int32
+        var buf: [UInt8] = []
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { buf += $0 } }
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { buf += $0 } }
+        func head(_ tag: Character, _ p: String, _ shape: [Int]) {
+            buf.append(tag.asciiValue!)
+            u32(p.utf8.count)
+            buf += Array(p.utf8)
+            u32(shape.count)
+            for d in shape { u64(UInt64(max(0, d))) }
+        }
+        for (p, value) in datasets {
             switch value {
             case .doubles(let shape, let v):
-                let dims = shape.map { UInt64($0) }
-                rc = dims.withUnsafeBufferPointer { d in v.withUnsafeBufferPointer { snnc_h5w_doubles(f, p, Int32(shape.count), d.baseAddress, $0.baseAddress) } }
+                head("D", p, shape)
+                for x in v { u64(x.bitPattern) }
             case .ints(let shape, let v):
-                let dims = shape.map { UInt64($0) }
-                rc = dims.withUnsafeBufferPointer { d in v.withUnsafeBufferPointer { snnc_h5w_int64s(f, p, Int32(shape.count), d.baseAddress, $0.baseAddress) } }
+                head("I", p, shape)
+                for x in v { u64(UInt64(bitPattern: x)) }
             case .strings(let shape, let v):
-                let dims = shape.map { UInt64($0) }
-                let c = v.map { strdup($0) }
-                defer { c.forEach { free($0) } }
-                var ptrs = c.map { UnsafePointer<CChar>($0) }
-                rc = dims.withUnsafeBufferPointer { d in ptrs.withUnsafeMutableBufferPointer { snnc_h5w_strings(f, p, Int32(shape.count), d.baseAddress, $0.baseAddress) } }
+                head("S", p, shape)
+                for x in v { u32(x.utf8.count); buf += Array(x.utf8) }
             }
-            if rc != 0 && failed == nil { failed = "cannot write dataset \(p)" }
         }
-        if snnc_h5w_close(f) != 0 && failed == nil { failed = "cannot finish the file" }
-        if failed == nil && rename(tmp, path) != 0 { failed = "cannot move it into place (\(String(cString: strerror(errno))))" }
+        buf.append(UInt8(ascii: "E"))
+        let tmp = path + ".snnc-tmp-\(getpid())"
+        unlink(tmp)
+        guard let ctmp = strdup(tmp) else { return "out of memory" }
+        defer { free(ctmp) }
+        let pid = buf.withUnsafeBufferPointer { b -> pid_t in
+            let pid = fork()
+            // The child: C only, then _exit (no Swift runtime, no atexit handlers).
+            if pid == 0 { _exit(snnc_hdf5_write(ctmp, b.baseAddress, b.count)) }
+            return pid
+        }
+        guard pid > 0 else { return "cannot start the writer (\(String(cString: strerror(errno))))" }
+        // Wait, at most `HDF5File.deadlineSeconds`.
+        var status: Int32 = 0
+        var waited = 0
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { return "lost the writer process" }
+            if waited >= HDF5File.deadlineSeconds * 100 {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                unlink(tmp)
+                return "libhdf5 did not finish within \(HDF5File.deadlineSeconds) s"
+            }
+            usleep(10_000)
+            waited += 1
+        }
+        let failed: String?
+        if status & 0x7f != 0 {
+            failed = "libhdf5 crashed writing it (signal \(status & 0x7f))"
+        } else {
+            switch (status >> 8) & 0xff {
+            case 0: failed = rename(tmp, path) == 0 ? nil : "cannot move it into place (\(String(cString: strerror(errno))))"
+            case 2: failed = "cannot create it"
+            default: failed = "libhdf5 could not write it"
+            }
+        }
         if failed != nil { unlink(tmp) }
         return failed
     }

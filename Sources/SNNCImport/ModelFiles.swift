@@ -32,36 +32,30 @@ func modelBaseName(_ path: String, dropping ext: String) -> String {
     return last.lowercased().hasSuffix(ext) ? String(last.dropLast(ext.count)) : last
 }
 
-/// Dense weights [out][in] whose input is a flattened C×H×W value (`flattenedFrom`), columns
-/// permuted from the source's channel-major (c, h, w) order to snnc's channels-last (h, w, c);
-/// unchanged without one. The one definition for every importer.
+/// Dense weights [out][in] whose input is a flattened C×H×W value (`flattenedFrom`, [C, H, W]),
+/// columns permuted from the source's channel-major (c, h, w) order to snnc's channels-last
+/// (h, w, c); unchanged without one. The one definition for every importer.
 func channelsLastColumns(_ w: [Double], inF: Int, outF: Int, flattenedFrom s: [Int]?) -> [Double] {
     guard let s, s.count == 3, s[0] > 1 else { return w }
-    let (c, h, wd) = (s[0], s[1], s[2])
-    var permuted = w
-    for o in 0..<outF {
-        for y in 0..<h {
-            for x in 0..<wd {
-                for ch in 0..<c {
-                    permuted[o * inF + (y * wd + x) * c + ch] = w[o * inF + (ch * h + y) * wd + x]
-                }
-            }
-        }
-    }
-    return permuted
+    return permuteColumns(w, inF: inF, outF: outF, c: s[0], h: s[1], w: s[2], toChannelsLast: true)
 }
 
-/// The inverse of `channelsLastColumns`: snnc's channels-last columns of a dense layer behind a
-/// flatten of an [H, W, C] value (`flattenedFrom`, channels-last) back to channel-major order.
+/// The inverse, for writing NIR: channels-last columns behind a flatten of an [H, W, C] value
+/// (`flattenedFrom`, snnc's shape) back to channel-major order.
 func channelMajorColumns(_ w: [Double], inF: Int, outF: Int, flattenedFrom s: [Int]?) -> [Double] {
     guard let s, s.count == 3, s[2] > 1 else { return w }
-    let (h, wd, c) = (s[0], s[1], s[2])
-    var permuted = w
+    return permuteColumns(w, inF: inF, outF: outF, c: s[2], h: s[0], w: s[1], toChannelsLast: false)
+}
+
+/// Column (c, h, w) channel-major is column (h, w, c) channels-last, per output row.
+private func permuteColumns(_ m: [Double], inF: Int, outF: Int, c: Int, h: Int, w wd: Int, toChannelsLast: Bool) -> [Double] {
+    var permuted = m
     for o in 0..<outF {
         for y in 0..<h {
             for x in 0..<wd {
                 for ch in 0..<c {
-                    permuted[o * inF + (ch * h + y) * wd + x] = w[o * inF + (y * wd + x) * c + ch]
+                    let last = o * inF + (y * wd + x) * c + ch, major = o * inF + (ch * h + y) * wd + x
+                    if toChannelsLast { permuted[last] = m[major] } else { permuted[major] = m[last] }
                 }
             }
         }

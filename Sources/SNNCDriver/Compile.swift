@@ -209,7 +209,7 @@ public enum Compile {
             guard let f = unit.neuronFormats[name], let l = f.lif else { continue }
             let d = 1 << f.decayBits
             lifTable.add([name, l.kind.rawValue, "2^\(f.stateExponent)", "\(l.threshold)", "\(l.memDecay)/\(d)", l.kind == .currentBased ? "\(l.synDecay)/\(d)" : "—",
-                          "\(l.leak)", "\(l.vReset)", (l.subtract ? "subtract" : "to v_reset") + (l.nextStep ? ", next step" : ""), formatSignificant(l.inputGain)])
+                          "\(l.leak)", "\(l.vReset)", (l.subtract ? "subtract" : "to v_reset") + (l.nextStep ? ", next step" : ""), formatSignificant(unit.inputGain(of: name))])
         }
         if !lifTable.rows.isEmpty { out += "\n" + lifTable.render() }
         if let cal = unit.calibration {

@@ -259,7 +259,7 @@ public enum ArtefactReader {
             l.readoutSource = si
             if let d = lv["decoding"] {
                 guard let t = d.string, ["filter", "integrate", "leaky"].contains(t) else { throw lf.fail("decoding", "must be filter, integrate or leaky") }
-                l.readoutIntegrates = t == "integrate"
+                if t == "integrate" { l.readoutLeak = .integrator }
                 if t == "leaky" {
                     let k = try lf.object("leak")
                     let cuba = k.value["syn_decay"] != nil
@@ -285,7 +285,6 @@ public enum ArtefactReader {
                                        subtract: try nf.string("reset", oneOf: ["subtract", "value"]) == "subtract",
                                        nextStep: try nf.string("reset_timing", oneOf: ["immediate", "next_step"]) == "next_step")
             l.lif = lk
-            l.constants.theta0 = lk.threshold
             l.stateExponent = try nf.int("state_exponent", -1000...1000)
             l.spikeHeight = try lf.double("h", 1e-300...1e300)
             l.hostGain = try nf.double("input_gain", -1e12...1e12)

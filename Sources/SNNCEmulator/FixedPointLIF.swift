@@ -37,6 +37,9 @@ public struct ReadoutLeak: Sendable, Equatable {
     public init(memDecay: Double, memGain: Double, memLeak: Double, currentBased: Bool, synDecay: Double, synGain: Double) {
         (self.memDecay, self.memGain, self.memLeak, self.currentBased, self.synDecay, self.synGain) = (memDecay, memGain, memLeak, currentBased, synDecay, synGain)
     }
+
+    /// The readout of an IF-family network (`"decoding": "integrate"`): v ← v + x, exactly.
+    public static let integrator = ReadoutLeak(memDecay: 1, memGain: 1, memLeak: 0, currentBased: false, synDecay: 0, synGain: 0)
 }
 
 public enum FixedPointLIF {
@@ -68,7 +71,8 @@ public enum FixedPointLIF {
     @inline(__always)
     public static func spikes(activation a: Int64, _ k: LIFFixedConstants) -> Bool { a > k.threshold }
 
-    /// A leaky readout on the host in float64 (the float reference's arithmetic, in its order):
+    /// The readout of an IF-family network on the host in float64 — integrating (`integrator`:
+    /// v ← v + x, exact) or leaky (NIR's LI, CubaLI) — in the float reference's arithmetic and order:
     /// x = acc·lsb + bias; CubaLI first i ← syn_decay·i + syn_gain·x and the drive is i; then
     /// v ← mem_decay·v + mem_gain·drive + mem_leak. The class is the largest v.
     @inline(__always)
@@ -80,12 +84,5 @@ public enum FixedPointLIF {
             drive = i
         }
         v = k.memDecay * v + k.memGain * drive + k.memLeak
-    }
-
-    /// The readout of an IF-family network, on the host in float64: it integrates,
-    /// v ← v + acc·lsb + bias, and the class is the largest v (the lowest index on ties).
-    @inline(__always)
-    public static func readout(v: inout Double, acc: Int64, lsb: Double, bias: Double) {
-        v += Double(acc) * lsb + bias
     }
 }

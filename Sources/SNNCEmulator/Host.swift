@@ -97,9 +97,6 @@ struct Host {
                     FixedPointLIF.leakyReadout(v: &rS[li][j], i: &rI[li][j], acc: sums[o + j], lsb: l.readoutLSB, bias: l.readoutBias[j], k)
                 }
                 for j in 1..<max(1, l.compartments) where rS[li][j] > rS[li][best] { best = j }
-            } else if l.readoutIntegrates {
-                for j in 0..<l.compartments { FixedPointLIF.readout(v: &rS[li][j], acc: sums[o + j], lsb: l.readoutLSB, bias: l.readoutBias[j]) }
-                for j in 1..<max(1, l.compartments) where rS[li][j] > rS[li][best] { best = j }
             } else {
                 for j in 0..<l.compartments {
                     FixedPointASN.readout(rI: &rI[li][j], rS: &rS[li][j], acc: sums[o + j], lsb: l.readoutLSB, gain: gain, alphaBeta: alpha[li].beta, aPhi: alpha[li].phi)

@@ -20,10 +20,8 @@ public struct EmuLayer: Sendable {
     public var lif: LIFFixedConstants?
     /// An IF-family input layer: the input gain the host multiplies its current by.
     public var hostGain = 1.0
-    /// The readout of an IF-family network integrates (FixedPointLIF.readout) instead of
-    /// filtering with τ_β and τ_φ.
-    public var readoutIntegrates = false
-    /// A leaky readout's float64 coefficients (NIR's LI, CubaLI): FixedPointLIF.leakyReadout.
+    /// The readout of an IF-family network integrates (`ReadoutLeak.integrator`) or leaks (NIR's
+    /// LI, CubaLI) instead of filtering with τ_β and τ_φ: FixedPointLIF.leakyReadout.
     public var readoutLeak: ReadoutLeak?
     /// Arousal: the constants after the switch to ϑ0_hp and the k-bit gain on the summed input
     /// (h_hp / h_lp); the readout's float gain.

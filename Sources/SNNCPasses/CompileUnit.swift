@@ -20,9 +20,8 @@ public struct CompileUnit: Sendable {
     public var injectedLayers: [String] = []
     /// merge-pooling: ASN node → the max-pool merged into it (its neurons are pooled positions).
     public var pooledLayers: [String: (pool: String, window: Pool2D, preShape: [Int])] = [:]
-    /// scale-by-h: weighted node → (source ASN, h applied), and the IF-family gain folded in.
+    /// scale-by-h: weighted node → (source ASN, h applied).
     public var scaledBy: [String: (source: String, h: Double)] = [:]
-    public var gainFolded: [String: Double] = [:]
     /// quantize: the per-layer report.
     public var quantization: [LayerQuantization] = []
     public var neuronFormats: [String: NeuronFixedPoint] = [:]

@@ -45,8 +45,6 @@ public struct LIFFixedPoint: Sendable, Equatable {
     public var memDecay: Int, synDecay: Int
     public var threshold: Int, vReset: Int, leak: Int
     public var subtract: Bool, nextStep: Bool
-    /// The input gain folded into the weights; the host multiplies an input layer's current by it.
-    public var inputGain: Double
 }
 
 /// Why an ASN layer has its state LSB, and what each register holds there (real units).
@@ -168,8 +166,7 @@ public struct Quantize: Pass {
         let k = num.decayBits
         for n in unit.model.nodes {
             if case .lif(let lp) = n.attributes {
-                let exps = incomingWeighted(of: n.name, unit).filter { !host.contains($0) }.compactMap { exponentOf[$0] }
-                if let f = lifFormat(n, lp, exps: exps, absSum: absSum, &unit, host: host, &problems) { unit.neuronFormats[n.name] = f }
+                if let f = lifFormat(n, lp, exponentOf: exponentOf, absSum: absSum, &unit, host: host, &problems) { unit.neuronFormats[n.name] = f }
                 continue
             }
             guard let p = n.spikingNeuron else {
@@ -335,11 +332,12 @@ public struct Quantize: Pass {
     /// the largest bias, 4·θ and |v_reset| fit the activation with 2× headroom, and (CubaLIF, while
     /// θ keeps `integratedPrecisionBits` bits) the integrated current fits; an input layer's:
     /// θ with 12 fraction bits, as the ASN's ϑ0.
-    func lifFormat(_ n: Node, _ p: LIFParameters, exps: [Int], absSum: [String: Double], _ unit: inout CompileUnit, host: Set<String>,
+    func lifFormat(_ n: Node, _ p: LIFParameters, exponentOf: [String: Int], absSum: [String: Double], _ unit: inout CompileUnit, host: Set<String>,
                    _ problems: inout [Diagnostic]) -> NeuronFixedPoint? {
         let num = unit.profile.numerics
         let range = num.weightExponentMin...num.weightExponentMax
         let incoming = incomingWeighted(of: n.name, unit).filter { !host.contains($0) }
+        let exps = incoming.compactMap { exponentOf[$0] }
         func keepingThreshold(_ bits: Int) -> Int { Int(log2(p.vThreshold).rounded(.down)) - bits }
         let maxBias = Self.largestBias(incoming, unit)
         var sExp: Int
@@ -399,8 +397,7 @@ public struct Quantize: Pass {
             }
         }
         let lif = LIFFixedPoint(kind: p.kind, memDecay: FixedPoint.decay(p.memDecay, bits: k), synDecay: p.kind == .currentBased ? FixedPoint.decay(p.synDecay, bits: k) : 0,
-                                threshold: th, vReset: vReset, leak: leak, subtract: p.reset == .subtract, nextStep: p.resetTiming == .nextStep,
-                                inputGain: p.inputGain)
+                                threshold: th, vReset: vReset, leak: leak, subtract: p.reset == .subtract, nextStep: p.resetTiming == .nextStep)
         var f = NeuronFixedPoint(stateExponent: sExp, theta0: th, mf: 0, decayBits: k, alphaBeta: 0, alphaPhi: 0, alphaEta: 0, alphaGamma: 0)
         f.lif = lif
         return f

@@ -41,11 +41,7 @@ public struct ScaleByH: Pass {
             }
             // An IF-family target's input gain (r/τ_mem, times w_in/τ_syn for CubaLIF) goes into
             // its weights and bias: the chip adds them to the membrane as they are.
-            var gain = 1.0
-            if let t = unit.drivenLayer(by: n.name), unit.model.node(named: t)?.isIntegrateAndFire == true {
-                gain = unit.inputGain(of: t)
-                if gain != 1 { unit.gainFolded[n.name] = gain }
-            }
+            let gain = unit.drivenLayer(by: n.name).map { unit.inputGain(of: $0) } ?? 1
             guard factor != 1 || gain != 1 else { continue }
             func scaled(_ t: Tensor, _ f: Double) -> Tensor { Tensor(shape: t.shape, values: t.toDoubles().map { $0 * f }) }
             switch n.attributes {

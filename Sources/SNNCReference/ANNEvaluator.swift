@@ -19,7 +19,7 @@ public enum PreparedOp: Sendable {
     case avgpool(Pool2D, inShape: [Int])
     case flatten
     case add
-    case readout(tauPhi: Double)
+    case readout(tauPhi: Double, leak: LIFParameters?)
 }
 
 public struct ConvGeometry: Sendable, Equatable {
@@ -78,7 +78,7 @@ public struct PreparedModel: Sendable {
             case .avgpool2d(let p): ops.append(.avgpool(p, inShape: inShape))
             case .flatten: ops.append(.flatten)
             case .add: ops.append(.add)
-            case .readout(let t, _): ops.append(.readout(tauPhi: t))
+            case .readout(let t, let leak): ops.append(.readout(tauPhi: t, leak: leak))
             }
         }
         self.ops = ops

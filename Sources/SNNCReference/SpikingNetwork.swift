@@ -166,10 +166,7 @@ struct Lowering {
                     continue
                 }
                 addLayer(i, params: p, h: 1)
-            case .readout(let tauPhi):
-                var leak: LIFParameters? = nil
-                if case .readout(_, let l) = pm.model.nodes[i].attributes { leak = l }
-                addReadout(i, tauPhi: tauPhi, leak: leak)
+            case .readout(let tauPhi, let leak): addReadout(i, tauPhi: tauPhi, leak: leak)
             case .lif(let p): addLayer(i, dynamics: .lif(LIFConstants(p)), theta0: 0, graded: false, h: p.spikeHeight)
             default: break
             }

@@ -69,15 +69,7 @@ import Testing
         let r = export(src, dir + "/x.nir", dt: 1e-3, nir: opts)
         #expect(r.status == .success && r.stdout.contains("--nir-convention nir --nir-dt 0.001"), "\(r.stdout)\(r.stderr)")
         let features = name == "conv-net-uniform" ? 36 : 2, scale = name == "conv-net-uniform" ? 400.0 : 2.0
-        var state: UInt64 = 7
-        var csv = (0..<features).map { "x\($0)" }.joined(separator: ",") + ",label\n"
-        for n in 0..<20 {
-            csv += (0..<features).map { _ -> String in
-                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                return String(format: "%.4f", Double(state >> 11) * 0x1.0p-53 * scale)
-            }.joined(separator: ",") + ",\(n % 2)\n"
-        }
-        try csv.write(toFile: dir + "/d.csv", atomically: true, encoding: .utf8)
+        try seededCSV(features: features, samples: 20, scale: scale, seed: 7).write(toFile: dir + "/d.csv", atomically: true, encoding: .utf8)
         let a = try run(src, dir + "/d.csv", nir: opts, steps: 80, limit: 20), b = try run(dir + "/x.nir", dir + "/d.csv", nir: opts, steps: 80, limit: 20)
         #expect(a.0 == b.0 && a.1 == b.1 && a.1.dropLast().allSatisfy { $0 > 0 }, "\(a.1) \(b.1)")
     }

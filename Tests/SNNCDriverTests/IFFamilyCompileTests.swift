@@ -100,20 +100,10 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir + "/source-model.nir"))
         let opts = try JSONDocument.parse(try readWholeFile(dir + "/source-options.json", limit: 1 << 12))
         #expect(opts.root["nir_convention"]?.string == "snntorch")
-        var o = Emulate.Options(directory: dir, dataPath: repoRoot + "/Examples/nir-snntorch-mnist/test-data.json")
-        o.check = true
-        o.json = true
-        o.limit = 200
-        o.durationMs = 25
-        o.progress = false
-        let r = Emulate.run(o)
-        #expect(r.status == .success, "\(r.stderr)")
-        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let (obj, spikes) = try emulateCheck(dir, data: repoRoot + "/Examples/nir-snntorch-mnist/test-data.json", durationMs: 25, limit: 200)
         #expect(obj["pass"] as? Bool == true)
-        let layers = obj["layers"] as! [[String: Any]]
-        let spikes = layers.map { [$0["layer"] as! String: [$0["float_spikes"] as! Int, $0["fixed_spikes"] as! Int]] }
-        #expect(spikes.count == 2 && spikes[0]["1"] == [c.float1, c.fixed1] && spikes[1]["3"] == [c.float3, c.fixed3], "\(spikes)")
-        #expect(layers.allSatisfy { $0["overflows"] as? Int == 0 })
+        #expect(spikes.count == 2 && spikes["1"] == [c.float1, c.fixed1] && spikes["3"] == [c.float3, c.fixed3], "\(spikes)")
+        #expect((obj["layers"] as! [[String: Any]]).allSatisfy { $0["overflows"] as? Int == 0 })
     }
 
     /// Where decay_bits cannot hold a time constant (TrueNorth's 1 bit: β = 0.9 becomes 1), the
@@ -147,28 +137,9 @@ import Testing
         let compiled = Compile.run(co)
         #expect(compiled.status == .success, "\(compiled.stderr)")
         // 40 samples, uniform in [0, scale) from a fixed seed (SplitMix64), labels cycling.
-        var state: UInt64 = 1
-        func next() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) * 0x1.0p-53
-        }
-        var csv = (0..<c.features).map { "x\($0)" }.joined(separator: ",") + ",label\n"
-        for n in 0..<40 { csv += (0..<c.features).map { _ in String(format: "%.4f", next() * c.scale) }.joined(separator: ",") + ",\(n % 2)\n" }
-        try csv.write(toFile: dir + "/data.csv", atomically: true, encoding: .utf8)
-        var o = Emulate.Options(directory: dir + "/out.snnc", dataPath: dir + "/data.csv")
-        o.check = true
-        o.json = true
-        o.durationMs = 100
-        o.progress = false
-        let r = Emulate.run(o)
-        #expect(r.status == .success, "\(r.stderr)")
-        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        try seededCSV(features: c.features, samples: 40, scale: c.scale).write(toFile: dir + "/data.csv", atomically: true, encoding: .utf8)
+        let (obj, got) = try emulateCheck(dir + "/out.snnc", data: dir + "/data.csv", durationMs: 100)
         #expect(obj["pass"] as? Bool == true)
-        var got: [String: [Int]] = [:]
-        for l in obj["layers"] as! [[String: Any]] { got[l["layer"] as! String] = [l["float_spikes"] as! Int, l["fixed_spikes"] as! Int] }
         #expect(got == c.spikes)
         // Equal spikes into a leaky readout: the host's float64 readout gives the reference's classes.
         if c.name.hasSuffix("li-net") { #expect(obj["images_classified_differently"] as? Int == 0) }

@@ -12,6 +12,39 @@ func tempPath(_ tag: String) -> String {
     return p
 }
 
+/// A CSV of `samples` rows of `features` values uniform in [0, scale) from a fixed seed
+/// (SplitMix64), labels cycling over two classes.
+func seededCSV(features: Int, samples: Int, scale: Double, seed: UInt64 = 1) -> String {
+    var state = seed
+    func next() -> Double {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Double((z ^ (z >> 31)) >> 11) * 0x1.0p-53
+    }
+    var csv = (0..<features).map { "x\($0)" }.joined(separator: ",") + ",label\n"
+    for n in 0..<samples { csv += (0..<features).map { _ in String(format: "%.4f", next() * scale) }.joined(separator: ",") + ",\(n % 2)\n" }
+    return csv
+}
+
+/// `snnc emulate DIR --data D --check --json` (durationMs steps, the first `limit` samples):
+/// the report, and per layer [float spikes, fixed spikes] by name (expecting exit 0).
+func emulateCheck(_ dir: String, data: String, durationMs: Int, limit: Int? = nil) throws -> ([String: Any], [String: [Int]]) {
+    var o = Emulate.Options(directory: dir, dataPath: data)
+    o.check = true
+    o.json = true
+    o.limit = limit
+    o.durationMs = durationMs
+    o.progress = false
+    let r = Emulate.run(o)
+    #expect(r.status == .success, "\(r.stderr)")
+    let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    var spikes: [String: [Int]] = [:]
+    for l in obj["layers"] as? [[String: Any]] ?? [] { spikes[l["layer"] as! String] = [l["float_spikes"] as! Int, l["fixed_spikes"] as! Int] }
+    return (obj, spikes)
+}
+
 /// Compiles `model` for `profile` into a fresh temporary artefact directory (expecting success).
 func compiledArtefact(_ model: String, _ profile: String, tag: String) -> String {
     let dir = tempPath(tag)

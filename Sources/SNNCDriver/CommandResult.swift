@@ -31,6 +31,20 @@ public struct CommandResult: Sendable {
         }
     }
 
+    /// Writes a binary output file atomically, as `write`.
+    public mutating func writeBytes(_ path: String, _ bytes: [UInt8], what: String) {
+        do { try writeFileAtomically(path, bytes) } catch {
+            report([Diagnostic(.error, .outputUnwritable, file: path, "cannot write the \(what): \(error)")])
+            status = .badInput
+        }
+    }
+
+    /// Reports `diags` and marks the command as failed on bad input (exit 1).
+    public mutating func fail(_ diags: [Diagnostic]) {
+        report(diags)
+        status = .badInput
+    }
+
     public static func failure(_ diags: [Diagnostic]) -> CommandResult {
         var r = CommandResult()
         r.report(diags)

@@ -283,7 +283,8 @@ public enum ArtefactReader {
                                        currentBased: model == "cuba_lif", threshold: Int64(try nf.int("threshold", 1...act)),
                                        vReset: Int64(try nf.int("v_reset", -act...act)), leak: Int64(try nf.int("leak", -act...act)),
                                        subtract: try nf.string("reset", oneOf: ["subtract", "value"]) == "subtract",
-                                       nextStep: try nf.string("reset_timing", oneOf: ["immediate", "next_step"]) == "next_step")
+                                       nextStep: try nf.string("reset_timing", oneOf: ["immediate", "next_step"]) == "next_step",
+                                       family: ChipFamily(rawValue: try nf.string("family", oneOf: ChipFamily.allCases.map(\.rawValue)))!)
             l.lif = lk
             l.stateExponent = try nf.int("state_exponent", -1000...1000)
             l.spikeHeight = try lf.double("h", 1e-300...1e300)

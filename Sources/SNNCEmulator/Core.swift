@@ -284,11 +284,17 @@ enum CoreStages {
         var o: Int64 = 0
         let n = b.count, L = b.narrowShift
         let I = s.I + b.base, V = s.S + b.base, acc = s.acc + b.base, acc32 = s.acc32 + b.base, host = s.host + b.base
-        let injected = l.kind == .injected
+        let injected = l.kind == .injected, loihi = k.family == .loihi
         b.bias.withUnsafeBufferPointer { bias in
             for j in 0..<n {
-                let x = injected ? host[j] : FixedPointASN.input(wide: acc[j], narrow: acc32[j], shift: L) &+ bias[j]
-                FixedPointLIF.integrate(i: &I[j], v: &V[j], x: x, k, num, mode, &o)
+                let syn = injected ? 0 : FixedPointASN.input(wide: acc[j], narrow: acc32[j], shift: L)
+                if loihi {
+                    // Lava's order: u from the synaptic input (Σ w in units of 2^6 LSBs), then v
+                    // with the bias — an input layer's host current is its bias.
+                    LoihiLIF.integrate(u: &I[j], v: &V[j], aIn: syn >> Int64(LoihiRules.activationShift), bias: (injected ? host[j] : bias[j]) &+ k.leak, k, &o)
+                } else {
+                    FixedPointLIF.integrate(i: &I[j], v: &V[j], x: injected ? host[j] : syn &+ bias[j], k, num, mode, &o)
+                }
                 acc[j] = 0; acc32[j] = 0
             }
         }

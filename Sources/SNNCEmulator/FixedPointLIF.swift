@@ -14,9 +14,12 @@ public struct LIFFixedConstants: Sendable, Equatable {
     public var threshold: Int64, vReset: Int64, leak: Int64
     /// Reset by subtracting the threshold (else to v_reset); on the next step (else at once).
     public var subtract: Bool, nextStep: Bool
+    /// Whose arithmetic integrates: `generic` (this file) or `loihi` (LoihiLIF.swift: memDecay
+    /// is then the voltage's multiplier 4096 − dv, synDecay the current's 4096 − (du + 1)).
+    public var family: ChipFamily = .generic
 
     public init(k: Int, memDecay: Int64, synDecay: Int64 = 0, currentBased: Bool = false, threshold: Int64, vReset: Int64 = 0, leak: Int64 = 0,
-                subtract: Bool, nextStep: Bool = false) {
+                subtract: Bool, nextStep: Bool = false, family: ChipFamily = .generic) {
         self.k = k
         self.memDecay = memDecay
         self.synDecay = synDecay
@@ -26,6 +29,7 @@ public struct LIFFixedConstants: Sendable, Equatable {
         self.leak = leak
         self.subtract = subtract
         self.nextStep = nextStep
+        self.family = family
     }
 }
 

@@ -53,6 +53,7 @@ struct Host {
                     let ch = j % l.c
                     v = l.hostScale.isEmpty ? xj : xj * l.hostScale[ch % l.hostScale.count] + l.hostShift[ch % l.hostShift.count]
                 }
+                if let k = l.lif, k.family == .loihi { return LoihiLIF.hostBias(v * l.hostGain, stateExponent: l.stateExponent) }
                 return FixedPointASN.hostCurrent(l.lif != nil ? v * l.hostGain : v, stateExponent: l.stateExponent)
             }
         }
@@ -116,3 +117,9 @@ struct Host {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+extension EmuNetwork {
+    /// The host currents of every input layer for one sample (per layer compartment, in state
+    /// LSBs): what the emulator writes into the input layers' cores.
+    public func hostCurrents(_ x: [Double]) -> [[Int64]] { Host(self, arousal: false).encode(x) }
+}

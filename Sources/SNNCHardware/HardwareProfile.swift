@@ -120,6 +120,11 @@ public struct HardwareProfile: Sendable {
     public var bytes: [UInt8] = []
     public var asnSupport: ASNSupport
     public var missingFeatures: [String]
+    /// The chip family whose register rules the IF family follows (SNNCIR/ChipFamily.swift).
+    public var family: ChipFamily = .generic
+    /// Whether the chip's neurons are programmable (Loihi 2's microcode, SpiNNaker's ARM cores):
+    /// then a family's fixed reset (ChipFamily.offeredReset) does not bind.
+    public var programmableNeurons = false
     public var chips: Int
     public var chipMesh: (rows: Int, cols: Int)
     public var coresPerChip: Int
@@ -478,6 +483,25 @@ struct ProfileReader {
                                       router: router, clockHz: clock, timestepUs: step, energy: energy, sources: sources)
         profile.layersPerCore = lpc ?? 1
         profile.cycles = cycles
+        if let f = root["family"] {
+            guard let t = f.string, let family = ChipFamily(rawValue: t) else {
+                bag.error(.fieldValue, object, "field 'family' must be one of \(ChipFamily.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+                return nil
+            }
+            // A family fixes some widths: the profile must say the same numbers.
+            if family == .loihi && (numerics.currentBits != LoihiRules.stateBits || numerics.activationBits != LoihiRules.stateBits || numerics.decayBits != LoihiRules.decayShift) {
+                bag.error(.paramRange, object, "family \"loihi\" has 24-bit u and v and 12-bit decays; numerics.state_bits.current/activation and decay_bits must be 24, 24 and 12")
+                return nil
+            }
+            profile.family = family
+        }
+        if let pn = root["programmable_neurons"] {
+            guard let b = pn.bool else {
+                bag.error(.fieldType, object, "field 'programmable_neurons' must be true or false")
+                return nil
+            }
+            profile.programmableNeurons = b
+        }
         // The default board is one of the boards; unlisted, it is the only one.
         if let d = boards.first(where: { $0.chips == chips }) {
             if d.chipMesh != Board.Mesh(rows: chipMesh.0, cols: chipMesh.1) {

@@ -65,6 +65,15 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case overflowPossible = "overflow-possible"
     case quantRangeAssumed = "quant-range-assumed"
     case quantDecay = "quant-decay"
+    /// A chip family's register cannot hold a value: rounded and reported (note, warning) or
+    /// refused (error).
+    case chipValue = "chip-value"
+    /// A reset the chip family's neuron does not have.
+    case chipReset = "chip-reset"
+    /// A structure the chip family's neuron cannot run (Loihi: a max-pooled IF neuron).
+    case chipStructure = "chip-structure"
+    /// `snnc export-lava`: a layer lava-dl's netx format cannot carry.
+    case lavaExport = "lava-export"
     case calibrationData = "calibration-data"
     case verifierFailed = "verifier-failed"
     case poolFolded = "pool-folded"

@@ -9,13 +9,17 @@ import SNNCIR
 public struct WeightFormat: Sendable, Equatable {
     public var bits: Int
     public var exponent: Int
-    public init(bits: Int, exponent: Int) {
+    /// The mantissas a chip family allows, where they are not a b-bit signed range (Loihi's by
+    /// sign mode, LoihiRules.weightRange).
+    public var mantissas: ClosedRange<Int>?
+    public init(bits: Int, exponent: Int, mantissas: ClosedRange<Int>? = nil) {
         self.bits = bits
         self.exponent = exponent
+        self.mantissas = mantissas
     }
-    /// Largest and smallest mantissa: 2^(bits−1) − 1 and −2^(bits−1).
-    public var maxMantissa: Int { (1 << (bits - 1)) - 1 }
-    public var minMantissa: Int { -(1 << (bits - 1)) }
+    /// Largest and smallest mantissa: 2^(bits−1) − 1 and −2^(bits−1), or the family's range.
+    public var maxMantissa: Int { mantissas?.upperBound ?? (1 << (bits - 1)) - 1 }
+    public var minMantissa: Int { mantissas?.lowerBound ?? -(1 << (bits - 1)) }
     public var lsb: Double { pow2(exponent) }
 }
 

@@ -118,6 +118,7 @@ public struct Quantize: Pass {
         var absSum: [String: Double] = [:]  // worst-case |input| of one step, real units
         // Nodes the host computes (encode-input) stay in float: they never reach the chip.
         let host = Set(unit.hostNodes)
+        let loihi = Self.loihiWeightFormats(unit, host: host)
         // 1. Weights: b-bit mantissas with the finest exponent that holds the largest weight.
         //    The exponent is absolute here; the profile's range limits its distance to the
         //    state LSB of the layer the weights drive (step 2).
@@ -130,8 +131,13 @@ public struct Quantize: Pass {
             }
             let values = w.toDoubles()
             let maxAbs = values.reduce(0) { max($0, abs($1)) }
-            let e = FixedPoint.chooseExponent(maxAbs: maxAbs, bits: num.weightBits, range: -126...127)
-            let f = WeightFormat(bits: num.weightBits, exponent: e)
+            var e = FixedPoint.chooseExponent(maxAbs: maxAbs, bits: num.weightBits, range: -126...127)
+            var f = WeightFormat(bits: num.weightBits, exponent: e)
+            if let lf = loihi[n.name] {
+                // Loihi: the family's mantissas by sign mode, one exponent for all of a layer's inputs.
+                f = lf
+                e = lf.exponent
+            }
             var q = [Double](repeating: 0, count: values.count)
             var zeroed = 0, nonzero = 0, clipped = 0
             var signal = 0.0, noise = 0.0, maxErr = 0.0
@@ -151,7 +157,7 @@ public struct Quantize: Pass {
             exponentOf[n.name] = e
             quantized[n.name] = q
             absSum[n.name] = Self.maxRowAbsSum(n, q) * (gradedPayloadBound(feeding: n.name, unit) ?? 1)
-            unit.quantization.append(LayerQuantization(node: n.name, bits: num.weightBits, exponent: e, weights: values.count, maxAbsError: maxErr,
+            unit.quantization.append(LayerQuantization(node: n.name, bits: loihi[n.name] != nil ? LoihiRules.SignMode(weights: values) == .mixed ? 9 : 8 : num.weightBits, exponent: e, weights: values.count, maxAbsError: maxErr,
                                                        sqnrDB: noise > 0 ? 10 * log10(signal / noise) : .infinity, zeroed: zeroed, nonzero: nonzero,
                                                        clipped: clipped, worstCaseInput: 0, accumulatorLimit: Double((1 << (num.currentBits - 1)) - 1)))
             let report = unit.quantization.last!
@@ -166,6 +172,10 @@ public struct Quantize: Pass {
         let k = num.decayBits
         for n in unit.model.nodes {
             if case .lif(let lp) = n.attributes {
+                if unit.profile.family == .loihi {
+                    if let f = loihiFormat(n, lp, exponentOf: exponentOf, &unit, host: host, &problems) { unit.neuronFormats[n.name] = f }
+                    continue
+                }
                 if let f = lifFormat(n, lp, exponentOf: exponentOf, absSum: absSum, &unit, host: host, &problems) { unit.neuronFormats[n.name] = f }
                 continue
             }
@@ -279,10 +289,13 @@ public struct Quantize: Pass {
             // A calibrated target's LSB comes from measured ranges; the emulator counts overflows.
             let calibrated = target.map { unit.calibration?.ranges[$0] != nil } ?? false
             if worst > limit && !calibrated {
-                let d = Diagnostic(num.overflowIsError ? .error : .warning, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
+                // Loihi's u wraps by the chip's rule (LoihiRules): what the chip does, a warning.
+                let isError = num.overflowIsError && !(unit.profile.family == .loihi && target.flatMap { unit.neuronFormats[$0]?.lif } != nil)
+                let d = Diagnostic(isError ? .error : .warning, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",
                                    "worst-case input in one step is \(formatFixed(worst, 0)) state LSBs, the \(num.currentBits)-bit current holds \(formatFixed(limit, 0))",
-                                   notes: ["the bound assumes every source spikes in the same step; the emulator counts real overflows"])
-                if num.overflowIsError { problems.append(d) } else { unit.diagnostics.append(d) }
+                                   notes: [isError ? "the bound assumes every source spikes in the same step; the emulator counts real overflows"
+                                                   : "the bound assumes every source spikes in the same step; Loihi's current wraps at 24 bits, and the emulator counts each step it does"])
+                if isError { problems.append(d) } else { unit.diagnostics.append(d) }
             }
             switch n.attributes {
             case .dense(var d):
@@ -302,6 +315,7 @@ public struct Quantize: Pass {
             let limit = Double((1 << (num.activationBits - 1)) - 1)
             func roundBias(_ b: Tensor?) -> Tensor? {
                 guard let b else { return nil }
+                if let lif = fmt.lif, unit.profile.family == .loihi { return Self.loihiBias(b, node: n.name, layer: target, lif, stateExponent: fmt.stateExponent, &unit) }
                 let v = b.toDoubles().map { FixedPoint.round($0 / lsb, num.rounding) }
                 if let worst = v.map(abs).max(), worst > limit {
                     let d = Diagnostic(num.overflowIsError ? .error : .warning, .overflowPossible, file: unit.model.file, object: "node '\(n.name)'",

@@ -17,7 +17,7 @@ struct SNNC: ParsableCommand {
         abstract: "Compile adaptive spiking neural networks (ASN) for neuromorphic hardware.",
         version: snncVersion,
         subcommands: [InspectCommand.self, FitCommand.self, CompileCommand.self, TransferCommand.self, SimulateCommand.self, SweepCommand.self, CalibrateArousalCommand.self,
-                      ConvertCommand.self, CompareCommand.self, ExportNIRCommand.self,
+                      ConvertCommand.self, CompareCommand.self, ExportNIRCommand.self, ExportLavaCommand.self,
                       ProfileCommand.self, SynthesizeCommand.self, ReportCommand.self, EmulateCommand.self]
     )
 
@@ -333,6 +333,32 @@ struct ExportNIRCommand: ParsableCommand {
         o.dt = dt
         o.nir = nir.options
         try finish(ExportNIR.run(o))
+    }
+}
+
+struct ExportLavaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-lava",
+        abstract: "Write an artefact compiled for loihi or loihi2 as a lava-dl netx file that Lava's fixed_pt models run bit-exactly.",
+        discussion: "IF-family chains (if, lif, cuba_lif with Loihi's zero reset) of dense layers. Beside model.net: model.export.json (netx layer → snnc layer) and, with --data, model.inputs.npy (per sample, the input layer's bias_mant). Docs/lava.md."
+    )
+
+    @Argument(help: "The compiled artefact directory.") var artefact: String
+    @Option(name: .shortAndLong, help: "The netx file to write (.net).") var output: String
+    @Option(help: "A data set: write each sample's input-layer biases beside the .net.") var data: String?
+    @Option(help: "Only the first N samples of --data.") var limit: Int?
+
+    func validate() throws {
+        guard output.lowercased().hasSuffix(".net") else { throw ValidationError("-o must name a .net file, got '\(output)'") }
+        if let limit { guard limit >= 1 && limit <= 1 << 30 else { throw ValidationError("--limit must be 1 … 2^30") } }
+        guard limit == nil || data != nil else { throw ValidationError("--limit goes with --data") }
+    }
+
+    func run() throws {
+        var o = ExportLava.Options(directory: artefact, outputPath: output)
+        o.dataPath = data
+        o.limit = limit
+        try finish(ExportLava.run(o))
     }
 }
 

@@ -1,0 +1,88 @@
+"""Seeded random IF-family networks that exercise every Loihi rule (Docs/lava.md).
+
+    python make_nets.py --kind if|lif|cuba_lif --seed N -o DIR
+
+writes DIR/model.json (snnc's model format) and DIR/data.csv (10 samples). Python's standard
+library only, so any interpreter runs it. Each net: 16 inputs → A (16) → B (640) → C (16) →
+D (4) → readout, all of one kind with Loihi's zero reset. It is built so that
+- biases are not multiples of 64 state LSBs and decays are not powers of two;
+- every layer fires (B's bias keeps it near threshold, so many of its 640 neurons fire together);
+- C's neuron 0 reads all of B through the largest weights: when most of B fires in one step its
+  current passes 2^23 and wraps (a CubaLIF's current also wraps by integrating);
+- C's neuron 1 gets a strong negative bias and no decay reaches it fast: its voltage clips
+  at −(2^23 − 1) (IF: it never decays; LIF/CubaLIF: the bias is large enough).
+"""
+import argparse
+import json
+import os
+import random
+
+
+def layer(kind, name, inp, rng, threshold):
+    n = {"name": name, "op": kind, "inputs": [inp], "v_threshold": threshold, "reset": "value", "v_reset": 0.0}
+    if kind in ("lif", "cuba_lif"):
+        n["tau_mem"] = round(rng.uniform(3.3, 40.0), 3)
+        n["r"] = 1.0 * n["tau_mem"]  # memGain r/τ = 1: the drive is the input as given
+    if kind == "cuba_lif":
+        n["tau_syn"] = round(rng.uniform(2.2, 12.0), 3)
+        n["w_in"] = 1.0 * n["tau_syn"]
+    return n
+
+
+def dense(name, inp, rows, rng, scale, bias):
+    return {"name": name, "op": "dense", "inputs": [inp], "weight": rows, "bias": bias}
+
+
+def make(kind, seed):
+    rng = random.Random(seed * 7919 + {"if": 1, "lif": 2, "cuba_lif": 3}[kind])
+    sizes = [16, 16, 640, 16, 4]
+    nodes = [{"name": "x", "op": "input", "shape": [sizes[0]]}]
+    nodes.append(layer(kind, "A", "x", rng, 1.0))
+    prev = "A"
+    for i, (name, n_in, n_out) in enumerate([("B", 16, 640), ("C", 640, 16), ("D", 16, 4)]):
+        if name == "B":
+            rows = [[rng.uniform(-0.3, 1.0) for _ in range(n_in)] for _ in range(n_out)]
+            bias = [rng.uniform(0.05, 0.45) for _ in range(n_out)]
+            th = 1.0
+        elif name == "C":
+            rows = [[rng.uniform(-0.004, 0.006) for _ in range(n_in)] for _ in range(n_out)]
+            rows[0] = [0.02 for _ in range(n_in)]  # the wrapping neuron: every source at full weight
+            bias = [rng.uniform(-0.05, 0.08) for _ in range(n_out)]
+            bias[1] = -1.0  # the clipping neuron
+            th = 0.35
+        else:
+            rows = [[rng.uniform(-0.4, 0.8) for _ in range(n_in)] for _ in range(n_out)]
+            bias = [rng.uniform(0.0, 0.1) for _ in range(n_out)]
+            th = 0.6
+        nodes.append(dense("w" + name, prev, rows, rng, 1, bias))
+        nodes.append(layer(kind, name, "w" + name, rng, th))
+        prev = name
+    nodes.append({"name": "out", "op": "readout", "inputs": [prev], "tau_phi": 50})
+    model = {"format": "snnc-model", "version": 1, "name": f"lava-rules-{kind}-{seed}",
+             "comment": f"Seeded random {kind} network for the Lava parity harness (Benchmarks/peers/lava/make_nets.py, seed {seed}).",
+             "layouts": {"activations": "channels_last", "dense": "out_in", "conv_kernel": "OIHW"}, "nodes": nodes}
+    rows = []
+    for s in range(10):
+        rows.append([round(rng.uniform(0.0, 1.0), 4) for _ in range(sizes[0])] + [s % 4])
+    return model, rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kind", choices=["if", "lif", "cuba_lif"], required=True)
+    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("-o", "--out", required=True)
+    a = ap.parse_args()
+    model, rows = make(a.kind, a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "model.json"), "w") as f:
+        json.dump(model, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(a.out, "data.csv"), "w") as f:
+        f.write(",".join([f"x{i}" for i in range(len(rows[0]) - 1)] + ["label"]) + "\n")
+        for r in rows:
+            f.write(",".join(str(v) for v in r[:-1]) + f",{r[-1]}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -134,6 +134,10 @@ public enum ExportLava {
             let vth = Int(k.threshold >> Int64(LoihiRules.thresholdShift))
             if l.kind == .injected {
                 guard out.isEmpty else { refuse(l.name, "netx has one input layer, first"); continue }
+                guard !k.currentBased else {
+                    refuse(l.name, "a CubaLIF input layer filters its input in u (snnc feeds the host current as a_in); netx feeds an input layer through its bias only")
+                    continue
+                }
                 out.append(NetxLayer(kind: .input, neurons: l.neurons, iDecay: du + 1, vDecay: dv, vThMant: vth))
                 names.append(l.name)
                 continue
@@ -144,6 +148,12 @@ public enum ExportLava {
             }
             guard p["kind"]?.string == "dense", let wb = p["weights_bin"], let n = wb["count"]?.int, let w = ints(wb["offset"]?.int, n) else {
                 refuse(l.name, "its input is '\(p["kind"]?.string ?? "?")'; export-lava writes dense projections (conv layers are not yet exported)")
+                continue
+            }
+            // netx re-derives the sign mode and weight exponent from the matrix (optimize_weight_bits),
+            // and Lava's Dense its own sign mode: they agree on mixed and excitatory matrices only.
+            guard w.contains(where: { $0 > 0 }) else {
+                refuse(l.name, "its weights are all ≤ 0: netx's optimize_weight_bits and Lava's Dense disagree on an inhibitory (or all-zero) matrix and would not run these integers")
                 continue
             }
             var bias = [Int64](repeating: 0, count: l.neurons)

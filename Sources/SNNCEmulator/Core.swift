@@ -290,8 +290,11 @@ enum CoreStages {
                 let syn = injected ? 0 : FixedPointASN.input(wide: acc[j], narrow: acc32[j], shift: L)
                 if loihi {
                     // Lava's order: u from the synaptic input (Σ w in units of 2^6 LSBs), then v
-                    // with the bias — an input layer's host current is its bias.
-                    LoihiLIF.integrate(u: &I[j], v: &V[j], aIn: syn >> Int64(LoihiRules.activationShift), bias: (injected ? host[j] : bias[j]) &+ k.leak, k, &o)
+                    // with the bias — an input layer's host current is its bias, or a CubaLIF
+                    // input layer's synaptic input (LoihiLIF.hostCurrent).
+                    let hostIn = injected && k.currentBased, hostBias = injected && !k.currentBased
+                    LoihiLIF.integrate(u: &I[j], v: &V[j], aIn: (hostIn ? host[j] : syn) >> Int64(LoihiRules.activationShift),
+                                       bias: (hostBias ? host[j] : injected ? 0 : bias[j]) &+ k.leak, k, &o)
                 } else {
                     FixedPointLIF.integrate(i: &I[j], v: &V[j], x: injected ? host[j] : syn &+ bias[j], k, num, mode, &o)
                 }

@@ -53,7 +53,7 @@ struct Host {
                     let ch = j % l.c
                     v = l.hostScale.isEmpty ? xj : xj * l.hostScale[ch % l.hostScale.count] + l.hostShift[ch % l.hostShift.count]
                 }
-                if let k = l.lif, k.family == .loihi { return LoihiLIF.hostBias(v * l.hostGain, stateExponent: l.stateExponent) }
+                if let k = l.lif, k.family == .loihi { return LoihiLIF.hostCurrent(v * l.hostGain, stateExponent: l.stateExponent, currentBased: k.currentBased) }
                 return FixedPointASN.hostCurrent(l.lif != nil ? v * l.hostGain : v, stateExponent: l.stateExponent)
             }
         }

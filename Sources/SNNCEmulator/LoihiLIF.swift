@@ -53,10 +53,16 @@ public enum LoihiLIF {
         v = voltage(v: v, u: u, bias: bias, multiplier: k.memDecay, clipped: &overflow)
     }
 
-    /// An input layer's host current on Loihi is its bias (netx feeds the input through the
-    /// bias): `bias_mant` = round(x / 2^(s + 6)), ties to even, clamped to the 13-bit mantissa,
-    /// times 2^bias_exp (bias_exp = 6), in state LSBs.
-    public static func hostBias(_ x: Double, stateExponent s: Int) -> Int64 {
-        Int64(LoihiRules.biasMantissa(x / pow2(s + LoihiRules.biasExponent))) << Int64(LoihiRules.biasExponent)
+    /// An input layer's host current on Loihi, in state LSBs. An IF or LIF input layer takes it
+    /// as its bias, as netx feeds the input (`bias_mant` = round(x / 2^(s + 6)), ties to even,
+    /// clamped to 13 bits, bias_exp 6). A CubaLIF input layer takes it as its synaptic input
+    /// `a_in` (a multiple of 2^6 LSBs, clamped to ±2^17 so a_in << 6 fits u), so its current
+    /// filters the input as the model's does; `a_in` arrives through Lava's LIF port.
+    public static func hostCurrent(_ x: Double, stateExponent s: Int, currentBased: Bool) -> Int64 {
+        let units = x / pow2(s + LoihiRules.activationShift)
+        if !currentBased { return Int64(LoihiRules.biasMantissa(units)) << Int64(LoihiRules.biasExponent) }
+        let r = units.rounded(.toNearestOrEven)
+        let limit = Double(1 << 17)
+        return Int64(r.isNaN ? 0 : min(max(r, -limit), limit)) << Int64(LoihiRules.activationShift)
     }
 }

@@ -70,8 +70,6 @@ public enum DiagnosticID: String, Sendable, CaseIterable {
     case chipValue = "chip-value"
     /// A reset the chip family's neuron does not have.
     case chipReset = "chip-reset"
-    /// A structure the chip family's neuron cannot run (Loihi: a max-pooled IF neuron).
-    case chipStructure = "chip-structure"
     /// `snnc export-lava`: a layer lava-dl's netx format cannot carry.
     case lavaExport = "lava-export"
     case calibrationData = "calibration-data"

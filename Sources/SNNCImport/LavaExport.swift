@@ -26,6 +26,12 @@ public struct NetxLayer: Sendable, Equatable {
     }
 }
 
+/// Why a netx file could not be read back.
+public struct LavaExportError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
 public enum LavaExport {
     /// The datasets of a netx file for `layers`, in writing order.
     static func datasets(_ layers: [NetxLayer]) -> [(path: String, value: HDF5Dataset)] {
@@ -52,5 +58,35 @@ public enum LavaExport {
     /// Writes `layers` as a netx file at `path`; nil on success, else why not.
     public static func write(_ layers: [NetxLayer], to path: String) -> String? {
         HDF5Writer.write(datasets(layers), to: path)
+    }
+
+    /// Reads a netx file back (its layers as `write` lays them out), or why not: what a test and
+    /// a user check an export against.
+    public static func read(_ path: String) -> Result<[NetxLayer], LavaExportError> {
+        let f: HDF5File
+        switch HDF5File.open(path) {
+        case .success(let x): f = x
+        case .failure(let e): return .failure(LavaExportError(message: "\(e)"))
+        }
+        guard let names = f.children("/layer") else { return .failure(LavaExportError(message: "no /layer group")) }
+        var out: [NetxLayer] = []
+        for i in 0..<names.count {
+            let g = "/layer/\(i)"
+            func int(_ p: String) -> Int? { f.numbers(g + p).flatMap { $0.values.count == 1 ? Int(exactly: $0.values[0]) : nil } }
+            guard let type = f.strings(g + "/type")?.values.first, let kind = NetxLayer.Kind(rawValue: type),
+                  let shape = f.numbers(g + "/shape")?.values, let iD = int("/neuron/iDecay"), let vD = int("/neuron/vDecay"), let vth = int("/neuron/vThMant") else {
+                return .failure(LavaExportError(message: "\(g) is not a layer snnc writes"))
+            }
+            let n = shape.reduce(1) { $0 * Int($1) }
+            var l = NetxLayer(kind: kind, neurons: n, iDecay: iD, vDecay: vD, vThMant: vth)
+            if kind == .dense {
+                guard let w = f.numbers(g + "/weight"), w.shape.count == 2 else { return .failure(LavaExportError(message: "\(g)/weight is not a matrix")) }
+                l.inFeatures = w.shape[1]
+                l.weight = w.values.map { Int64($0) }
+                l.bias = f.numbers(g + "/bias").map { $0.values.map { Int64($0) } }
+            }
+            out.append(l)
+        }
+        return .success(out)
     }
 }

@@ -47,7 +47,8 @@ extension Quantize {
 
     /// An IF-family layer's state LSB and registers on a Loihi-family profile. The state LSB is
     /// 2^(e − 6) for incoming weights of exponent e; an input layer's (its host current is its
-    /// bias) leaves v_threshold 8 bits of vth, coarser where the host current's bound needs it.
+    /// bias) leaves v_threshold 10 bits of vth (host currents to 4·v_threshold per step fit the
+    /// 13-bit bias), coarser where the host current's bound needs it.
     func loihiFormat(_ n: Node, _ p: LIFParameters, exponentOf: [String: Int], _ unit: inout CompileUnit, host: Set<String>,
                      _ problems: inout [Diagnostic]) -> NeuronFixedPoint? {
         let file = unit.model.file, object = "node '\(n.name)'", profile = unit.profile
@@ -71,7 +72,7 @@ extension Quantize {
             sExp = e - unitShift
             unit.stateRanges.append(StateRangeReport(layer: n.name, stateExponent: sExp, source: .staticAnalysis, measured: nil, unit.profile.numerics))
         } else {
-            var u = Int(log2(p.vThreshold).rounded(.down)) - 8
+            var u = Int(log2(p.vThreshold).rounded(.down)) - 10
             var report = StateRangeReport(layer: n.name, stateExponent: u - unitShift, source: .assumed, measured: nil, unit.profile.numerics)
             if let (bound, _) = hostBound(into: n.name, unit, host: host) {
                 let scaled = bound * abs(p.inputGain)
@@ -104,7 +105,14 @@ extension Quantize {
         }
         let leakMant = LoihiRules.biasMantissa(p.memLeak / weightUnit)
         let biasUnit = 1 << LoihiRules.biasExponent
-        let lif = LIFFixedPoint(kind: p.kind, memDecay: vMult, synDecay: uMult, threshold: vth << unitShift, vReset: 0, leak: leakMant * biasUnit,
+        // A programmable chip (loihi2) runs the model's other resets after Lava's step 4; v_reset
+        // in state LSBs (the loihi profile refused them above).
+        let vReset = checkedInt((p.vReset / pow2(sExp)).rounded(.toNearestOrEven), .towardZero) ?? 0
+        guard abs(vReset) < Int(LoihiRules.maxUV) else {
+            problems.append(Diagnostic(.error, .chipValue, file: file, object: object, "v_reset \(formatSignificant(p.vReset)) is \(vReset) state LSBs (2^\(sExp)); Loihi's 24-bit v holds ±\(LoihiRules.maxUV - 1)"))
+            return nil
+        }
+        let lif = LIFFixedPoint(kind: p.kind, memDecay: vMult, synDecay: uMult, threshold: vth << unitShift, vReset: vReset, leak: leakMant * biasUnit,
                                 subtract: p.reset == .subtract, nextStep: p.resetTiming == .nextStep)
         let thErr = abs(Double(vth) - vthReal) / vthReal
         unit.diagnostics.append(Diagnostic(.note, .chipValue, file: file, object: object,
@@ -145,14 +153,5 @@ extension Quantize {
                                                "\(clamped) biases clamped: the largest needs bias_mant \(formatFixed(worst, 0)) at 2^\(LoihiRules.biasExponent) state LSBs (2^\(s)); Loihi's 13-bit bias_mant holds \(lo) … \(hi)\(leakMant != 0 ? " beside the leak's \(leakMant)" : "")"))
         }
         return Tensor(shape: b.shape, values: out)
-    }
-
-    /// The gain from an input layer's host value to its current (layers.json `input_gain`): the
-    /// layer's input gain; on Loihi, where the host current is a bias added to v, a CubaLIF
-    /// layer's is divided by 1 − d_syn as its biases are (`loihiBias`).
-    public static func hostGain(of layer: String, _ lif: LIFFixedPoint, _ unit: CompileUnit) -> Double {
-        let g = unit.inputGain(of: layer)
-        guard unit.profile.family == .loihi, lif.kind == .currentBased else { return g }
-        return g / (1 - Double(lif.synDecay) / Double(LoihiRules.decayUnity))
     }
 }

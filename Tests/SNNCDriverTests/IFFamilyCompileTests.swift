@@ -89,11 +89,13 @@ import Testing
         #expect(expected[0].count > 20 && expected[1].contains { $0.1 == 0 } && expected[1].contains { $0.1 == 1 }, "\(expected[0].count) \(expected[1].count)")
     }
 
-    /// snnTorch's trained Leaky network, read from its NIR file, compiles for Loihi and SpiNNaker
-    /// and passes `emulate --check`; the artefact carries the .nir and how it was read. The spike
-    /// counts of both sides are pinned (a regression record: any change to the IF family's float
-    /// or fixed-point arithmetic moves them).
-    @Test(arguments: [("loihi", 72_672, 72_659, 4_904, 4_923), ("spinnaker", 72_672, 72_664, 4_904, 4_905)])
+    /// snnTorch's trained Leaky network, read from its NIR file, compiles for Loihi 2 and
+    /// SpiNNaker and passes `emulate --check`; the artefact carries the .nir and how it was read.
+    /// The spike counts of both sides are pinned (a regression record: any change to the IF
+    /// family's float or fixed-point arithmetic moves them). Re-recorded for issue 36: Loihi 2 now
+    /// runs Lava's arithmetic (decays toward zero, vth << 6, weights in units of 2^6 LSBs); Loihi 1
+    /// refuses snnTorch's subtractive next-step reset (`resetsTheChipLacksAreRefused`).
+    @Test(arguments: [("loihi2", 72_672, 72_659, 4_904, 4_904), ("spinnaker", 72_672, 72_664, 4_904, 4_905)])
     func snnTorchNIRPassesCheck(_ c: (profile: String, float1: Int, fixed1: Int, float3: Int, fixed3: Int)) throws {
         let dir = compile(Self.nir, c.profile)
         defer { try? FileManager.default.removeItem(atPath: dir) }

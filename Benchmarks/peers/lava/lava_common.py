@@ -1,44 +1,15 @@
 """Shared helpers for the snnc <-> Lava parity peer (run with the venv python).
 
-- ArraySource: a tiny Lava process that sends data[t-1] (int32) on its OutPort
-  at step t (1-based). Used to inject an exact int32 vector into a port.
-- record(): attach one lava Monitor per probed target (Lava 0.10.0's Monitor
-  only supports one probe per Monitor instance: PyMonitorModel declares only
-  var_read_0 / out_read_0, lava/proc/monitor/models.py:22-29).
+record(): attach one lava Monitor per probed target (Lava 0.10.0's Monitor
+only supports one probe per Monitor instance: PyMonitorModel declares only
+var_read_0 / out_read_0, lava/proc/monitor/models.py:22-29).
+Custom processes (ArraySource, Int16Sink) live in snnc_lava_procs/, see there
+for why.
 """
 import numpy as np
 
-from lava.magma.core.decorator import implements, requires, tag
-from lava.magma.core.model.py.model import PyLoihiProcessModel
-from lava.magma.core.model.py.ports import PyOutPort
-from lava.magma.core.model.py.type import LavaPyType
-from lava.magma.core.process.ports.ports import OutPort
-from lava.magma.core.process.process import AbstractProcess
-from lava.magma.core.process.variable import Var
-from lava.magma.core.resources import CPU
-from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 from lava.proc.monitor.process import Monitor
-
-
-class ArraySource(AbstractProcess):
-    """Sends data[(t-1) % T] as int32 at Lava step t."""
-
-    def __init__(self, data: np.ndarray, **kwargs):
-        data = np.asarray(data)
-        super().__init__(data=data, **kwargs)
-        self.data = Var(shape=data.shape, init=data)
-        self.out = OutPort(shape=data.shape[1:])
-
-
-@implements(proc=ArraySource, protocol=LoihiProtocol)
-@requires(CPU)
-@tag("fixed_pt")
-class PyArraySourceModel(PyLoihiProcessModel):
-    data: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=32)
-    out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=32)
-
-    def run_spk(self):
-        self.out.send(self.data[(self.time_step - 1) % self.data.shape[0]])
+from snnc_lava_procs.array_source import ArraySource  # noqa: F401  (re-export)
 
 
 def record(targets: dict, num_steps: int) -> dict:

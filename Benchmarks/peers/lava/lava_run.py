@@ -12,7 +12,7 @@ INPUT.npy (integers; stored as int32 after a range check):
   [T, n_in]     per-step values (--steps, if given, must equal T)
   with --batch: [S, n_in] (constant per sample, needs --steps) or [S, T, n_in];
                 samples run back to back in ONE compiled network with all
-                state (u, v, Dense a_buff) zeroed between samples, which is
+                state (u, v, Dense a_buff / Conv a_buf) zeroed between samples, which is
                 identical to S fresh runs (checked by probe_batch.py).
 n_in = number of neurons of the netx input layer (layer 0, flattened in
 netx/PyTorch C,H,W order for a 3-D input).
@@ -57,8 +57,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import torch  # noqa: E402  (the snnc stub; see torch_stub/)
-from lava.lib.dl import netx  # noqa: E402
+import contextlib  # noqa: E402
+
+with contextlib.redirect_stdout(sys.stderr):  # slayer prints a Prophesee notice
+    import torch  # noqa: E402  (the snnc stub; see torch_stub/)
+    from lava.lib.dl import netx  # noqa: E402
 from lava.magma.core.run_conditions import RunSteps  # noqa: E402
 from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: E402
 
@@ -82,6 +85,23 @@ def flat_to_whc(x: np.ndarray, shape_whc) -> np.ndarray:
         w, h, c = shape_whc
         return x.reshape(c, h, w).transpose(2, 1, 0)
     return x.reshape(shape_whc)
+
+
+def effective_dense(syn):
+    """The weights exactly as PyDenseModelBitAcc.run_spk prepares them on its
+    first step (lava/proc/dense/models.py:82-91): weights cast to int32 by
+    the builder, sign mode from the weights, clip_weights(num_bits=8), then
+    truncate_weights(num_weight_bits). Computed here with Lava's own
+    functions instead of weights.get() (which streams element by element)."""
+    from lava.utils.weightutils import (determine_sign_mode, clip_weights,
+                                        truncate_weights)
+    w = np.asarray(syn.weights.init).astype(np.int32)
+    nwb = int(syn.proc_params.get('num_weight_bits', 8))
+    we = int(syn.proc_params.get('weight_exp', 0))
+    sm = syn.proc_params.get('sign_mode') or determine_sign_mode(w)
+    w = clip_weights(w, sm, num_bits=8)
+    w = truncate_weights(w, sm, nwb)
+    return w.astype(np.int64), we, nwb, sm
 
 
 def check_net(path):
@@ -183,9 +203,10 @@ def main(argv=None):
                 for L in layers:
                     L.neuron.u.set(np.zeros(L.neuron.u.shape, np.int32))
                     L.neuron.v.set(np.zeros(L.neuron.v.shape, np.int32))
-                    if hasattr(L, 'synapse'):
-                        L.synapse.a_buff.set(
-                            np.zeros(L.synapse.a_buff.shape, np.int32))
+                    for buf in ('a_buff', 'a_buf'):  # Dense / Conv names
+                        if hasattr(L, 'synapse') and hasattr(L.synapse, buf):
+                            var = getattr(L.synapse, buf)
+                            var.set(np.zeros(var.shape, np.int32))
             t = 0
             while t < T:
                 if a.drive == 'bias' and t_done > 0:
@@ -194,7 +215,13 @@ def main(argv=None):
                 t += step_chunk
                 t_done += step_chunk
         out = {k: as_int(monitor_data(m)) for k, m in mons.items()}
-        # parameters as the running models hold them
+        # Parameters as the running models hold them. NOTE: Var.get() of
+        # du/dv/vth HANGS for netx-built LIFs: netx passes numpy int64
+        # scalars, and PyLoihiProcessModel._get_var only answers for int /
+        # np.int32 / ndarray / csr / str (lava/magma/core/model/py/model.py
+        # _get_var), so the runtime waits forever. Read the Var inits
+        # instead (the builder stores them unchanged for `int` Vars,
+        # lava/magma/compiler/builders/py_builder.py Initialize Vars).
         for i, L in enumerate(layers):
             shp = tuple(L.neuron.u.shape)
             out[f'layer{i}_kind'] = np.array(type(L).__name__)
@@ -202,24 +229,26 @@ def main(argv=None):
             nrn = L.neuron
             for name in ('du', 'dv', 'vth'):
                 out[f'layer{i}_{name}'] = np.array(
-                    getattr(nrn, name).get()).astype(np.int64).reshape(())
+                    int(np.asarray(getattr(nrn, name).init).reshape(-1)[0]))
+            # ndarray Vars are cast to the model dtype by the builder
+            # (bias_mant: np.int16, bias_exp: np.int16)
             for name in ('bias_mant', 'bias_exp'):
-                val = np.broadcast_to(np.asarray(getattr(nrn, name).get()), shp)
+                val = np.empty(shp, np.int16)  # the model's dtype for both
+                val[:] = np.asarray(getattr(nrn, name).init)
+                if name == 'bias_mant' and i == 0 and a.drive == 'bias':
+                    val[:] = x_lava[-1]  # the input (see key 'input')
                 out[f'layer{i}_{name}'] = whc_to_flat(val, shp).astype(np.int64)
-            if hasattr(L, 'synapse') and type(L).__name__ == 'Dense':
+            if type(L).__name__ == 'Dense':
                 syn = L.synapse
-                w = np.asarray(syn.weights.get()).astype(np.int64)
-                we = int(syn.proc_params.get('weight_exp', 0))
+                w, we, nwb, sm = effective_dense(syn)
                 out[f'layer{i}_weight'] = w
                 out[f'layer{i}_weight_exp'] = np.array(we)
-                out[f'layer{i}_num_weight_bits'] = np.array(
-                    int(syn.proc_params.get('num_weight_bits', 8)))
-                sm = syn.proc_params.get('sign_mode', None)
-                out[f'layer{i}_sign_mode'] = np.array(str(sm))
-                if we <= 0 and not (w % (1 << -we)).any():
-                    out[f'layer{i}_weight_eff'] = w >> -we
-                elif we > 0:
+                out[f'layer{i}_num_weight_bits'] = np.array(nwb)
+                out[f'layer{i}_sign_mode'] = np.array(sm.name)
+                if we > 0:
                     out[f'layer{i}_weight_eff'] = w << we
+                elif not (w % (1 << -we)).any():
+                    out[f'layer{i}_weight_eff'] = w >> -we
     finally:
         net.stop()
 

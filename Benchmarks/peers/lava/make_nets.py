@@ -6,11 +6,11 @@ writes DIR/model.json (snnc's model format) and DIR/data.csv (10 samples). Pytho
 library only, so any interpreter runs it. Each net: 16 inputs → A (16) → B (640) → C (16) →
 D (4) → readout, all of one kind with Loihi's zero reset. It is built so that
 - biases are not multiples of 64 state LSBs and decays are not powers of two;
-- every layer fires (B's bias keeps it near threshold, so many of its 640 neurons fire together);
+- every layer fires (B's shared bias makes most of its 640 neurons fire in the same steps);
 - C's neuron 0 reads all of B through the largest weights: when most of B fires in one step its
   current passes 2^23 and wraps (a CubaLIF's current also wraps by integrating);
 - C's neuron 1 gets a strong negative bias and no decay reaches it fast: its voltage clips
-  at −(2^23 − 1) (IF: it never decays; LIF/CubaLIF: the bias is large enough).
+  at −(2^23 − 1) (IF: it never decays; LIF/CubaLIF: C's membrane decays slowly).
 """
 import argparse
 import json
@@ -41,8 +41,10 @@ def make(kind, seed):
     prev = "A"
     for i, (name, n_in, n_out) in enumerate([("B", 16, 640), ("C", 640, 16), ("D", 16, 4)]):
         if name == "B":
-            rows = [[rng.uniform(-0.3, 1.0) for _ in range(n_in)] for _ in range(n_out)]
-            bias = [rng.uniform(0.05, 0.45) for _ in range(n_out)]
+            # One shared bias and small input weights: most of B crosses threshold in the same
+            # steps, so C's neuron 0 sees ~600 spikes at once.
+            rows = [[rng.uniform(-0.02, 0.04) for _ in range(n_in)] for _ in range(n_out)]
+            bias = [0.3 + rng.choice([0.0, 0.0, 0.0, rng.uniform(-0.1, 0.1)]) for _ in range(n_out)]
             th = 1.0
         elif name == "C":
             rows = [[rng.uniform(-0.004, 0.006) for _ in range(n_in)] for _ in range(n_out)]
@@ -56,6 +58,10 @@ def make(kind, seed):
             th = 0.6
         nodes.append(dense("w" + name, prev, rows, rng, 1, bias))
         nodes.append(layer(kind, name, "w" + name, rng, th))
+        if name == "C" and kind != "if":
+            # A slow membrane, so the negative bias drives C's neuron 1 to the clip.
+            nodes[-1]["tau_mem"] = round(rng.uniform(300.0, 900.0), 3)
+            nodes[-1]["r"] = nodes[-1]["tau_mem"]
         prev = name
     nodes.append({"name": "out", "op": "readout", "inputs": [prev], "tau_phi": 50})
     model = {"format": "snnc-model", "version": 1, "name": f"lava-rules-{kind}-{seed}",

@@ -102,7 +102,7 @@ public struct Emit: Pass {
                                                   ("threshold", .int(lif.threshold)), ("mem_decay", .int(lif.memDecay))]
                                                  + (lif.kind == .currentBased ? [("syn_decay", .int(lif.synDecay))] : [])
                                                  + [("leak", .int(lif.leak)), ("v_reset", .int(lif.vReset)), ("reset", .string(lif.subtract ? "subtract" : "value")),
-                                                    ("reset_timing", .string(lif.nextStep ? "next_step" : "immediate")), ("input_gain", .double(Quantize.hostGain(of: l.name, lif, unit))),
+                                                    ("reset_timing", .string(lif.nextStep ? "next_step" : "immediate")), ("input_gain", .double(unit.inputGain(of: l.name))),
                                                     ("family", .string(unit.profile.family.rawValue))])))
                 } else if let nf = unit.neuronFormats[l.name] {
                     f.append(("neuron", .object([("state_exponent", .int(nf.stateExponent)), ("theta0", .int(nf.theta0)), ("m_f", .int(nf.mf)),

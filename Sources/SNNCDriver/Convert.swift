@@ -19,6 +19,9 @@ public enum Convert {
         public var calibratePath: String?
         public var calibrateLimit = 500
         public var percentile = 99.9
+        /// The IF neurons' reset: subtractive (Rueckauer's; the default) or to zero at once, the
+        /// only reset of Loihi's compartment (profile 'loihi', Docs/lava.md).
+        public var zeroReset = false
         public init(modelPath: String, outputPath: String) {
             self.modelPath = modelPath
             self.outputPath = outputPath
@@ -134,7 +137,7 @@ public enum Convert {
             r.report(w)
         }
         let how = o.calibratePath.map { "data-based normalisation on \(used) samples of \($0), percentile \(o.percentile)" } ?? "no normalisation (thresholds 1)"
-        if let problem = write(model, from: o.modelPath, scales: scales, percentile: o.percentile, how: how, to: o.outputPath) {
+        if let problem = write(model, from: o.modelPath, scales: scales, percentile: o.percentile, how: how, zeroReset: o.zeroReset, to: o.outputPath) {
             r.report([problem])
             r.status = .badInput
             return r
@@ -149,7 +152,7 @@ public enum Convert {
     /// Writes the IF conversion of `model` (read from the JSON at `path`) to `output`: the source
     /// JSON with each converted node rewritten, everything else as it was, and the weights file
     /// copied beside it. Returns the problem, if any.
-    static func write(_ model: Model, from path: String, scales: [String: Double], percentile: Double, how: String, to output: String) -> Diagnostic? {
+    static func write(_ model: Model, from path: String, scales: [String: Double], percentile: Double, how: String, zeroReset: Bool = false, to output: String) -> Diagnostic? {
         let doc: JSONDocument
         do {
             doc = try JSONDocument.parse(readWholeFile(path, limit: 1 << 30))
@@ -168,7 +171,7 @@ public enum Convert {
                     let lambda = scales[name] ?? 1
                     return .object([("name", .string(name)), ("op", .string(OpKind.integrateAndFire.rawValue)),
                                     ("inputs", jsonOutput(n["inputs"]!)), ("v_threshold", .double(lambda)), ("spike_height", .double(lambda)),
-                                    ("reset", .string(ResetRule.subtract.rawValue)),
+                                    ("reset", .string(zeroReset ? ResetRule.value.rawValue : ResetRule.subtract.rawValue))] + (zeroReset ? [("v_reset", .double(0))] : []) + [
                                     ("comment", .string("was '\(n["op"]?.string ?? "?")'; λ = p\(percentile) of its positive activations"))])
                 })))
             case "weights":
@@ -176,7 +179,7 @@ public enum Convert {
             default: top.append((k, jsonOutput(v)))
             }
         }
-        top.insert(("comment", .string("Rate-coded IF conversion of '\(model.name)' by snnc convert (Rueckauer et al. 2017, subtractive reset, \(how)).")), at: min(3, top.count))
+        top.insert(("comment", .string("Rate-coded IF conversion of '\(model.name)' by snnc convert (Rueckauer et al. 2017, \(zeroReset ? "reset to zero" : "subtractive reset"), \(how)).")), at: min(3, top.count))
         let outDir = directoryOf(output)
         if let problem = makeDirectories(outDir) {
             return Diagnostic(.error, .outputUnwritable, file: outDir, "cannot create the output directory: \(problem)")

@@ -88,7 +88,12 @@ public enum ExportLava {
     static func netx(_ net: EmuNetwork, directory: String) -> Result<([NetxLayer], [String]), DiagnosticsError> {
         let file = directory + "/" + ArtefactFormat.layers
         var problems: [Diagnostic] = []
-        func refuse(_ layer: String, _ why: String) { problems.append(Diagnostic(.error, .lavaExport, file: directory, object: "layer '\(layer)'", why)) }
+        var out: [NetxLayer] = [], names: [String] = []
+        // A refused layer still takes its place in the chain, so its consumers are not refused for it.
+        func refuse(_ layer: String, _ why: String) {
+            problems.append(Diagnostic(.error, .lavaExport, file: directory, object: "layer '\(layer)'", why))
+            names.append(layer)
+        }
         guard let doc = (try? readWholeFile(file, limit: 1 << 28)).flatMap({ try? JSONDocument.parse($0) }),
               let weights = try? readWholeFile(directory + "/" + ArtefactFormat.weights, limit: 1 << 32) else {
             return .failure(DiagnosticsError([Diagnostic(.error, .artefactInvalid, file: file, "cannot read layers.json and weights.bin")]))
@@ -102,7 +107,6 @@ public enum ExportLava {
                 return Int64(Int32(bitPattern: UInt32(weights[b]) | UInt32(weights[b + 1]) << 8 | UInt32(weights[b + 2]) << 16 | UInt32(weights[b + 3]) << 24))
             }
         }
-        var out: [NetxLayer] = [], names: [String] = []
         for (li, l) in net.layers.enumerated() {
             let rec = li < records.count ? records[li] : nil
             let inputs = rec?["inputs"]?.elements ?? []

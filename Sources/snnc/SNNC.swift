@@ -295,11 +295,13 @@ struct ConvertCommand: ParsableCommand {
 
     @Argument(help: "The model file (.json).") var model: String
     @Option(help: "The neuron model to convert to (only 'if').") var to: String = "if"
+    @Option(help: "The IF reset: 'subtract' (Rueckauer et al.) or 'zero' (v = 0 at once: Loihi's compartment, profile 'loihi').") var reset: String = "subtract"
     @Option(name: .shortAndLong, help: "The converted model file to write (.json).") var output: String
     @OptionGroup var conversion: ConversionFlags
 
     func validate() throws {
         guard to == "if" else { throw ValidationError("--to must be 'if' (the rate-coded IF baseline), got '\(to)'") }
+        guard reset == "subtract" || reset == "zero" else { throw ValidationError("--reset must be 'subtract' or 'zero', got '\(reset)'") }
     }
 
     func run() throws {
@@ -307,6 +309,7 @@ struct ConvertCommand: ParsableCommand {
         o.calibratePath = conversion.calibrate
         o.calibrateLimit = conversion.calibrateLimit
         o.percentile = conversion.percentile
+        o.zeroReset = reset == "zero"
         try finish(Convert.run(o))
     }
 }

@@ -4,7 +4,8 @@
 
 writes DIR/model.json (snnc's model format) and DIR/data.csv (10 samples). Python's standard
 library only, so any interpreter runs it. Each net: 16 inputs → A (16) → B (640) → C (16) →
-D (4) → readout, all of one kind with Loihi's zero reset. It is built so that
+D (4) → readout, all of one kind with Loihi's zero reset (a CubaLIF net's input layer A is a
+LIF: netx feeds an input layer through its bias). It is built so that
 - biases are not multiples of 64 state LSBs and decays are not powers of two;
 - every layer fires (B's shared bias makes most of its 640 neurons fire in the same steps);
 - C's neuron 0 reads all of B through the largest weights: when most of B fires in one step its
@@ -37,18 +38,22 @@ def make(kind, seed):
     rng = random.Random(seed * 7919 + {"if": 1, "lif": 2, "cuba_lif": 3}[kind])
     sizes = [16, 16, 640, 16, 4]
     nodes = [{"name": "x", "op": "input", "shape": [sizes[0]]}]
-    nodes.append(layer(kind, "A", "x", rng, 1.0))
+    # The input layer takes the host current through its bias (netx's input block), so a CubaLIF
+    # net starts with a LIF layer: a CubaLIF input layer filters its input in u, which netx cannot feed.
+    nodes.append(layer("lif" if kind == "cuba_lif" else kind, "A", "x", rng, 1.0))
     prev = "A"
     for i, (name, n_in, n_out) in enumerate([("B", 16, 640), ("C", 640, 16), ("D", 16, 4)]):
         if name == "B":
             # One shared bias and small input weights: most of B crosses threshold in the same
             # steps, so C's neuron 0 sees ~600 spikes at once.
-            rows = [[rng.uniform(-0.02, 0.04) for _ in range(n_in)] for _ in range(n_out)]
-            bias = [0.3 + rng.choice([0.0, 0.0, 0.0, rng.uniform(-0.1, 0.1)]) for _ in range(n_out)]
+            rows = [[rng.uniform(-0.004, 0.008) for _ in range(n_in)] for _ in range(n_out)]
+            bias = [0.3 + (rng.uniform(-0.1, 0.1) if rng.random() < 0.1 else 0.0) for _ in range(n_out)]
             th = 1.0
         elif name == "C":
             rows = [[rng.uniform(-0.004, 0.006) for _ in range(n_in)] for _ in range(n_out)]
-            rows[0] = [0.02 for _ in range(n_in)]  # the wrapping neuron: every source at full weight
+            # The wrapping neuron: every source at the largest weight, 254/8192, which the weight
+            # exponent 2^-13 holds exactly as Loihi's largest mixed-sign integer, 254.
+            rows[0] = [254 / 8192 for _ in range(n_in)]
             bias = [rng.uniform(-0.05, 0.08) for _ in range(n_out)]
             bias[1] = -1.0  # the clipping neuron
             th = 0.35

@@ -61,7 +61,7 @@ public enum ExportLava {
             let leak = net.layers[input].lif!.leak
             var rows: [Int32] = []
             for s in 0..<n {
-                let currents = net.hostCurrents(data.samples[s])[input]
+                let currents = Self.channelsFirst(net.hostCurrents(data.samples[s])[input], net.layers[input])
                 rows += currents.map { Int32(truncatingIfNeeded: ($0 &+ leak) >> Int64(LoihiRules.biasExponent)) }
             }
             samples = n
@@ -70,9 +70,13 @@ public enum ExportLava {
         let meta = JSONOutput.object([
             ("format", .string("snnc-lava-export")), ("version", .int(1)), ("model", .string(net.model)), ("profile", .string(net.profile)),
             ("net", .string(o.outputPath.split(separator: "/").last.map(String.init) ?? o.outputPath)),
-            ("layers", .array(zip(layers, names).enumerated().map { i, x in
-                .object([("netx", .int(i)), ("snnc_layer", .string(x.1)), ("type", .string(x.0.kind.rawValue)), ("neurons", .int(x.0.neurons))])
+            // "netx": the block's place in netx's Network.layers (a flatten is not a block).
+            ("layers", .array(zip(layers.indices.filter { layers[$0].kind != .flatten }, names).enumerated().map { b, x in
+                let (i, name) = x
+                return .object([("netx", .int(b)), ("file_layer", .int(i)), ("snnc_layer", .string(name)), ("type", .string(layers[i].kind.rawValue)),
+                         ("shape", .array(layers[i].shape.map { .int($0) })), ("neurons", .int(layers[i].neurons))])
             })),
+            ("order", .string("a layer of shape [C, H, W] lists its neurons as netx and lava_run.py do, c·H·W + h·W + w; snnc's traces index them channels-last, (h·W + w)·C + c")),
             ("cores", .int(net.cores.count)),
             ("inputs", samples > 0 ? .object([("file", .string(sidecar(o.outputPath, ".inputs.npy").split(separator: "/").last.map(String.init)!)), ("samples", .int(samples)),
                                               ("meaning", .string("per sample, the input layer's bias_mant (bias_exp 6), constant over the sample's steps"))]) : .null),
@@ -107,21 +111,25 @@ public enum ExportLava {
                 return Int64(Int32(bitPattern: UInt32(weights[b]) | UInt32(weights[b + 1]) << 8 | UInt32(weights[b + 2]) << 16 | UInt32(weights[b + 3]) << 24))
             }
         }
+        /// The netx shape of a layer: [C, H, W] when it is spatial, else [n].
+        func shape(_ l: EmuLayer) -> [Int] { l.h * l.w > 1 ? [l.c, l.h, l.w] : [l.neurons] }
         for (li, l) in net.layers.enumerated() {
             let rec = li < records.count ? records[li] : nil
             let inputs = rec?["inputs"]?.elements ?? []
+            let source = inputs.first.flatMap { $0["source"]?.string }.flatMap { n in net.layers.first { $0.name == n } }
             if l.kind == .readout {
                 // Identity from the last layer: the host counts its spikes; dense: a non-spiking integrator.
                 guard let p = inputs.first, inputs.count == 1, p["source"]?.string == names.last else { refuse(l.name, "the readout must read the last spiking layer alone"); continue }
                 if p["kind"]?.string == "identity" { continue }
-                guard p["kind"]?.string == "dense", let wb = p["weights_bin"], let n = wb["count"]?.int, let w = ints(wb["offset"]?.int, n) else {
-                    refuse(l.name, "netx layers are dense here; the readout reads its source through '\(p["kind"]?.string ?? "?")'")
+                guard p["kind"]?.string == "dense", let wb = p["weights_bin"], let n = wb["count"]?.int, let w = ints(wb["offset"]?.int, n), let src = source else {
+                    refuse(l.name, "the readout reads its source through '\(p["kind"]?.string ?? "?")'; export-lava writes a dense readout")
                     continue
                 }
                 let range = LoihiRules.weightRange(.mixed)
                 guard w.allSatisfy({ range.contains(Int($0)) }) else { refuse(l.name, "readout weights leave Loihi's range \(range)"); continue }
-                out.append(NetxLayer(kind: .dense, neurons: l.neurons, iDecay: LoihiRules.du(currentMultiplier: 0) + 1, vDecay: 0,
-                                     vThMant: LoihiRules.thresholdMantissa.upperBound, inFeatures: n / max(1, l.neurons), weight: w))
+                if src.h * src.w > 1 { out.append(NetxLayer(kind: .flatten, shape: [])) }
+                out.append(NetxLayer(kind: .dense, shape: [l.neurons], iDecay: LoihiRules.du(currentMultiplier: 0) + 1, vDecay: 0,
+                                     vThMant: LoihiRules.thresholdMantissa.upperBound, inFeatures: src.neurons, weight: Self.flattenColumns(w, rows: l.neurons, src)))
                 names.append(l.name)
                 continue
             }
@@ -133,7 +141,7 @@ public enum ExportLava {
                 refuse(l.name, "Lava's LIF resets v to 0 at once; this layer resets \(k.subtract ? "by subtraction" : "to \(k.vReset)")\(k.nextStep ? " at the next step" : "")")
                 continue
             }
-            guard l.neurons == l.compartments else { refuse(l.name, "a max-pooled IF layer has no Lava process"); continue }
+            guard l.neurons == l.compartments else { refuse(l.name, "a max-pooled IF layer has no Lava process (netx has no pooling layer)"); continue }
             let du = LoihiRules.du(currentMultiplier: k.currentBased ? Int(k.synDecay) : 0), dv = LoihiRules.dv(voltageMultiplier: Int(k.memDecay))
             let vth = Int(k.threshold >> Int64(LoihiRules.thresholdShift))
             if l.kind == .injected {
@@ -142,33 +150,76 @@ public enum ExportLava {
                     refuse(l.name, "a CubaLIF input layer filters its input in u (snnc feeds the host current as a_in); netx feeds an input layer through its bias only")
                     continue
                 }
-                out.append(NetxLayer(kind: .input, neurons: l.neurons, iDecay: du + 1, vDecay: dv, vThMant: vth))
+                out.append(NetxLayer(kind: .input, shape: shape(l), iDecay: du + 1, vDecay: dv, vThMant: vth))
                 names.append(l.name)
                 continue
             }
-            guard inputs.count == 1, let p = inputs.first, p["source"]?.string == names.last else {
+            guard inputs.count == 1, let p = inputs.first, p["source"]?.string == names.last, let src = source else {
                 refuse(l.name, "netx is a chain: each layer reads the one before it alone (this one reads \(inputs.compactMap { $0["source"]?.string }.joined(separator: ", ")))")
                 continue
             }
-            guard p["kind"]?.string == "dense", let wb = p["weights_bin"], let n = wb["count"]?.int, let w = ints(wb["offset"]?.int, n) else {
-                refuse(l.name, "its input is '\(p["kind"]?.string ?? "?")'; export-lava writes dense projections (conv layers are not yet exported)")
+            let kind = p["kind"]?.string ?? "?"
+            guard kind == "dense" || kind == "conv", let wb = p["weights_bin"], let n = wb["count"]?.int, let w = ints(wb["offset"]?.int, n) else {
+                refuse(l.name, "its input is '\(kind)'; netx layers read dense or conv projections")
                 continue
             }
-            // netx re-derives the sign mode and weight exponent from the matrix (optimize_weight_bits),
+            // netx re-derives a dense matrix's sign mode and weight exponent (optimize_weight_bits),
             // and Lava's Dense its own sign mode: they agree on mixed and excitatory matrices only.
-            guard w.contains(where: { $0 > 0 }) else {
+            guard kind == "conv" || w.contains(where: { $0 > 0 }) else {
                 refuse(l.name, "its weights are all ≤ 0: netx's optimize_weight_bits and Lava's Dense disagree on an inhibitory (or all-zero) matrix and would not run these integers")
                 continue
             }
-            var bias = [Int64](repeating: 0, count: l.neurons)
-            if let bo = wb["bias_offset"]?.int, let bc = wb["bias_count"]?.int, let b = ints(bo, bc) {
-                for j in 0..<l.neurons { bias[j] = b[bc == l.neurons ? j : j % max(1, bc)] }
-            }
+            var bias = [Int64](repeating: 0, count: kind == "conv" ? l.c : l.neurons)
+            if let bo = wb["bias_offset"]?.int, let bc = wb["bias_count"]?.int, bc == bias.count, let b = ints(bo, bc) { bias = b }
             let biasMant = bias.map { ($0 &+ k.leak) >> Int64(LoihiRules.biasExponent) }
-            out.append(NetxLayer(kind: .dense, neurons: l.neurons, iDecay: du + 1, vDecay: dv, vThMant: vth, inFeatures: n / max(1, l.neurons), weight: w, bias: biasMant))
+            if kind == "dense" {
+                if src.h * src.w > 1 { out.append(NetxLayer(kind: .flatten, shape: [])) }
+                out.append(NetxLayer(kind: .dense, shape: [l.neurons], iDecay: du + 1, vDecay: dv, vThMant: vth, inFeatures: src.neurons,
+                                     weight: Self.flattenColumns(w, rows: l.neurons, src), bias: biasMant))
+            } else {
+                func pair(_ key: String) -> [Int] { (p[key]?.elements ?? []).compactMap(\.int) }
+                let (kern, stride, dil, pad) = (pair("kernel"), pair("stride"), pair("dilation"), pair("padding"))
+                guard kern.count == 2, stride.count == 2, dil.count == 2, pad.count == 2 else { refuse(l.name, "its conv geometry is incomplete in layers.json"); continue }
+                // netx pads both sides alike: the output size must follow from the top/left padding.
+                let same = (0..<2).allSatisfy { d in
+                    let (inn, outn) = d == 0 ? (src.h, l.h) : (src.w, l.w)
+                    return (inn + 2 * pad[d] - dil[d] * (kern[d] - 1) - 1) / stride[d] + 1 == outn
+                }
+                guard same else { refuse(l.name, "its padding is not the same on both sides; netx's conv pads both sides by one amount"); continue }
+                // weights.bin: [out][ky][kx][in] → netx (torch): [out][in][ky][kx].
+                let (co, ci, kh, kw) = (l.c, src.c, kern[0], kern[1])
+                var oihw = [Int64](repeating: 0, count: w.count)
+                for o in 0..<co { for y in 0..<kh { for x in 0..<kw { for i in 0..<ci { oihw[((o * ci + i) * kh + y) * kw + x] = w[((o * kh + y) * kw + x) * ci + i] } } } }
+                var c = NetxLayer(kind: .conv, shape: shape(l), iDecay: du + 1, vDecay: dv, vThMant: vth, inFeatures: ci, weight: oihw, bias: biasMant)
+                (c.kernel, c.stride, c.padding, c.dilation) = (kern, stride, pad, dil)
+                out.append(c)
+            }
             names.append(l.name)
         }
         return problems.isEmpty ? .success((out, names)) : .failure(DiagnosticsError(problems))
+    }
+}
+
+extension ExportLava {
+    /// A dense matrix [rows][source neurons] whose columns follow snnc's channels-last order
+    /// ((h·W + w)·C + c), reordered to netx's flatten order (c·H·W + h·W + w: netx transposes
+    /// Lava's (W, H, C) to (C, H, W) and flattens).
+    static func flattenColumns(_ w: [Int64], rows: Int, _ src: EmuLayer) -> [Int64] {
+        guard src.h * src.w > 1 else { return w }
+        let n = src.neurons
+        var out = w
+        for r in 0..<rows { for h in 0..<src.h { for x in 0..<src.w { for c in 0..<src.c {
+            out[r * n + (c * src.h + h) * src.w + x] = w[r * n + (h * src.w + x) * src.c + c]
+        } } } }
+        return out
+    }
+
+    /// A layer's values in snnc's channels-last order, reordered to netx's C, H, W.
+    static func channelsFirst(_ v: [Int64], _ l: EmuLayer) -> [Int64] {
+        guard l.h * l.w > 1 else { return v }
+        var out = v
+        for h in 0..<l.h { for x in 0..<l.w { for c in 0..<l.c { out[(c * l.h + h) * l.w + x] = v[(h * l.w + x) * l.c + c] } } }
+        return out
     }
 }
 

@@ -286,6 +286,7 @@ public enum ArtefactReader {
                                        nextStep: try nf.string("reset_timing", oneOf: ["immediate", "next_step"]) == "next_step",
                                        family: ChipFamily(rawValue: try nf.string("family", oneOf: ChipFamily.allCases.map(\.rawValue)))!)
             l.lif = lk
+            l.lif!.convInput = lk.family == .loihi && lv["inputs"]?.elements.first?["kind"]?.string == "conv"
             l.stateExponent = try nf.int("state_exponent", -1000...1000)
             l.spikeHeight = try lf.double("h", 1e-300...1e300)
             l.hostGain = try nf.double("input_gain", -1e12...1e12)

@@ -17,6 +17,9 @@ public struct LIFFixedConstants: Sendable, Equatable {
     /// Whose arithmetic integrates: `generic` (this file) or `loihi` (LoihiLIF.swift: memDecay
     /// is then the voltage's multiplier 4096 − dv, synDecay the current's 4096 − (du + 1)).
     public var family: ChipFamily = .generic
+    /// Loihi: the layer's synaptic input comes through a convolution, whose output Lava wraps to
+    /// 24 bits (`signed_clamp`, lava/proc/conv/utils.py) before the LIF's shift.
+    public var convInput = false
 
     public init(k: Int, memDecay: Int64, synDecay: Int64 = 0, currentBased: Bool = false, threshold: Int64, vReset: Int64 = 0, leak: Int64 = 0,
                 subtract: Bool, nextStep: Bool = false, family: ChipFamily = .generic) {

@@ -40,6 +40,15 @@ public enum LoihiLIF {
         return sum
     }
 
+    /// A convolution's output as Lava's `PyConvModelFixed` sends it: `signed_clamp(x, 24)`, i.e.
+    /// (x + 2^23) mod 2^24 − 2^23 — a wrap, not a saturation.
+    @inline(__always)
+    public static func convOutput(_ x: Int64) -> Int64 {
+        let base: Int64 = 1 << 24, half: Int64 = 1 << 23
+        let m = (x &+ half) % base
+        return (m < 0 ? m + base : m) - half
+    }
+
     /// The effective threshold `vth << 6`; a compartment spikes when v exceeds it, and its v is
     /// then 0 (u is kept): FixedPointLIF.spikes and FixedPointLIF.reset with v_reset 0, at once.
     public static func threshold(vth: Int) -> Int64 { Int64(vth) << Int64(LoihiRules.thresholdShift) }
@@ -49,7 +58,7 @@ public enum LoihiLIF {
     /// multiplier is 0 (du = 4095), so u is this step's input.
     @inline(__always)
     public static func integrate(u: inout Int64, v: inout Int64, aIn: Int64, bias: Int64, _ k: LIFFixedConstants, _ overflow: inout Int64) {
-        u = current(u: u, aIn: aIn, multiplier: k.currentBased ? k.synDecay : 0, wrapped: &overflow)
+        u = current(u: u, aIn: k.convInput ? convOutput(aIn) : aIn, multiplier: k.currentBased ? k.synDecay : 0, wrapped: &overflow)
         v = voltage(v: v, u: u, bias: bias, multiplier: k.memDecay, clipped: &overflow)
     }
 

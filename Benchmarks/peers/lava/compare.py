@@ -42,6 +42,16 @@ def read_trace(path, layer_index, sizes, steps):
     return head, out
 
 
+def lava_order(shape):
+    """For a layer of netx shape [C, H, W]: the snnc (channels-last) index of each neuron in
+    Lava's order c·H·W + h·W + w; None for a flat layer."""
+    if len(shape) != 3:
+        return None
+    c, h, w = shape
+    cc, hh, ww = np.meshgrid(np.arange(c), np.arange(h), np.arange(w), indexing="ij")
+    return ((hh * w + ww) * c + cc).ravel()
+
+
 def decay(x, mult):
     p = x.astype(np.int64) * mult
     return np.sign(p) * (np.abs(p) >> 12)
@@ -74,6 +84,9 @@ def main():
         for l in layers:
             i = l["netx"]
             su, sv, ss = snnc[index[i]]
+            perm = lava_order(l.get("shape", [l["neurons"]]))
+            if perm is not None:
+                su, sv, ss = su[:, perm], sv[:, perm], ss[:, perm]
             lu, lv, ls = (lava[f"layer{i}_{k}"][s].astype(np.int64) for k in "uvs")
             st = per_layer[i]
             st["spikes_snnc"] += int(ss.sum())
@@ -81,7 +94,7 @@ def main():
             st["values_compared"] += 3 * lu.size
             # Lava's own wraps and clips: u(t) differs from decay(u(t−1)) + a<<6 by 2^24 exactly
             # when it wrapped; recover a from Lava's dense weights and the source's spikes.
-            if i > 0 and f"layer{i}_weight" in lava.files:
+            if i > 0 and f"layer{i}_weight" in lava.files and lava[f"layer{i}_weight"].ndim == 2:
                 w = lava[f"layer{i}_weight"].astype(np.int64)
                 wexp = int(lava[f"layer{i}_weight_exp"])
                 src = lava[f"layer{i-1}_s"][s].astype(np.int64)
@@ -99,7 +112,8 @@ def main():
                     if bad.size:
                         n = int(bad[0])
                         report["identical"] = False
-                        report["first_divergence"] = {"sample": s, "step": t, "layer": l["snnc_layer"], "netx_layer": i, "neuron": n,
+                        report["first_divergence"] = {"sample": s, "step": t, "layer": l["snnc_layer"], "netx_layer": i,
+                                                      "neuron": n if perm is None else int(perm[n]), "lava_neuron": n,
                                                       "snnc": {"u": int(su[t, n]), "v": int(sv[t, n]), "spike": int(ss[t, n])},
                                                       "lava": {"u": int(lu[t, n]), "v": int(lv[t, n]), "spike": int(ls[t, n])}}
                         break

@@ -1,6 +1,6 @@
 """Seeded random IF-family networks that exercise every Loihi rule (Docs/lava.md).
 
-    python make_nets.py --kind if|lif|cuba_lif --seed N -o DIR
+    python make_nets.py --kind if|lif|cuba_lif|conv --seed N -o DIR
 
 writes DIR/model.json (snnc's model format) and DIR/data.csv (10 samples). Python's standard
 library only, so any interpreter runs it. Each net: 16 inputs → A (16) → B (640) → C (16) →
@@ -34,7 +34,33 @@ def dense(name, inp, rows, rng, scale, bias):
     return {"name": name, "op": "dense", "inputs": [inp], "weight": rows, "bias": bias}
 
 
+def make_conv(seed):
+    """A conv net: 2×8×8 inputs → A (IF, 8×8×2) → conv 3×3 pad 1 → B (IF, 8×8×6) → conv 3×3
+    stride 2 pad 1 → C (LIF, 4×4×8) → flatten → dense → D (IF, 4) → readout (channels-last)."""
+    rng = random.Random(seed * 7919 + 4)
+    nodes = [{"name": "x", "op": "input", "shape": [8, 8, 2]}, layer("if", "A", "x", rng, 1.0)]
+    def conv(name, inp, cin, cout, stride, lo, hi, blo, bhi):
+        w = [[[[rng.uniform(lo, hi) for _ in range(3)] for _ in range(3)] for _ in range(cin)] for _ in range(cout)]
+        return {"name": name, "op": "conv2d", "inputs": [inp], "weight": w, "bias": [rng.uniform(blo, bhi) for _ in range(cout)],
+                "stride": [stride, stride], "padding": [1, 1], "dilation": [1, 1]}
+    nodes.append(conv("wB", "A", 2, 6, 1, -0.2, 0.4, -0.05, 0.1))
+    nodes.append(layer("if", "B", "wB", rng, 1.0))
+    nodes.append(conv("wC", "B", 6, 8, 2, -0.15, 0.25, -0.05, 0.05))
+    nodes.append(layer("lif", "C", "wC", rng, 0.5))
+    nodes.append({"name": "flat", "op": "flatten", "inputs": ["C"]})
+    nodes.append(dense("wD", "flat", [[rng.uniform(-0.1, 0.2) for _ in range(128)] for _ in range(4)], rng, 1, [rng.uniform(0, 0.05) for _ in range(4)]))
+    nodes.append(layer("if", "D", "wD", rng, 0.8))
+    nodes.append({"name": "out", "op": "readout", "inputs": ["D"], "tau_phi": 50})
+    model = {"format": "snnc-model", "version": 1, "name": f"lava-rules-conv-{seed}",
+             "comment": f"Seeded random conv IF/LIF network for the Lava parity harness (Benchmarks/peers/lava/make_nets.py, seed {seed}).",
+             "layouts": {"activations": "channels_last", "dense": "out_in", "conv_kernel": "OIHW"}, "nodes": nodes}
+    rows = [[round(rng.uniform(0.0, 1.0), 4) for _ in range(128)] + [s % 4] for s in range(10)]
+    return model, rows
+
+
 def make(kind, seed):
+    if kind == "conv":
+        return make_conv(seed)
     rng = random.Random(seed * 7919 + {"if": 1, "lif": 2, "cuba_lif": 3}[kind])
     sizes = [16, 16, 640, 16, 4]
     nodes = [{"name": "x", "op": "input", "shape": [sizes[0]]}]
@@ -80,7 +106,7 @@ def make(kind, seed):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kind", choices=["if", "lif", "cuba_lif"], required=True)
+    ap.add_argument("--kind", choices=["if", "lif", "cuba_lif", "conv"], required=True)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("-o", "--out", required=True)
     a = ap.parse_args()

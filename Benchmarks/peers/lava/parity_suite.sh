@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The Lava parity suite (Docs/lava.md): seeded IF, LIF and CubaLIF nets (make_nets.py) compiled
+# The Lava parity suite (Docs/lava.md): seeded IF, LIF, CubaLIF and conv nets (make_nets.py) compiled
 # for loihi and loihi2, each run through run.sh (Lava's bit-accurate models against snnc's
 # emulator, every u, v and spike of every step), then one LSB planted in a weight, a threshold
 # and a decay of an export, each of which must be reported as a divergence.
 #
 #   Benchmarks/peers/lava/parity_suite.sh [--quick] [--out DIR]
 #
-# Full: 3 kinds × 3 seeds × 2 profiles, 10 inputs × 200 steps each (about 40 min on 2 cores).
-# --quick (CI): 3 kinds × seed 1 × loihi, 3 inputs × 100 steps, and the three plants.
+# Full: 4 kinds × 3 seeds × 2 profiles, 10 inputs × 200 steps each (about 45 min on 2 cores).
+# --quick (CI): 4 kinds × seed 1 × loihi, 3 inputs × 100 steps, and the three plants.
 # Exit 0 when every net is identical and every plant is caught.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -27,7 +27,7 @@ mkdir -p "$work"
 py="$("$here/setup.sh")"
 fail=0
 printf '%-22s %-7s %-10s %s\n' net profile verdict "wraps / clips (Lava), first divergence"
-for kind in if lif cuba_lif; do
+for kind in if lif cuba_lif conv; do
   for seed in $seeds; do
     net="$work/$kind-$seed"
     "$py" "$here/make_nets.py" --kind "$kind" --seed "$seed" -o "$net"

@@ -218,3 +218,48 @@ import Testing
         #expect(refused.status == .badInput && refused.stderr.contains("error[lava-export]"), "\(refused.stderr)")
     }
 }
+
+extension LoihiFamilyTests {
+    /// Conv and flatten: netx's conv weight is torch's [out][in][ky][kx] where the artefact holds
+    /// [out][ky][kx][in]; after a flatten netx orders a layer's neurons c·H·W + h·W + w where snnc
+    /// is channels-last, so the dense columns and the input biases are reordered.
+    @Test func exportLavaReordersConvFlattenAndInputs() throws {
+        let dir = compiledArtefact(repoRoot + "/Tests/SNNCDriverTests/Models/loihi-conv.json", "loihi", tag: "loihi-conv")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = tempPath("lava-conv")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let x = (0..<32).map { Double($0 % 7) / 7 }
+        FileManager.default.createFile(atPath: out + "/x.csv", contents: Data(((0..<32).map { "f\($0)" }.joined(separator: ",") + ",label\n" + x.map { "\($0)" }.joined(separator: ",") + ",0\n").utf8))
+        var o = ExportLava.Options(directory: dir, outputPath: out + "/model.net")
+        o.dataPath = out + "/x.csv"
+        let r = ExportLava.run(o)
+        #expect(r.status == .success, "\(r.stderr)")
+        let netx = try LavaExport.read(out + "/model.net").get()
+        #expect(netx.map(\.kind) == [.input, .conv, .flatten, .dense])
+        #expect(netx[0].shape == [2, 4, 4] && netx[1].shape == [3, 4, 4] && netx[1].kernel == [3, 3] && netx[1].padding == [1, 1] && netx[1].stride == [1, 1])
+        let doc = try JSONDocument.parse(try readWholeFile(dir + "/layers.json", limit: 1 << 20))
+        let layers = try #require(doc.root["layers"]?.elements)
+        let wbin = try readWholeFile(dir + "/weights.bin", limit: 1 << 20)
+        func weights(_ li: Int) throws -> [Int64] {
+            let wi = try #require(layers[li]["inputs"]?.elements.first?["weights_bin"])
+            let off = try #require(wi["offset"]?.int), n = try #require(wi["count"]?.int)
+            return (0..<n).map { Int64(ArtefactFormat.i32(wbin, off + 4 * $0)) }
+        }
+        let conv = try weights(1), dense = try weights(2)
+        for o in 0..<3 { for i in 0..<2 { for y in 0..<3 { for k in 0..<3 {
+            #expect(netx[1].weight[((o * 2 + i) * 3 + y) * 3 + k] == conv[((o * 3 + y) * 3 + k) * 2 + i])
+        } } } }
+        for r in 0..<2 { for c in 0..<3 { for h in 0..<4 { for w in 0..<4 {
+            #expect(netx[3].weight[r * 48 + (c * 4 + h) * 4 + w] == dense[r * 48 + (h * 4 + w) * 3 + c])
+        } } } }
+        let net = try ArtefactReader.load(dir)
+        let host = net.hostCurrents(x)[0].map { $0 >> 6 }
+        let npy = try readWholeFile(out + "/model.inputs.npy", limit: 1 << 20)
+        for c in 0..<2 { for h in 0..<4 { for w in 0..<4 {
+            #expect(Int64(ArtefactFormat.i32(npy, 128 + 4 * ((c * 4 + h) * 4 + w))) == host[(h * 4 + w) * 2 + c])
+        } } }
+        let meta = try JSONDocument.parse(try readWholeFile(out + "/model.export.json", limit: 1 << 20))
+        #expect(meta.root["layers"]?.elements.map { $0["netx"]?.int ?? -1 } == [0, 1, 2] && meta.root["layers"]?.elements.map { $0["file_layer"]?.int ?? -1 } == [0, 1, 3])
+    }
+}

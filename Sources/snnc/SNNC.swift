@@ -343,7 +343,7 @@ struct ExportLavaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export-lava",
         abstract: "Write an artefact compiled for loihi or loihi2 as a lava-dl netx file that Lava's fixed_pt models run bit-exactly.",
-        discussion: "IF-family chains (if, lif, cuba_lif with Loihi's zero reset) of dense layers. Beside model.net: model.export.json (netx layer → snnc layer) and, with --data, model.inputs.npy (per sample, the input layer's bias_mant). Docs/lava.md."
+        discussion: "IF-family chains (if, lif, cuba_lif with Loihi's zero reset) of dense and conv layers. Beside model.net: model.export.json (netx layer → snnc layer) and, with --data, model.inputs.npy (per sample, the input layer's bias_mant). Docs/lava.md."
     )
 
     @Argument(help: "The compiled artefact directory.") var artefact: String

@@ -49,16 +49,22 @@ public enum ExportLava {
         }
         var samples = 0
         if let dataPath = o.dataPath {
+            // The data checked against the artefact's source model, as `emulate` checks it.
             let data: Dataset
-            switch DataLoader.load(path: dataPath) {
-            case .success(let d): data = d
+            switch Artefact.nirOptions(in: o.directory).flatMap({ nir in
+                Simulate.start(modelPath: Artefact.sourceModelPath(in: o.directory), dataPath: dataPath, limit: o.limit, threads: 1, nir: nir)
+            }) {
+            case .success(let run): data = run.data
             case .failure(let e):
                 r.fail(e.diagnostics)
                 return r
             }
             let n = min(o.limit ?? data.count, data.count)
-            let input = net.layers.firstIndex { $0.kind == .injected }!
-            let leak = net.layers[input].lif!.leak
+            guard let input = net.layers.firstIndex(where: { $0.kind == .injected }), let leak = net.layers[input].lif?.leak,
+                  layers.first?.kind == .input, layers[0].neurons == net.layers[input].neurons else {
+                r.fail([Diagnostic(.error, .lavaExport, file: o.directory, "the network has no IF-family input layer for the samples to drive")])
+                return r
+            }
             var rows: [Int32] = []
             for s in 0..<n {
                 let currents = Self.channelsFirst(net.hostCurrents(data.samples[s])[input], net.layers[input])
@@ -83,7 +89,7 @@ public enum ExportLava {
         ])
         r.write(sidecar(o.outputPath, ".export.json"), meta.serialized(), what: "the export's layer map")
         if r.status == .success {
-            r.stdout += "wrote \(o.outputPath): \(layers.count) netx layers (\(layers.map { "\($0.kind.rawValue) \($0.neurons)" }.joined(separator: ", ")))\(samples > 0 ? "; input biases of \(samples) samples" : "")\n"
+            r.stdout += "wrote \(o.outputPath): \(layers.count) netx layers (\(layers.map { $0.kind == .flatten ? "flatten" : "\($0.kind.rawValue) \($0.neurons)" }.joined(separator: ", ")))\(samples > 0 ? "; input biases of \(samples) samples" : "")\n"
         }
         return r
     }
@@ -127,6 +133,7 @@ public enum ExportLava {
                 }
                 let range = LoihiRules.weightRange(.mixed)
                 guard w.allSatisfy({ range.contains(Int($0)) }) else { refuse(l.name, "readout weights leave Loihi's range \(range)"); continue }
+                guard n == l.neurons * src.neurons else { refuse(l.name, "its weights_bin count \(n) is not \(l.neurons) × \(src.neurons)"); continue }
                 if src.h * src.w > 1 { out.append(NetxLayer(kind: .flatten, shape: [])) }
                 out.append(NetxLayer(kind: .dense, shape: [l.neurons], iDecay: LoihiRules.du(currentMultiplier: 0) + 1, vDecay: 0,
                                      vThMant: LoihiRules.thresholdMantissa.upperBound, inFeatures: src.neurons, weight: Self.flattenColumns(w, rows: l.neurons, src)))
@@ -172,6 +179,12 @@ public enum ExportLava {
             var bias = [Int64](repeating: 0, count: kind == "conv" ? l.c : l.neurons)
             if let bo = wb["bias_offset"]?.int, let bc = wb["bias_count"]?.int, bc == bias.count, let b = ints(bo, bc) { bias = b }
             let biasMant = bias.map { ($0 &+ k.leak) >> Int64(LoihiRules.biasExponent) }
+            let expected = kind == "dense" ? l.neurons * src.neurons : l.c * src.c * (p["kernel"]?.elements ?? []).compactMap(\.int).reduce(1, *)
+            guard n == expected else {
+                problems.append(Diagnostic(.error, .artefactInvalid, file: file, object: "layer '\(l.name)'", "its weights_bin count is \(n), its shapes need \(expected)"))
+                names.append(l.name)
+                continue
+            }
             if kind == "dense" {
                 if src.h * src.w > 1 { out.append(NetxLayer(kind: .flatten, shape: [])) }
                 out.append(NetxLayer(kind: .dense, shape: [l.neurons], iDecay: du + 1, vDecay: dv, vThMant: vth, inFeatures: src.neurons,

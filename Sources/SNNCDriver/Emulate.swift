@@ -19,6 +19,9 @@ public enum Emulate {
         public var check = false
         public var strict = false
         public var maxAccuracyDrop = 0.5
+        /// The check fails when more than this share of the images (and more than one) is
+        /// classified differently by the fixed point and the float reference, whatever the accuracy.
+        public var maxDifferingPercent = 0.5
         public var maxSpikeDeviation = 5.0
         public var json = false
         public var junitPath: String?
@@ -136,8 +139,12 @@ public enum Emulate {
                                      deviationPercent: dev, ok: abs(dev) <= o.maxSpikeDeviation))
         }
         let drop = 100 * (mFloat.snnAccuracy - mFixed.snnAccuracy)
-        let accOK = drop <= o.maxAccuracyDrop
-        let pass = accOK && layers.allSatisfy(\.ok)
+        // Both directions: a fixed point far better than its reference is as wrong as one worse,
+        // and equal accuracies can hide different classes.
+        let accOK = abs(drop) <= o.maxAccuracyDrop
+        let differPercent = data.count > 0 ? 100 * Double(differ) / Double(data.count) : 0
+        let differOK = differ <= 1 || differPercent <= o.maxDifferingPercent
+        let pass = accOK && differOK && layers.allSatisfy(\.ok)
         // Where it fails: the first image classified differently (else the one whose spike
         // counts moved most), re-run in both engines with rasters.
         var divergence: Divergence? = nil
@@ -155,7 +162,8 @@ public enum Emulate {
                 ("model", .string(net.model)), ("profile", .string(net.profile)), ("images", .int(data.count)), ("duration_ms", .int(o.durationMs)),
                 ("pass", .bool(pass)), ("float", metricsJSON(mFloat, [:])), ("fixed", metricsJSON(mFixed, overflows)),
                 ("accuracy_drop_points", .double(drop)), ("max_accuracy_drop", .double(o.maxAccuracyDrop)),
-                ("images_classified_differently", .int(differ)), ("first_divergence", divergence?.json ?? .null), ("cycle_model", cycleJSON(cyc)),
+                ("images_classified_differently", .int(differ)), ("images_classified_differently_percent", .double(differPercent)),
+                ("max_differing_percent", .double(o.maxDifferingPercent)), ("first_divergence", divergence?.json ?? .null), ("cycle_model", cycleJSON(cyc)),
                 ("aroused_float", .int(floatRes.filter(\.aroused).count)), ("aroused_fixed", .int(fixed.filter(\.aroused).count)),
                 ("layers", .array(layers.map { .object([("layer", .string($0.name)), ("float_spikes", .int($0.float)), ("fixed_spikes", .int($0.fixed)),
                                                         ("deviation_percent", .double($0.deviationPercent)), ("overflows", .int($0.overflows)), ("ok", .bool($0.ok))]) })),
@@ -179,20 +187,20 @@ public enum Emulate {
             }
             r.stdout = "check of '\(net.model)' on '\(net.profile)': \(data.count) samples × \(o.durationMs) steps, hop delay 1, \(fmt(wall, 1)) s\n\n"
                 + m.render() + "\n" + t.render()
-                + "\naccuracy drop \(fmt(drop, 2)) points (limit \(fmt(o.maxAccuracyDrop, 2)))\(accOK ? "" : " — FAIL"); images classified differently: \(differ)\n"
+                + "\naccuracy drop \(fmt(drop, 2)) points (limit ±\(fmt(o.maxAccuracyDrop, 2)))\(accOK ? "" : " — FAIL"); images classified differently: \(differ) (\(fmt(differPercent, 2)) %, limit \(fmt(o.maxDifferingPercent, 2)) % and more than one)\(differOK ? "" : " — FAIL")\n"
                 + cycleText(cyc, net)
                 + (divergence.map { $0.text + "\n" } ?? "")
                 + (o.distribution.map { $0().text + "\n" } ?? "")
                 + (pass ? "check passed\n" : "check FAILED\n")
         }
         if let path = o.junitPath {
-            do { try writeFileAtomically(path, junit(net: net, drop: drop, accOK: accOK, limit: o.maxAccuracyDrop, layers: layers, maxDev: o.maxSpikeDeviation, seconds: wall)) } catch {
+            do { try writeFileAtomically(path, junit(net: net, drop: drop, accOK: accOK && differOK, limit: o.maxAccuracyDrop, layers: layers, maxDev: o.maxSpikeDeviation, seconds: wall)) } catch {
                 return .failure([Diagnostic(.error, .outputUnwritable, file: path, "cannot write the JUnit report: \(error)")])
             }
         }
         if !pass {
             r.status = .badInput
-            r.stderr += "\(o.directory): error[check-failed]: the fixed-point network departs from the float reference (accuracy drop \(fmt(drop, 2)) points; see the table)\n"
+            r.stderr += "\(o.directory): error[check-failed]: the fixed-point network departs from the float reference (accuracy drop \(fmt(drop, 2)) points, \(differ) of \(data.count) images classified differently; see the table)\n"
         }
         return r
     }
@@ -289,7 +297,7 @@ public enum Emulate {
         var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
         s += "  <testsuite name=\"snnc emulate --check \(esc(net.model)) on \(esc(net.profile))\" tests=\"\(1 + layers.count)\" failures=\"\(failures)\" time=\"\(fmt(seconds, 3))\">\n"
         s += "    <testcase classname=\"snnc.check\" name=\"accuracy\">"
-        if !accOK { s += "<failure message=\"accuracy drop \(fmt(drop, 2)) points &gt; \(fmt(limit, 2))\"/>" }
+        if !accOK { s += "<failure message=\"accuracy drop \(fmt(drop, 2)) points (limit ±\(fmt(limit, 2))), or too many images classified differently\"/>" }
         s += "</testcase>\n"
         for l in layers {
             s += "    <testcase classname=\"snnc.check.spikes\" name=\"\(esc(l.name))\">"

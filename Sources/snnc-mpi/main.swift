@@ -74,6 +74,7 @@ func run() -> Never {
         case "--json": o.json = true
         case "--junit": junit = value()
         case "--max-accuracy-drop": o.maxAccuracyDrop = number(value())
+        case "--max-differing-percent": o.maxDifferingPercent = number(value())
         case "--max-spike-deviation": o.maxSpikeDeviation = number(value())
         case let a where !a.hasPrefix("-") && directory == nil: directory = a
         default:

@@ -534,7 +534,8 @@ struct EmulateCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores). Results do not depend on it.") var threads: Int = 0
     @Flag(help: "Also run the float reference (hop delay 1) and compare.") var check = false
     @Flag(help: "Stop at the first overflow instead of counting it.") var strict = false
-    @Option(help: "Largest accepted accuracy drop, in points.") var maxAccuracyDrop: Double = 0.5
+    @Option(help: "Largest accepted accuracy change, either way, in points.") var maxAccuracyDrop: Double = 0.5
+    @Option(help: "Largest accepted share of images classified differently, in percent (a single image always passes).") var maxDifferingPercent: Double = 0.5
     @Option(help: "Largest accepted per-layer spike count deviation, in percent.") var maxSpikeDeviation: Double = 5
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Write the check as JUnit XML to this file.") var junit: String?
@@ -551,6 +552,7 @@ struct EmulateCommand: ParsableCommand {
         guard (1...100_000).contains(runs) else { throw ValidationError("--runs must be 1 … 100000") }
         if let l = limit, l < 1 { throw ValidationError("--limit must be at least 1") }
         guard (0...100).contains(maxAccuracyDrop) else { throw ValidationError("--max-accuracy-drop is in points and must be 0 … 100, got \(maxAccuracyDrop)") }
+        guard (0...100).contains(maxDifferingPercent) else { throw ValidationError("--max-differing-percent must be 0 … 100, got \(maxDifferingPercent)") }
         guard (0...1_000_000).contains(maxSpikeDeviation) else { throw ValidationError("--max-spike-deviation is in percent and must be 0 … 1000000, got \(maxSpikeDeviation)") }
         guard (0...1_000_000).contains(divergenceSpikes) else { throw ValidationError("--divergence-spikes must be 0 … 1000000") }
         guard (0...100_000_000).contains(traceSample) else { throw ValidationError("--trace-sample must be 0 … 100000000") }
@@ -571,6 +573,7 @@ struct EmulateCommand: ParsableCommand {
         o.check = check
         o.strict = strict
         o.maxAccuracyDrop = maxAccuracyDrop
+        o.maxDifferingPercent = maxDifferingPercent
         o.maxSpikeDeviation = maxSpikeDeviation
         o.json = json
         o.junitPath = junit

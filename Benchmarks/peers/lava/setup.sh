@@ -62,6 +62,10 @@ find_python() {
       [[ -x "$p" ]] && { echo "$p"; return; }
     done
   fi
+  # pyenv's versions even when pyenv is not on PATH (CI runs with a plain environment).
+  for p in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.10.*/bin/python /root/.pyenv/versions/3.10.*/bin/python; do
+    [[ -x "$p" ]] && { echo "$p"; return; }
+  done
   for p in python3.10 /usr/bin/python3.10; do
     if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null; then
       command -v "$p"; return

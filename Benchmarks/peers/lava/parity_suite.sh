@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 work="${out:-$(mktemp -d)}"
+[ -n "$out" ] || trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"
 py="$("$here/setup.sh")"
 fail=0

@@ -112,10 +112,7 @@ public enum ExportLava {
         /// A projection's int32 values at `offset`, `count` of them (nil when out of bounds).
         func ints(_ offset: Int?, _ count: Int) -> [Int64]? {
             guard let offset, offset >= 0, count >= 0, offset + 4 * count <= weights.count else { return nil }
-            return (0..<count).map { k in
-                let b = offset + 4 * k
-                return Int64(Int32(bitPattern: UInt32(weights[b]) | UInt32(weights[b + 1]) << 8 | UInt32(weights[b + 2]) << 16 | UInt32(weights[b + 3]) << 24))
-            }
+            return (0..<count).map { Int64(ArtefactFormat.i32(weights, offset + 4 * $0)) }
         }
         /// The netx shape of a layer: [C, H, W] when it is spatial, else [n].
         func shape(_ l: EmuLayer) -> [Int] { l.h * l.w > 1 ? [l.c, l.h, l.w] : [l.neurons] }

@@ -73,14 +73,11 @@ extension Quantize {
             unit.stateRanges.append(StateRangeReport(layer: n.name, stateExponent: sExp, source: .staticAnalysis, measured: nil, unit.profile.numerics))
         } else {
             var u = Int(log2(p.vThreshold).rounded(.down)) - 10
-            var report = StateRangeReport(layer: n.name, stateExponent: u - unitShift, source: .assumed, measured: nil, unit.profile.numerics)
-            if let (bound, _) = hostBound(into: n.name, unit, host: host) {
-                let scaled = bound * abs(p.inputGain)
-                report.hostBound = scaled
-                while scaled / pow2(u) > Double(LoihiRules.biasMantissa.upperBound) { u += 1 }
-            }
+            let bound = hostBound(into: n.name, unit, host: host).map { $0.0 * abs(p.inputGain) }
+            if let bound { while bound / pow2(u) > Double(LoihiRules.biasMantissa.upperBound) { u += 1 } }
             sExp = u - unitShift
-            report = StateRangeReport(layer: n.name, stateExponent: sExp, source: .assumed, measured: nil, unit.profile.numerics)
+            var report = StateRangeReport(layer: n.name, stateExponent: sExp, source: .assumed, measured: nil, unit.profile.numerics)
+            report.hostBound = bound
             unit.stateRanges.append(report)
         }
         let weightUnit = pow2(sExp + unitShift)
